@@ -1,0 +1,36 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "llada-edge",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "LLaDAEngine", targets: ["LLaDAEngine"]),
+        .executable(name: "llada", targets: ["llada"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(
+            name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
+        // Hot numeric kernels in C: Swift does not emit FMA / VNNI by itself.
+        .target(name: "LLaDAKernels", path: "Sources/LLaDAKernels"),
+        .target(
+            name: "LLaDAEngine",
+            dependencies: ["CBLAS", "CLZ4", "LLaDAKernels"],
+            path: "Sources/LLaDAEngine"),
+        .executableTarget(
+            name: "llada",
+            dependencies: ["LLaDAEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/llada"),
+        .testTarget(
+            name: "LLaDAEngineTests",
+            dependencies: ["LLaDAEngine", "LLaDAKernels"],
+            path: "Tests/LLaDAEngineTests"),
+    ]
+)

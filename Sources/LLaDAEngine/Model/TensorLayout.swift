@@ -1,0 +1,44 @@
+/// The tensors a LLaDA checkpoint must hold, named as in the Hugging Face checkpoint, with the
+/// shapes the config implies. `nn.Linear` weights are [out_features, in_features].
+public struct TensorLayout: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        public let shape: [Int]
+        public let role: Role
+    }
+
+    /// What a tensor is, for choosing its storage type (norms always stay f32).
+    public enum Role: String, Sendable, CaseIterable {
+        case embedding, norm, attentionQKV, attentionOut, ffGateUp, ffDown, lmHead
+    }
+
+    public let entries: [Entry]
+
+    public init(config: LLaDAConfig) {
+        let d = config.dModel, hidden = config.ffHiddenSize, vocab = config.paddedVocabSize
+        var entries: [Entry] = [Entry(name: "model.transformer.wte.weight", shape: [vocab, d], role: .embedding)]
+        for layer in 0..<config.nLayers {
+            let prefix = "model.transformer.blocks.\(layer)."
+            entries += [
+                Entry(name: prefix + "attn_norm.weight", shape: [d], role: .norm),
+                Entry(name: prefix + "q_proj.weight", shape: [d, d], role: .attentionQKV),
+                Entry(name: prefix + "k_proj.weight", shape: [d, d], role: .attentionQKV),
+                Entry(name: prefix + "v_proj.weight", shape: [d, d], role: .attentionQKV),
+                Entry(name: prefix + "attn_out.weight", shape: [d, d], role: .attentionOut),
+                Entry(name: prefix + "ff_norm.weight", shape: [d], role: .norm),
+                Entry(name: prefix + "ff_proj.weight", shape: [hidden, d], role: .ffGateUp),
+                Entry(name: prefix + "up_proj.weight", shape: [hidden, d], role: .ffGateUp),
+                Entry(name: prefix + "ff_out.weight", shape: [d, hidden], role: .ffDown),
+            ]
+        }
+        entries += [
+            Entry(name: "model.transformer.ln_f.weight", shape: [d], role: .norm),
+            Entry(name: "model.transformer.ff_out.weight", shape: [vocab, d], role: .lmHead),
+        ]
+        self.entries = entries
+    }
+
+    public static func blockTensor(_ layer: Int, _ suffix: String) -> String {
+        "model.transformer.blocks.\(layer).\(suffix).weight"
+    }
+}

@@ -1,0 +1,120 @@
+import CBLAS
+import LLaDAKernels
+
+/// The LLaDA forward pass (bidirectional LLaMA-style transformer), following the Hugging Face
+/// `modeling_llada.py` step by step:
+///
+///     x = wte[tokens]
+///     per block:  h = rms(x)·attn_norm;  q,k,v = h·Wq/k/vᵀ;  RoPE(q, k)
+///                 x += softmax(q·kᵀ / sqrt(head_dim)) · v · Woᵀ        (no mask: every position sees every other)
+///                 h = rms(x)·ff_norm;  x += (silu(h·W_ffᵀ) ⊙ h·W_upᵀ) · W_downᵀ
+///     logits = rms(x)·ln_f · W_headᵀ
+public final class Transformer: @unchecked Sendable {
+    public let weights: ModelWeights
+    public var config: LLaDAConfig { weights.config }
+    let rope: RotaryEmbedding
+
+    public init(weights: ModelWeights) {
+        self.weights = weights
+        let config = weights.config
+        rope = RotaryEmbedding(headDim: config.headDim, maxPositions: config.maxSequenceLength, theta: config.ropeBase)
+    }
+
+    /// Logits [outputPositions.count × embedding_size] for the sequence `tokens`.
+    /// Only the listed positions go through ln_f and the LM head (all positions when nil).
+    public func logits(tokens: [Int], outputPositions: [Int]? = nil) -> FloatMatrix {
+        let hidden = hiddenStates(tokens: tokens)
+        return head(hidden, positions: outputPositions ?? Array(0..<tokens.count))
+    }
+
+    /// The residual stream after the last block, [tokens.count × d_model].
+    func hiddenStates(tokens: [Int]) -> FloatMatrix {
+        let length = tokens.count
+        let d = config.dModel
+        precondition(length > 0 && length <= config.maxSequenceLength, "sequence length out of range")
+        let x = FloatMatrix(rows: length, cols: d)
+        for (row, token) in tokens.enumerated() {
+            precondition(token >= 0 && token < weights.embedding.rows, "token id out of range")
+            weights.embedding.copyRow(token, into: x.row(row))
+        }
+        let scratch = Scratch(length: length, config: config)
+        for layer in weights.layers {
+            block(layer, x: x, scratch: scratch)
+        }
+        return x
+    }
+
+    /// Buffers reused across the blocks of one forward call.
+    private final class Scratch {
+        let normed, query, key, value, attention, projected: FloatMatrix
+        let gate, up: FloatMatrix
+        let scores: FloatMatrix
+
+        init(length: Int, config: LLaDAConfig) {
+            let d = config.dModel
+            normed = FloatMatrix(rows: length, cols: d)
+            query = FloatMatrix(rows: length, cols: d)
+            key = FloatMatrix(rows: length, cols: d)
+            value = FloatMatrix(rows: length, cols: d)
+            attention = FloatMatrix(rows: length, cols: d)
+            projected = FloatMatrix(rows: length, cols: d)
+            gate = FloatMatrix(rows: length, cols: config.ffHiddenSize)
+            up = FloatMatrix(rows: length, cols: config.ffHiddenSize)
+            scores = FloatMatrix(rows: length, cols: length)
+        }
+    }
+
+    private func block(_ layer: LayerWeights, x: FloatMatrix, scratch s: Scratch) {
+        let length = x.rows, d = x.cols
+        let eps = config.normEps
+        llada_rms_norm(x.pointer, layer.attentionNorm.pointer, s.normed.pointer, length, d, eps)
+        layer.query.apply(s.normed.pointer, rows: length, into: s.query.pointer)
+        layer.key.apply(s.normed.pointer, rows: length, into: s.key.pointer)
+        layer.value.apply(s.normed.pointer, rows: length, into: s.value.pointer)
+        rope.apply(s.query.pointer, rows: length, heads: config.nHeads) { $0 }
+        rope.apply(s.key.pointer, rows: length, heads: config.nHeads) { $0 }
+        attend(query: s.query, key: s.key, value: s.value, scores: s.scores, into: s.attention)
+        layer.attentionOut.apply(s.attention.pointer, rows: length, into: s.projected.pointer)
+        addInPlace(x.pointer, s.projected.pointer, count: length * d)
+
+        llada_rms_norm(x.pointer, layer.feedForwardNorm.pointer, s.normed.pointer, length, d, eps)
+        layer.gate.apply(s.normed.pointer, rows: length, into: s.gate.pointer)
+        layer.up.apply(s.normed.pointer, rows: length, into: s.up.pointer)
+        llada_swiglu(s.gate.pointer, s.up.pointer, length * config.ffHiddenSize)
+        layer.down.apply(s.gate.pointer, rows: length, into: s.projected.pointer)
+        addInPlace(x.pointer, s.projected.pointer, count: length * d)
+    }
+
+    /// Full (non-causal) multi-head attention of `query` rows over `key`/`value` rows.
+    func attend(query: FloatMatrix, key: FloatMatrix, value: FloatMatrix, scores: FloatMatrix, into output: FloatMatrix) {
+        let queries = query.rows, keys = key.rows, d = config.dModel, headDim = config.headDim
+        let scale = 1 / Float(headDim).squareRoot()
+        for h in 0..<config.nHeads {
+            let offset = h * headDim
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries), Int32(keys), Int32(headDim),
+                        scale, query.pointer + offset, Int32(d), key.pointer + offset, Int32(d),
+                        0, scores.pointer, Int32(keys))
+            for r in 0..<queries { llada_softmax_row(scores.pointer + r * keys, keys) }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queries), Int32(headDim), Int32(keys),
+                        1, scores.pointer, Int32(keys), value.pointer + offset, Int32(d),
+                        0, output.pointer + offset, Int32(d))
+        }
+    }
+
+    /// ln_f and the LM head on the chosen rows of the final hidden states.
+    func head(_ hidden: FloatMatrix, positions: [Int]) -> FloatMatrix {
+        let d = config.dModel
+        let gathered = FloatMatrix(rows: positions.count, cols: d)
+        for (row, position) in positions.enumerated() {
+            gathered.row(row).update(from: hidden.row(position), count: d)
+        }
+        llada_rms_norm(gathered.pointer, weights.finalNorm.pointer, gathered.pointer, positions.count, d, config.normEps)
+        let logits = FloatMatrix(rows: positions.count, cols: weights.lmHead.outFeatures)
+        weights.lmHead.apply(gathered.pointer, rows: positions.count, into: logits.pointer)
+        return logits
+    }
+
+    private func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] += y[i] }
+    }
+}

@@ -1,0 +1,56 @@
+/// How confidence is assigned to the positions that could be committed at a step.
+public enum Remasking: String, Sendable, CaseIterable {
+    /// Probability of the predicted token (the reference default, `low_confidence`).
+    case lowConfidence = "low-confidence"
+    /// A uniform random number per position (seeded).
+    case random
+}
+
+/// The sampler's parameters, with generate.py's names and defaults as the CLI uses them.
+public struct GenerationSettings: Sendable, Equatable {
+    public var genLength = 128
+    public var steps = 128
+    public var blockLength = 32
+    public var temperature = 0.0
+    public var cfgScale = 0.0
+    public var remasking = Remasking.lowConfidence
+    public var seed: UInt64 = 0
+    /// generate.py's `logits_eos_inf`: EOS can never be predicted.
+    public var logitsEOSInf = false
+    /// generate.py's `confidence_eos_eot_inf`, with the effect HEAD's chained assignment really has:
+    /// the end-of-turn logit is set to −inf *after* the token choice, so a predicted end-of-turn
+    /// gets confidence 0 and the other tokens' confidences are renormalised without it.
+    public var confidenceEOSEOTInf = false
+
+    public init() {}
+
+    public var blockCount: Int { genLength / blockLength }
+    public var stepsPerBlock: Int { steps / blockCount }
+
+    /// Checks the settings against the reference's assertions and the model's limits; the
+    /// messages name the CLI options.
+    public func validate(promptLength: Int, maxSequenceLength: Int) throws {
+        guard genLength > 0 else { throw LLaDAError("--gen-length must be at least 1 (got \(genLength))") }
+        guard blockLength > 0 else { throw LLaDAError("--block-length must be at least 1 (got \(blockLength))") }
+        guard steps > 0 else { throw LLaDAError("--steps must be at least 1 (got \(steps))") }
+        guard genLength % blockLength == 0 else {
+            throw LLaDAError("--gen-length \(genLength) must be a multiple of --block-length \(blockLength)")
+        }
+        guard steps % blockCount == 0 else {
+            throw LLaDAError("--steps \(steps) must be a multiple of the number of blocks (\(genLength)/\(blockLength) = \(blockCount))")
+        }
+        guard steps <= genLength else {
+            throw LLaDAError("--steps \(steps) exceeds --gen-length \(genLength): a step must commit at least one token")
+        }
+        guard temperature >= 0, temperature.isFinite else {
+            throw LLaDAError("--temperature must be a finite number ≥ 0 (got \(temperature))")
+        }
+        guard cfgScale >= 0, cfgScale.isFinite else {
+            throw LLaDAError("--cfg-scale must be a finite number ≥ 0 (got \(cfgScale))")
+        }
+        guard promptLength > 0 else { throw LLaDAError("the prompt is empty: give some text (or use the chat template)") }
+        guard promptLength + genLength <= maxSequenceLength else {
+            throw LLaDAError("prompt (\(promptLength) tokens) + --gen-length \(genLength) exceeds the model's max_sequence_length \(maxSequenceLength); shorten the prompt to at most \(max(0, maxSequenceLength - genLength)) tokens or lower --gen-length")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/// The sampler's seeded random source (xoshiro256**, seeded through SplitMix64): the same seed
+/// gives the same draws on every machine. It cannot reproduce PyTorch's generator, so seeded
+/// runs with temperature > 0 or random remasking are reproducible here, not against torch.
+public struct SamplerRandom: RandomNumberGenerator, Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(seed: UInt64) {
+        var s = seed
+        func splitMix() -> UInt64 {
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = s
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        state = (splitMix(), splitMix(), splitMix(), splitMix())
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((state.1 &* 5) << 7 | (state.1 &* 5) >> 57) &* 9
+        let t = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= t
+        state.3 = state.3 << 45 | state.3 >> 19
+        return result
+    }
+
+    /// Uniform in the open interval (0, 1) with 53 random bits, like torch.rand in float64
+    /// but never exactly 0 (log(0) would make Gumbel noise infinite).
+    public mutating func nextUnitOpen() -> Double {
+        (Double(next() >> 11) + 0.5) * 0x1p-53
+    }
+}

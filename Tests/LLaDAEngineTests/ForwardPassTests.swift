@@ -1,0 +1,53 @@
+import Foundation
+import LLaDAEngine
+import XCTest
+
+/// The f32 forward pass against the logits of the original PyTorch code.
+final class ForwardPassTests: XCTestCase {
+    struct GoldenCase {
+        let name: String
+        let ids: [Int]
+        let logits: [Float]
+    }
+
+    func goldenCases() throws -> [GoldenCase] {
+        let file = try SafeTensorsFile(path: FixturePaths.golden.appendingPathComponent("logits.safetensors").path)
+        let json = try FixturePaths.goldenJSON("logits.json")
+        return try (json["cases"] as! [[String: Any]]).map { entry in
+            let name = entry["name"] as! String
+            let info = try XCTUnwrap(file.tensors["logits_\(name)"])
+            let raw = file.data(of: info)
+            let logits = Array(raw.bindMemory(to: Float.self))
+            return GoldenCase(name: name, ids: entry["input_ids"] as! [Int], logits: logits)
+        }
+    }
+
+    func assertMatchesGolden(_ transformer: Transformer, file: StaticString = #filePath, line: UInt = #line) throws {
+        let cases = try goldenCases()
+        XCTAssertEqual(cases.count, 4)
+        for golden in cases {
+            let logits = transformer.logits(tokens: golden.ids)
+            XCTAssertEqual(logits.rows * logits.cols, golden.logits.count, golden.name)
+            var maxDiff: Float = 0, maxAbs: Float = 0
+            for i in 0..<golden.logits.count {
+                maxDiff = max(maxDiff, abs(logits.pointer[i] - golden.logits[i]))
+                maxAbs = max(maxAbs, abs(golden.logits[i]))
+            }
+            XCTAssertLessThanOrEqual(maxDiff, 1e-4 * maxAbs, "\(golden.name): max |Δ| \(maxDiff), max |logit| \(maxAbs)", file: file, line: line)
+        }
+    }
+
+    func testBF16ShardedCheckpointMatchesGoldenLogits() throws {
+        try assertMatchesGolden(try FixturePaths.transformer())
+    }
+
+    func testLogitsForChosenPositionsEqualFullRows() throws {
+        let transformer = try FixturePaths.transformer()
+        let ids = try goldenCases()[0].ids
+        let all = transformer.logits(tokens: ids)
+        let some = transformer.logits(tokens: ids, outputPositions: [3, 20, 48])
+        for (row, position) in [3, 20, 48].enumerated() {
+            XCTAssertEqual(some.rowArray(row), all.rowArray(position))
+        }
+    }
+}
