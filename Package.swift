@@ -28,6 +28,10 @@ let package = Package(
             name: "llada",
             dependencies: ["LLaDAEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/llada"),
+        .executableTarget(
+            name: "TokenizerBenchmark",
+            dependencies: ["LLaDAEngine"],
+            path: "Benchmarks/TokenizerBenchmark"),
         .testTarget(
             name: "LLaDAEngineTests",
             dependencies: ["LLaDAEngine", "LLaDAKernels"],

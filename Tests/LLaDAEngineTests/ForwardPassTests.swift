@@ -51,3 +51,17 @@ final class ForwardPassTests: XCTestCase {
         }
     }
 }
+
+extension ForwardPassTests {
+    func testF32SingleFileCheckpointMatchesGoldenLogits() throws {
+        let directory = try CheckpointFixtures.f32SingleFileCheckpoint()
+        defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
+        let checkpoint = try HFCheckpoint(directory: directory)
+        XCTAssertEqual(checkpoint.dtypes, [.f32])
+        let transformer = Transformer(weights: try ModelWeights(checkpoint: checkpoint))
+        try assertMatchesGolden(transformer)
+        // The two layouts hold the same values, so the logits are identical, not just close.
+        let ids = try goldenCases()[1].ids
+        XCTAssertEqual(transformer.logits(tokens: ids).storage.array, try FixturePaths.transformer().logits(tokens: ids).storage.array)
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// A loaded model ready to generate: config, tokenizer and forward pass, from a Hugging Face
+/// checkpoint directory. This is the library's entry point; the CLI is a thin layer over it.
+public final class LLaDAModel: @unchecked Sendable {
+    public let config: LLaDAConfig
+    public let tokenizer: Tokenizer
+    public let transformer: Transformer
+    /// Seconds spent loading and converting the weights.
+    public let loadSeconds: Double
+
+    public init(config: LLaDAConfig, tokenizer: Tokenizer, weights: ModelWeights, loadSeconds: Double) {
+        self.config = config
+        self.tokenizer = tokenizer
+        self.transformer = Transformer(weights: weights)
+        self.loadSeconds = loadSeconds
+    }
+
+    /// Loads `path`: a checkpoint directory (config.json, safetensors, tokenizer.json).
+    public static func load(path: String, threads: Int? = nil) throws -> LLaDAModel {
+        if let threads { ComputeThreads.configure(threads) }
+        let start = Date()
+        let directory = URL(fileURLWithPath: path)
+        let checkpoint = try HFCheckpoint(directory: directory)
+        let tokenizer = try Tokenizer(directory: directory)
+        let weights = try ModelWeights(checkpoint: checkpoint)
+        return LLaDAModel(config: checkpoint.config, tokenizer: tokenizer, weights: weights,
+                          loadSeconds: Date().timeIntervalSince(start))
+    }
+
+    public var maskID: Int { config.maskID }
+    public var eosID: Int? { tokenizer.eosToken.flatMap { tokenizer.id(forToken: $0) } ?? config.eosTokenID }
+    public var endOfTurnID: Int? { tokenizer.id(forToken: ChatTemplate.endOfTurn) }
+
+    /// Token ids of a prompt: the chat template around `text`, or the text alone when `raw`.
+    public func promptIDs(for text: String, raw: Bool) throws -> [Int] {
+        if raw { return tokenizer.encode(text) }
+        return try promptIDs(for: [ChatMessage(role: "user", content: text)])
+    }
+
+    public func promptIDs(for messages: [ChatMessage]) throws -> [Int] {
+        tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render(messages))
+    }
+
+    /// Runs the sampler after validating the settings against this prompt and model.
+    public func generate(promptIDs: [Int], settings: GenerationSettings) throws -> GenerationResult {
+        try settings.validate(promptLength: promptIDs.count, maxSequenceLength: config.maxSequenceLength)
+        if let bad = promptIDs.first(where: { $0 < 0 || $0 >= config.paddedVocabSize }) {
+            throw LLaDAError("prompt token id \(bad) is outside the model's vocabulary (0..<\(config.paddedVocabSize))")
+        }
+        let sampler = Sampler(settings: settings, maskID: maskID, eosID: eosID, eotID: endOfTurnID)
+        return sampler.generate(prompt: promptIDs, model: transformer)
+    }
+
+    /// The answer: generated ids up to the first EOS or end-of-turn, decoded without specials.
+    public func answerText(_ outputIDs: [Int]) throws -> String {
+        let stops = Set([eosID, endOfTurnID].compactMap { $0 })
+        let end = outputIDs.firstIndex(where: { stops.contains($0) }) ?? outputIDs.count
+        return try tokenizer.decode(Array(outputIDs[..<end]), skipSpecialTokens: true)
+    }
+}

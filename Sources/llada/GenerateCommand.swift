@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import LLaDAEngine
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Generate an answer to a prompt.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+
+    @Option(name: .long, help: "The prompt text; `-` reads it from standard input.")
+    var prompt: String
+
+    @Flag(name: .long, help: "Send the prompt as plain text, without the chat template (Base models).")
+    var raw = false
+
+    @Flag(name: .long, help: "Print one JSON object with ids, text and timings.")
+    var json = false
+
+    struct Output: Encodable {
+        let prompt_ids: [Int]
+        let output_ids: [Int]
+        let text: String
+        let steps: Int
+        let model_calls: Int
+        let seconds: Double
+        let load_seconds: Double
+    }
+
+    func run() throws {
+        let promptText = try readPrompt()
+        let settings = try sampling.settings()
+        let model = try modelOptions.load()
+        let ids = try model.promptIDs(for: promptText, raw: raw)
+        let start = Date()
+        let result = try model.generate(promptIDs: ids, settings: settings)
+        let seconds = Date().timeIntervalSince(start)
+        let text = try model.answerText(result.outputIDs)
+        if json {
+            try printJSON(Output(prompt_ids: result.promptIDs, output_ids: result.outputIDs, text: text,
+                                 steps: result.modelCalls, model_calls: result.modelCalls,
+                                 seconds: seconds, load_seconds: model.loadSeconds))
+        } else {
+            print(text)
+        }
+    }
+
+    func readPrompt() throws -> String {
+        guard prompt == "-" else { return prompt }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw LLaDAError("the prompt on standard input is not valid UTF-8")
+        }
+        return text
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import LLaDAEngine
+
+/// Options every model-using subcommand shares.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model: a Hugging Face checkpoint directory.")
+    var model: String
+
+    @Option(name: .long, help: "Compute threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 1024 {
+            throw ValidationError("--threads must be between 1 and 1024 (got \(threads))")
+        }
+    }
+
+    func load() throws -> LLaDAModel {
+        try LLaDAModel.load(path: model, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+}
+
+/// Only the tokenizer of a model, for tokenize/detokenize.
+extension ModelOptions {
+    func loadTokenizer() throws -> Tokenizer {
+        try Tokenizer(directory: URL(fileURLWithPath: model))
+    }
+}
+
+/// The sampler's options, named as in generate.py.
+struct SamplingOptions: ParsableArguments {
+    @Option(name: .long, help: "Number of tokens to generate.")
+    var genLength = 128
+
+    @Option(name: .long, help: "Denoising steps in total (divided evenly among blocks).")
+    var steps = 128
+
+    @Option(name: .long, help: "Semi-autoregressive block length (must divide --gen-length).")
+    var blockLength = 32
+
+    @Option(name: .long, help: "Token temperature (0 = argmax; > 0 = Gumbel-max sampling).")
+    var temperature = 0.0
+
+    @Option(name: .long, help: "Classifier-free guidance scale (0 = off).")
+    var cfgScale = 0.0
+
+    @Option(name: .long, help: "Which predictions to commit first: low-confidence or random.")
+    var remasking = "low-confidence"
+
+    @Option(name: .long, help: "Seed for temperature sampling and random remasking.")
+    var seed: UInt64 = 0
+
+    @Flag(name: .long, help: "Never predict EOS (generate.py's logits_eos_inf).")
+    var logitsEosInf = false
+
+    @Flag(name: .long, help: "Give end-of-turn predictions no confidence (generate.py's confidence_eos_eot_inf).")
+    var confidenceEosEotInf = false
+
+    func settings() throws -> GenerationSettings {
+        guard let remasking = Remasking(rawValue: remasking) else {
+            throw LLaDAError("--remasking must be one of \(Remasking.allCases.map(\.rawValue).joined(separator: ", ")) (got \(self.remasking))")
+        }
+        var settings = GenerationSettings()
+        settings.genLength = genLength
+        settings.steps = steps
+        settings.blockLength = blockLength
+        settings.temperature = temperature
+        settings.cfgScale = cfgScale
+        settings.remasking = remasking
+        settings.seed = seed
+        settings.logitsEOSInf = logitsEosInf
+        settings.confidenceEOSEOTInf = confidenceEosEotInf
+        return settings
+    }
+}
