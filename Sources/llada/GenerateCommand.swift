@@ -24,13 +24,16 @@ struct GenerateCommand: ParsableCommand {
         let text: String
         let steps: Int
         let model_calls: Int
+        let steps_saved: Int
         let seconds: Double
         let load_seconds: Double
+        let kv_cache_bytes: Int
+        let kv_bytes_per_token: Int
     }
 
     func run() throws {
         let promptText = try readPrompt()
-        let settings = try sampling.settings()
+        let settings = try sampling.settings(chatTemplate: !raw)
         let model = try modelOptions.load()
         let ids = try model.promptIDs(for: promptText, raw: raw)
         let start = Date()
@@ -39,10 +42,15 @@ struct GenerateCommand: ParsableCommand {
         let text = try model.answerText(result.outputIDs)
         if json {
             try printJSON(Output(prompt_ids: result.promptIDs, output_ids: result.outputIDs, text: text,
-                                 steps: result.modelCalls, model_calls: result.modelCalls,
-                                 seconds: seconds, load_seconds: model.loadSeconds))
+                                 steps: result.modelCalls, model_calls: result.modelCalls, steps_saved: result.stepsSaved,
+                                 seconds: seconds, load_seconds: model.loadSeconds,
+                                 kv_cache_bytes: result.cacheBytes, kv_bytes_per_token: result.cacheBytesPerToken))
         } else {
             print(text)
+            fflush(nil)
+            if result.stepsSaved > 0 {
+                FileHandle.standardError.write(Data("early stop: the answer ended in padding; \(result.stepsSaved) of \(settings.steps) steps saved\n".utf8))
+            }
         }
     }
 

@@ -57,7 +57,20 @@ struct SamplingOptions: ParsableArguments {
     @Flag(name: .long, help: "Give end-of-turn predictions no confidence (generate.py's confidence_eos_eot_inf).")
     var confidenceEosEotInf = false
 
-    func settings() throws -> GenerationSettings {
+    @Option(name: .long, help: "Key/value cache between the steps of a block: none (exact reference), prefix or dual.")
+    var cache = "none"
+
+    @Option(name: .long, help: "Parallel decoding: commit every masked position of the block with confidence ≥ this (0 < τ ≤ 1).")
+    var threshold: Double?
+
+    @Flag(name: .long, help: "Run every block even after the answer has ended in padding.")
+    var noEarlyStop = false
+
+    @Option(name: .long, help: "Element type of cached keys/values: f16 or f32.")
+    var kvType = "f16"
+
+    /// The settings; early stop applies to chat-template (Instruct) prompts only.
+    func settings(chatTemplate: Bool = true) throws -> GenerationSettings {
         guard let remasking = Remasking(rawValue: remasking) else {
             throw LLaDAError("--remasking must be one of \(Remasking.allCases.map(\.rawValue).joined(separator: ", ")) (got \(self.remasking))")
         }
@@ -71,6 +84,16 @@ struct SamplingOptions: ParsableArguments {
         settings.seed = seed
         settings.logitsEOSInf = logitsEosInf
         settings.confidenceEOSEOTInf = confidenceEosEotInf
+        guard let cacheMode = CacheMode(rawValue: cache) else {
+            throw LLaDAError("--cache must be one of none, prefix, dual (got \(cache))")
+        }
+        guard let storage = KVCache.Storage(rawValue: kvType) else {
+            throw LLaDAError("--kv-type must be f16 or f32 (got \(kvType))")
+        }
+        settings.cache = cacheMode
+        settings.threshold = threshold
+        settings.kvStorage = storage
+        settings.earlyStop = chatTemplate && !noEarlyStop
         return settings
     }
 }

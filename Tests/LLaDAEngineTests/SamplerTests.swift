@@ -24,6 +24,12 @@ final class SamplerTests: XCTestCase {
             }
             return matrix
         }
+
+        func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, positions: [Int]) -> FloatMatrix {
+            logits(tokens: tokens, positions: positions)
+        }
+
+        func makeCache(capacity: Int, storage: KVCache.Storage) -> KVCache? { nil }
     }
 
     func testLinearScheduleMatchesGetNumTransferTokens() {

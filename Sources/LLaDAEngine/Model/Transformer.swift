@@ -23,23 +23,36 @@ public final class Transformer: @unchecked Sendable {
     /// Logits [outputPositions.count × embedding_size] for the sequence `tokens`.
     /// Only the listed positions go through ln_f and the LM head (all positions when nil).
     public func logits(tokens: [Int], outputPositions: [Int]? = nil) -> FloatMatrix {
-        let hidden = hiddenStates(tokens: tokens)
+        let hidden = hiddenStates(tokens: tokens, rows: 0..<tokens.count, context: .full(fill: nil))
         return head(hidden, positions: outputPositions ?? Array(0..<tokens.count))
     }
 
-    /// The residual stream after the last block, [tokens.count × d_model].
-    func hiddenStates(tokens: [Int]) -> FloatMatrix {
-        let length = tokens.count
+    /// Logits at `outputPositions` (absolute canvas positions inside `rows`) from a pass that
+    /// computes only `rows` of `tokens`, seeing the rest of the canvas through `context`.
+    public func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, outputPositions: [Int]) -> FloatMatrix {
+        let hidden = hiddenStates(tokens: tokens, rows: rows, context: context)
+        return head(hidden, positions: outputPositions.map { $0 - rows.lowerBound })
+    }
+
+    /// The residual stream after the last block for `rows` of the canvas, [rows.count × d_model].
+    func hiddenStates(tokens: [Int], rows: Range<Int>, context: AttentionContext) -> FloatMatrix {
         let d = config.dModel
-        precondition(length > 0 && length <= config.maxSequenceLength, "sequence length out of range")
-        let x = FloatMatrix(rows: length, cols: d)
-        for (row, token) in tokens.enumerated() {
+        precondition(!rows.isEmpty && rows.upperBound <= tokens.count && tokens.count <= config.maxSequenceLength,
+                     "sequence length out of range")
+        let x = FloatMatrix(rows: rows.count, cols: d)
+        for (row, token) in tokens[rows].enumerated() {
             precondition(token >= 0 && token < weights.embedding.rows, "token id out of range")
             weights.embedding.copyRow(token, into: x.row(row))
         }
-        let scratch = Scratch(length: length, config: config)
-        for layer in weights.layers {
-            block(layer, x: x, scratch: scratch)
+        let keyRows: Int
+        switch context {
+        case .full: precondition(rows == 0..<tokens.count, "a full pass covers the whole sequence"); keyRows = rows.count
+        case .prefix: precondition(rows.upperBound == tokens.count, "a prefix-cached pass runs to the end"); keyRows = tokens.count
+        case .dual(_, let canvasLength): keyRows = canvasLength
+        }
+        let scratch = Scratch(queries: rows.count, keys: keyRows, config: config)
+        for (index, layer) in weights.layers.enumerated() {
+            block(layer, index: index, x: x, rows: rows, context: context, scratch: scratch)
         }
         return x
     }
@@ -48,32 +61,52 @@ public final class Transformer: @unchecked Sendable {
     private final class Scratch {
         let normed, query, key, value, attention, projected: FloatMatrix
         let gate, up: FloatMatrix
+        /// Keys/values of every attended position when part of them come from a cache.
+        let allKeys, allValues: FloatMatrix
         let scores: FloatMatrix
 
-        init(length: Int, config: LLaDAConfig) {
+        init(queries: Int, keys: Int, config: LLaDAConfig) {
             let d = config.dModel
-            normed = FloatMatrix(rows: length, cols: d)
-            query = FloatMatrix(rows: length, cols: d)
-            key = FloatMatrix(rows: length, cols: d)
-            value = FloatMatrix(rows: length, cols: d)
-            attention = FloatMatrix(rows: length, cols: d)
-            projected = FloatMatrix(rows: length, cols: d)
-            gate = FloatMatrix(rows: length, cols: config.ffHiddenSize)
-            up = FloatMatrix(rows: length, cols: config.ffHiddenSize)
-            scores = FloatMatrix(rows: length, cols: length)
+            normed = FloatMatrix(rows: queries, cols: d)
+            query = FloatMatrix(rows: queries, cols: d)
+            key = FloatMatrix(rows: queries, cols: d)
+            value = FloatMatrix(rows: queries, cols: d)
+            attention = FloatMatrix(rows: queries, cols: d)
+            projected = FloatMatrix(rows: queries, cols: d)
+            gate = FloatMatrix(rows: queries, cols: config.ffHiddenSize)
+            up = FloatMatrix(rows: queries, cols: config.ffHiddenSize)
+            allKeys = keys == queries ? key : FloatMatrix(rows: keys, cols: d)
+            allValues = keys == queries ? value : FloatMatrix(rows: keys, cols: d)
+            scores = FloatMatrix(rows: queries, cols: keys)
         }
     }
 
-    private func block(_ layer: LayerWeights, x: FloatMatrix, scratch s: Scratch) {
+    private func block(_ layer: LayerWeights, index: Int, x: FloatMatrix, rows: Range<Int>, context: AttentionContext, scratch s: Scratch) {
         let length = x.rows, d = x.cols
         let eps = config.normEps
         llada_rms_norm(x.pointer, layer.attentionNorm.pointer, s.normed.pointer, length, d, eps)
         layer.query.apply(s.normed.pointer, rows: length, into: s.query.pointer)
         layer.key.apply(s.normed.pointer, rows: length, into: s.key.pointer)
         layer.value.apply(s.normed.pointer, rows: length, into: s.value.pointer)
-        rope.apply(s.query.pointer, rows: length, heads: config.nHeads) { $0 }
-        rope.apply(s.key.pointer, rows: length, heads: config.nHeads) { $0 }
-        attend(query: s.query, key: s.key, value: s.value, scores: s.scores, into: s.attention)
+        let first = rows.lowerBound
+        rope.apply(s.query.pointer, rows: length, heads: config.nHeads) { first + $0 }
+        rope.apply(s.key.pointer, rows: length, heads: config.nHeads) { first + $0 }
+        switch context {
+        case .full(let fill):
+            fill?.write(layer: index, .key, start: 0, rows: length, from: s.key.pointer)
+            fill?.write(layer: index, .value, start: 0, rows: length, from: s.value.pointer)
+        case .prefix(let cache):
+            cache.read(layer: index, .key, start: 0, rows: first, into: s.allKeys.pointer)
+            cache.read(layer: index, .value, start: 0, rows: first, into: s.allValues.pointer)
+            s.allKeys.row(first).update(from: s.key.pointer, count: length * d)
+            s.allValues.row(first).update(from: s.value.pointer, count: length * d)
+        case .dual(let cache, let canvasLength):
+            cache.write(layer: index, .key, start: first, rows: length, from: s.key.pointer)
+            cache.write(layer: index, .value, start: first, rows: length, from: s.value.pointer)
+            cache.read(layer: index, .key, start: 0, rows: canvasLength, into: s.allKeys.pointer)
+            cache.read(layer: index, .value, start: 0, rows: canvasLength, into: s.allValues.pointer)
+        }
+        attend(query: s.query, key: s.allKeys, value: s.allValues, scores: s.scores, into: s.attention)
         layer.attentionOut.apply(s.attention.pointer, rows: length, into: s.projected.pointer)
         addInPlace(x.pointer, s.projected.pointer, count: length * d)
 

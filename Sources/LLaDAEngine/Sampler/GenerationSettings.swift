@@ -6,6 +6,16 @@ public enum Remasking: String, Sendable, CaseIterable {
     case random
 }
 
+/// Which keys/values are reused between the steps of a block (Fast-dLLM's caches).
+public enum CacheMode: String, Sendable, CaseIterable {
+    /// Every step runs the whole canvas: the exact reference.
+    case none
+    /// Prompt and completed blocks are cached at each block's first step.
+    case prefix
+    /// The masked suffix is cached too; later steps run only the current block.
+    case dual
+}
+
 /// The sampler's parameters, with generate.py's names and defaults as the CLI uses them.
 public struct GenerationSettings: Sendable, Equatable {
     public var genLength = 128
@@ -21,8 +31,22 @@ public struct GenerationSettings: Sendable, Equatable {
     /// the end-of-turn logit is set to −inf *after* the token choice, so a predicted end-of-turn
     /// gets confidence 0 and the other tokens' confidences are renormalised without it.
     public var confidenceEOSEOTInf = false
+    /// Key/value reuse between the steps of a block.
+    public var cache = CacheMode.none
+    /// Parallel decoding (Fast-dLLM): commit every masked position of the block whose confidence
+    /// reaches this (the most confident one always); a block ends when it has no masks left.
+    public var threshold: Double?
+    /// Once a completed block ends in end-of-text padding, fill the rest of the canvas with it
+    /// and stop (Instruct models pad every answer that way).
+    public var earlyStop = false
+    /// Element type of the cached keys/values.
+    public var kvStorage = KVCache.Storage.f16
 
     public init() {}
+
+    /// The exact generate.py loop: fixed steps per block, f32 softmax confidence. Every other
+    /// mode follows Fast-dLLM's loop (a block runs until it has no masks; f64 confidence).
+    public var isReferenceLoop: Bool { cache == .none && threshold == nil }
 
     public var blockCount: Int { genLength / blockLength }
     public var stepsPerBlock: Int { steps / blockCount }
@@ -47,6 +71,12 @@ public struct GenerationSettings: Sendable, Equatable {
         }
         guard cfgScale >= 0, cfgScale.isFinite else {
             throw LLaDAError("--cfg-scale must be a finite number ≥ 0 (got \(cfgScale))")
+        }
+        if let threshold, !(threshold > 0 && threshold <= 1) {
+            throw LLaDAError("--threshold must be in (0, 1] (got \(threshold))")
+        }
+        if cfgScale > 0 && cache != .none {
+            throw LLaDAError("--cfg-scale cannot be combined with --cache \(cache.rawValue) (Fast-dLLM's caches have no guidance); use --cache none")
         }
         guard promptLength > 0 else { throw LLaDAError("the prompt is empty: give some text (or use the chat template)") }
         guard promptLength + genLength <= maxSequenceLength else {

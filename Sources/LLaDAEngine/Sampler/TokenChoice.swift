@@ -47,4 +47,24 @@ public enum TokenChoice {
         let inverse = 1 / accumulators[0]
         return expf(row[token] - maximum) * inverse
     }
+
+    /// softmax(row)[token] in f64, as Fast-dLLM computes confidence (`F.softmax(logits.to(float64))`),
+    /// with torch's summation order for f64 vectors (8 lanes folded by halves).
+    public static func probability64(of token: Int, in row: UnsafeBufferPointer<Float>, lanes: Int = 8) -> Double {
+        var maximum = -Double.infinity
+        for value in row where Double(value) > maximum { maximum = Double(value) }
+        var accumulators = [Double](repeating: 0, count: lanes)
+        var start = 0
+        while start + lanes <= row.count {
+            for lane in 0..<lanes { accumulators[lane] += exp(Double(row[start + lane]) - maximum) }
+            start += lanes
+        }
+        for lane in 0..<(row.count - start) { accumulators[lane] += exp(Double(row[start + lane]) - maximum) }
+        var width = lanes
+        while width > 1 {
+            width /= 2
+            for lane in 0..<width { accumulators[lane] += accumulators[lane + width] }
+        }
+        return exp(Double(row[token]) - maximum) * (1 / accumulators[0])
+    }
 }
