@@ -48,7 +48,8 @@ struct GenerateCommand: ParsableCommand {
         } else {
             print(text)
             fflush(nil)
-            if result.stepsSaved > 0 {
+            // Informational, so only for a person watching the terminal.
+            if result.stepsSaved > 0 && isatty(2) != 0 {
                 FileHandle.standardError.write(Data("early stop: the answer ended in padding; \(result.stepsSaved) of \(settings.steps) steps saved\n".utf8))
             }
         }

@@ -45,8 +45,32 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Classifier-free guidance scale (0 = off).")
     var cfgScale = 0.0
 
-    @Option(name: .long, help: "Which predictions to commit first: low-confidence or random.")
+    @Option(name: .long, help: "Confidence that decides which predictions are committed first: low-confidence, margin, entropy or random.")
     var remasking = "low-confidence"
+
+    @Option(name: .long, help: "Unmask schedule within a block: linear (reference), cosine or exp.")
+    var schedule = "linear"
+
+    @Option(name: .long, help: "With --temperature > 0: sample only among the K most likely tokens.")
+    var topK: Int?
+
+    @Option(name: .long, help: "With --temperature > 0: sample only among the most likely tokens holding this probability mass.")
+    var topP: Double?
+
+    @Option(name: .long, help: "Choose the positions to commit by Gumbel-top-k over the confidences at this temperature (0 = plain top-k).")
+    var positionTemperature = 0.0
+
+    @Flag(name: .long, help: "Take back committed tokens of the current block whose probability fell below --remask-threshold.")
+    var remaskCommitted = false
+
+    @Option(name: .long, help: "With --remask-committed: probability below which a committed token is masked again.")
+    var remaskThreshold = 0.3
+
+    @Option(name: .long, help: "With --remask-committed: at most this many tokens taken back per step.")
+    var remaskMax = 1
+
+    @Option(name: .long, help: "With --remask-committed: at most this many tokens taken back per block (keeps generation finite).")
+    var remaskBudget = 4
 
     @Option(name: .long, help: "Seed for temperature sampling and random remasking.")
     var seed: UInt64 = 0
@@ -89,6 +113,16 @@ struct SamplingOptions: ParsableArguments {
         }
         guard let storage = KVCache.Storage(rawValue: kvType) else {
             throw LLaDAError("--kv-type must be f16 or f32 (got \(kvType))")
+        }
+        guard let schedule = TransferSchedule(rawValue: schedule) else {
+            throw LLaDAError("--schedule must be one of \(TransferSchedule.allCases.map(\.rawValue).joined(separator: ", ")) (got \(self.schedule))")
+        }
+        settings.schedule = schedule
+        settings.topK = topK
+        settings.topP = topP
+        settings.positionTemperature = positionTemperature
+        if remaskCommitted {
+            settings.remaskCommitted = CommittedRemasking(threshold: remaskThreshold, perStep: remaskMax, budgetPerBlock: remaskBudget)
         }
         settings.cache = cacheMode
         settings.threshold = threshold

@@ -1,9 +1,29 @@
-/// How confidence is assigned to the positions that could be committed at a step.
+/// How confidence is assigned to the positions that could be committed at a step
+/// (the reference calls this the remasking strategy: the least confident stay masked).
 public enum Remasking: String, Sendable, CaseIterable {
     /// Probability of the predicted token (the reference default, `low_confidence`).
     case lowConfidence = "low-confidence"
+    /// Top-1 minus top-2 probability.
+    case margin
+    /// Negative entropy of the predicted distribution.
+    case entropy
     /// A uniform random number per position (seeded).
     case random
+}
+
+/// Error correction: committed tokens of the current block whose probability under the current
+/// prediction fell below `threshold` are masked again (lowest first, at most `perStep` per step
+/// and `budgetPerBlock` per block, never at a block's last step), so generation always ends.
+public struct CommittedRemasking: Sendable, Equatable {
+    public var threshold = 0.3
+    public var perStep = 1
+    public var budgetPerBlock = 4
+
+    public init(threshold: Double = 0.3, perStep: Int = 1, budgetPerBlock: Int = 4) {
+        self.threshold = threshold
+        self.perStep = perStep
+        self.budgetPerBlock = budgetPerBlock
+    }
 }
 
 /// Which keys/values are reused between the steps of a block (Fast-dLLM's caches).
@@ -41,12 +61,25 @@ public struct GenerationSettings: Sendable, Equatable {
     public var earlyStop = false
     /// Element type of the cached keys/values.
     public var kvStorage = KVCache.Storage.f16
+    /// The unmask schedule within a block.
+    public var schedule = TransferSchedule.linear
+    /// Token sampling filters, applied when temperature > 0.
+    public var topK: Int?
+    public var topP: Double?
+    /// Position temperature: choose the positions to commit by Gumbel-top-k over the
+    /// confidences (keys confidence/τ + Gumbel noise) instead of plain top-k. 0 = off.
+    public var positionTemperature = 0.0
+    /// Taking committed tokens back; nil = never (the reference).
+    public var remaskCommitted: CommittedRemasking?
 
     public init() {}
 
     /// The exact generate.py loop: fixed steps per block, f32 softmax confidence. Every other
     /// mode follows Fast-dLLM's loop (a block runs until it has no masks; f64 confidence).
     public var isReferenceLoop: Bool { cache == .none && threshold == nil }
+
+    /// Whether the f32 softmax of the reference decides the confidences (else f64, as Fast-dLLM).
+    var usesReferenceConfidence: Bool { isReferenceLoop }
 
     public var blockCount: Int { genLength / blockLength }
     public var stepsPerBlock: Int { steps / blockCount }
@@ -71,6 +104,18 @@ public struct GenerationSettings: Sendable, Equatable {
         }
         guard cfgScale >= 0, cfgScale.isFinite else {
             throw LLaDAError("--cfg-scale must be a finite number ≥ 0 (got \(cfgScale))")
+        }
+        if let topK, topK < 1 { throw LLaDAError("--top-k must be at least 1 (got \(topK))") }
+        if let topP, !(topP > 0 && topP <= 1) { throw LLaDAError("--top-p must be in (0, 1] (got \(topP))") }
+        guard positionTemperature >= 0, positionTemperature.isFinite else {
+            throw LLaDAError("--position-temperature must be a finite number ≥ 0 (got \(positionTemperature))")
+        }
+        if let remask = remaskCommitted {
+            guard remask.threshold > 0 && remask.threshold <= 1 else {
+                throw LLaDAError("--remask-threshold must be in (0, 1] (got \(remask.threshold))")
+            }
+            guard remask.perStep >= 1 else { throw LLaDAError("--remask-max must be at least 1 (got \(remask.perStep))") }
+            guard remask.budgetPerBlock >= 0 else { throw LLaDAError("--remask-budget must be ≥ 0 (got \(remask.budgetPerBlock))") }
         }
         if let threshold, !(threshold > 0 && threshold <= 1) {
             throw LLaDAError("--threshold must be in (0, 1] (got \(threshold))")

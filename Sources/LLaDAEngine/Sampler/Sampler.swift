@@ -12,6 +12,8 @@ public struct GenerationResult: Sendable {
     public var modelCalls: Int
     /// Steps not run because early stop filled the rest of the canvas with padding.
     public var stepsSaved = 0
+    /// Committed tokens taken back by `remaskCommitted`.
+    public var remasked = 0
     /// Bytes of the key/value cache (0 without one) and per canvas position.
     public var cacheBytes = 0
     public var cacheBytesPerToken = 0
@@ -23,8 +25,7 @@ public struct GenerationResult: Sendable {
 ///
 /// Two loops, chosen by the settings:
 /// - the reference (ML-GSAI/LLaDA `generate.py`, no cache, no threshold): exactly
-///   steps/blocks steps per block, `TransferSchedule.linear` commits per step, f32 softmax
-///   confidence;
+///   steps/blocks steps per block, the schedule's count per step, f32 softmax confidence;
 /// - Fast-dLLM's (`generate`, `generate_with_prefix_cache`, `generate_with_dual_cache`): the
 ///   first step of a block is a full pass (which fills the cache), later steps run only the rows
 ///   the cache mode leaves and consider only the block's masks; a block runs until it has no
@@ -50,8 +51,7 @@ public struct Sampler {
     }
 
     public func generate(prompt: [Int], model: MaskPredictor) -> GenerationResult {
-        var state = CanvasState(prompt: prompt, genLength: settings.genLength, maskID: maskID)
-        var random = SamplerRandom(seed: settings.seed)
+        var state = CanvasState(prompt: prompt, genLength: settings.genLength, maskID: maskID, seed: settings.seed)
         let cache = settings.cache == .none ? nil : model.makeCache(capacity: state.x.count, storage: settings.kvStorage)
         var result = GenerationResult(promptIDs: prompt, outputIDs: [], decodedAtStep: [], modelCalls: 0,
                                       cacheBytes: cache?.totalBytes ?? 0, cacheBytesPerToken: cache?.bytesPerToken ?? 0)
@@ -59,10 +59,15 @@ public struct Sampler {
         for block in 0..<settings.blockCount {
             let blockStart = prompt.count + block * settings.blockLength
             let blockRange = blockStart..<(blockStart + settings.blockLength)
-            let counts = TransferSchedule.linear(masks: state.masks(in: blockRange), steps: settings.stepsPerBlock)
+            let counts = settings.schedule.counts(masks: state.masks(in: blockRange), steps: settings.stepsPerBlock)
+            state.remaskBudget = settings.remaskCommitted?.budgetPerBlock ?? 0
             if settings.isReferenceLoop {
-                for count in counts {
-                    step(&state, block: blockRange, fullPass: true, count: count, cache: nil, model: model, random: &random)
+                for (index, count) in counts.enumerated() {
+                    let last = index == counts.count - 1
+                    // Tokens taken back earlier are owed on top of the schedule; the last step
+                    // commits whatever is left, so the block always ends complete.
+                    let wanted = last && settings.remaskCommitted != nil ? state.masks(in: blockRange) : count + state.owed
+                    step(&state, block: blockRange, fullPass: true, count: wanted, lastStep: last, cache: nil, model: model)
                 }
             } else {
                 var stepInBlock = 0
@@ -70,24 +75,23 @@ public struct Sampler {
                     // Fast-dLLM indexes the schedule by step. When prompt masks took some of the
                     // commits, the schedule can run out (or reach a 0) with block masks left, where
                     // Fast-dLLM would fail or loop forever; one token per step finishes the block.
-                    let count = max(1, stepInBlock < counts.count ? counts[stepInBlock] : 1)
-                    step(&state, block: blockRange, fullPass: stepInBlock == 0, count: count,
-                         cache: cache, model: model, random: &random)
+                    let count = max(1, (stepInBlock < counts.count ? counts[stepInBlock] : 1) + state.owed)
+                    step(&state, block: blockRange, fullPass: stepInBlock == 0, count: count, lastStep: false,
+                         cache: cache, model: model)
                     stepInBlock += 1
                 }
             }
             if settings.earlyStop, block + 1 < settings.blockCount, endsInPadding(state, through: blockRange.upperBound),
                let eosID {
-                let rest = blockRange.upperBound..<state.x.count
-                for position in rest where state.x[position] == maskID { state.x[position] = eosID }
-                let remainingBlocks = settings.blockCount - block - 1
-                result.stepsSaved = remainingBlocks * settings.stepsPerBlock
+                for position in blockRange.upperBound..<state.x.count where state.x[position] == maskID { state.x[position] = eosID }
+                result.stepsSaved = (settings.blockCount - block - 1) * settings.stepsPerBlock
                 break
             }
         }
         result.outputIDs = Array(state.x[prompt.count...])
         result.decodedAtStep = Array(state.decodedAt[prompt.count...])
         result.modelCalls = state.calls
+        result.remasked = state.remasked
         return result
     }
 
@@ -99,51 +103,90 @@ public struct Sampler {
         let maskID: Int
         var decodedAt: [Int]
         var calls = 0
+        var random: SamplerRandom
+        /// Commits owed to the schedule for tokens taken back at the previous step.
+        var owed = 0
+        var remaskBudget = 0
+        var remasked = 0
 
-        init(prompt: [Int], genLength: Int, maskID: Int) {
+        init(prompt: [Int], genLength: Int, maskID: Int, seed: UInt64) {
             x = prompt + Array(repeating: maskID, count: genLength)
             isPrompt = x.map { $0 != maskID }
             promptLength = prompt.count
             self.maskID = maskID
             decodedAt = Array(repeating: -1, count: x.count)
+            random = SamplerRandom(seed: seed)
         }
 
         func masks(in range: Range<Int>) -> Int { x[range].lazy.filter { $0 == maskID }.count }
     }
 
-    /// One denoising step; returns whether it committed anything.
-    @discardableResult
-    func step(_ state: inout CanvasState, block: Range<Int>, fullPass: Bool, count: Int, cache: KVCache?,
-              model: MaskPredictor, random: inout SamplerRandom) -> Bool {
+    /// One denoising step: predict, commit, and optionally take back weak committed tokens.
+    func step(_ state: inout CanvasState, block: Range<Int>, fullPass: Bool, count: Int, lastStep: Bool,
+              cache: KVCache?, model: MaskPredictor) {
         // A full pass may commit any mask up to the block's end (prompt masks included); a cached
         // pass only the block's own masks. Positions after the block are never candidates.
         let searchRange = fullPass ? 0..<block.upperBound : block
         let candidates = searchRange.filter { state.x[$0] == maskID }
         let wanted = settings.threshold == nil ? count : candidates.count
-        guard wanted > 0, !candidates.isEmpty else { return false }
+        guard wanted > 0, !candidates.isEmpty else { return }
+        let reviewing = settings.remaskCommitted != nil && !lastStep && state.remaskBudget > 0
+            ? block.filter { state.x[$0] != maskID } : []
 
-        let logits: FloatMatrix
-        if fullPass {
-            logits = guidedLogits(state, positions: candidates, cache: cache, model: model)
-        } else if let cache {
-            switch settings.cache {
-            case .prefix:
-                logits = model.logits(tokens: state.x, rows: block.lowerBound..<state.x.count, context: .prefix(cache), positions: candidates)
-            case .dual, .none:
-                logits = model.logits(tokens: state.x, rows: block, context: .dual(cache, canvasLength: state.x.count), positions: candidates)
-            }
-        } else {
-            logits = model.logits(tokens: state.x, positions: candidates)
-        }
+        let logits = forward(state, positions: candidates + reviewing, fullPass: fullPass, block: block, cache: cache, model: model)
         state.calls += 1
-        let predictions = predict(logits, random: &random)
-        let chosen = settings.threshold.map { Self.aboveThreshold(predictions.confidence, threshold: $0) }
-            ?? referenceTopK(predictions.confidence, candidates: candidates, canvas: state.x.count, count: count)
+        let predictions = predict(logits, rows: candidates.count, random: &state.random)
+        let chosen: [Int]
+        if let threshold = settings.threshold {
+            chosen = Self.aboveThreshold(predictions.confidence, threshold: threshold)
+        } else if settings.positionTemperature > 0 {
+            chosen = Self.gumbelTopK(predictions.confidence, count: count, temperature: settings.positionTemperature,
+                                     random: &state.random)
+        } else {
+            chosen = referenceTopK(predictions.confidence, candidates: candidates, canvas: state.x.count, count: count)
+        }
         for row in chosen {
             state.x[candidates[row]] = predictions.tokens[row]
             state.decodedAt[candidates[row]] = state.calls - 1
         }
-        return !chosen.isEmpty
+        state.owed = 0
+        if !reviewing.isEmpty, let policy = settings.remaskCommitted {
+            let taken = weakCommitted(logits, reviewing: reviewing, firstRow: candidates.count, state: state, policy: policy)
+            for position in taken {
+                state.x[position] = maskID
+                state.decodedAt[position] = -1
+            }
+            state.owed += taken.count
+            state.remaskBudget -= taken.count
+            state.remasked += taken.count
+        }
+    }
+
+    /// Logits at `positions` from the pass the step calls for.
+    func forward(_ state: CanvasState, positions: [Int], fullPass: Bool, block: Range<Int>, cache: KVCache?,
+                 model: MaskPredictor) -> FloatMatrix {
+        if fullPass { return guidedLogits(state, positions: positions, cache: cache, model: model) }
+        guard let cache else { return model.logits(tokens: state.x, positions: positions) }
+        switch settings.cache {
+        case .prefix:
+            return model.logits(tokens: state.x, rows: block.lowerBound..<state.x.count, context: .prefix(cache), positions: positions)
+        case .dual, .none:
+            return model.logits(tokens: state.x, rows: block, context: .dual(cache, canvasLength: state.x.count), positions: positions)
+        }
+    }
+
+    /// Committed positions whose token's probability under the current prediction is below the
+    /// policy's threshold, lowest first, within the per-step and per-block limits.
+    func weakCommitted(_ logits: FloatMatrix, reviewing: [Int], firstRow: Int, state: CanvasState,
+                       policy: CommittedRemasking) -> [Int] {
+        var weak: [(position: Int, probability: Double)] = []
+        for (offset, position) in reviewing.enumerated() {
+            let row = UnsafeBufferPointer(start: logits.row(firstRow + offset), count: logits.cols)
+            let probability = TokenChoice.probability64(of: state.x[position], in: row)
+            if probability < policy.threshold { weak.append((position, probability)) }
+        }
+        weak.sort { $0.probability != $1.probability ? $0.probability < $1.probability : $0.position < $1.position }
+        return weak.prefix(min(policy.perStep, state.remaskBudget)).map(\.position)
     }
 
     /// Rows torch.topk keeps, run as the reference runs it: over the whole canvas.
@@ -159,6 +202,14 @@ public struct Sampler {
     public static func aboveThreshold(_ confidence: [Double], threshold: Double) -> [Int] {
         guard let best = confidence.indices.max(by: { confidence[$0] < confidence[$1] || (confidence[$0] == confidence[$1] && $0 > $1) }) else { return [] }
         return confidence.indices.filter { $0 == best || confidence[$0] >= threshold }
+    }
+
+    /// Position temperature: the `count` rows with the largest confidence/τ + Gumbel noise, i.e.
+    /// `count` draws without replacement from softmax(confidence/τ). τ → 0 is plain top-k.
+    public static func gumbelTopK(_ confidence: [Double], count: Int, temperature: Double, random: inout SamplerRandom) -> [Int] {
+        let keys = confidence.map { $0 / temperature - log(-log(random.nextUnitOpen())) }
+        let order = keys.indices.sorted { keys[$0] != keys[$1] ? keys[$0] > keys[$1] : $0 < $1 }
+        return Array(order.prefix(count)).sorted()
     }
 
     /// Conditional logits of a full pass (filling the cache when there is one), or with
@@ -179,26 +230,36 @@ public struct Sampler {
         return conditional
     }
 
-    /// The token predicted at each row and its confidence (as f64; the reference loop's f32
-    /// values are exact in f64).
-    func predict(_ logits: FloatMatrix, random: inout SamplerRandom) -> (tokens: [Int], confidence: [Double]) {
+    /// The token predicted at each of the first `rows` rows and its confidence (as f64; the
+    /// reference loop's f32 probabilities are exact in f64).
+    func predict(_ logits: FloatMatrix, rows: Int, random: inout SamplerRandom) -> (tokens: [Int], confidence: [Double]) {
         var tokens: [Int] = []
         var confidence: [Double] = []
-        for r in 0..<logits.rows {
+        var filtered = [Float](repeating: 0, count: logits.cols)
+        for r in 0..<rows {
             let row = UnsafeMutableBufferPointer(start: logits.row(r), count: logits.cols)
             if settings.logitsEOSInf, let eos = eosID, eos < row.count { row[eos] = -.infinity }
-            let token = settings.temperature > 0
-                ? TokenChoice.gumbelArgmax(UnsafeBufferPointer(row), temperature: settings.temperature, random: &random)
-                : TokenChoice.argmax(UnsafeBufferPointer(row))
+            let token: Int
+            if settings.temperature > 0 {
+                token = filtered.withUnsafeMutableBufferPointer { copy in
+                    _ = copy.update(fromContentsOf: row)
+                    TokenChoice.filter(copy, topK: settings.topK, topP: settings.topP, temperature: settings.temperature)
+                    return TokenChoice.gumbelArgmax(UnsafeBufferPointer(copy), temperature: settings.temperature, random: &random)
+                }
+            } else {
+                token = TokenChoice.argmax(UnsafeBufferPointer(row))
+            }
             if settings.confidenceEOSEOTInf, let eot = eotID, eot < row.count { row[eot] = -.infinity }
             tokens.append(token)
+            let values = UnsafeBufferPointer(row)
             switch settings.remasking {
             case .lowConfidence:
-                confidence.append(settings.isReferenceLoop
-                    ? Double(TokenChoice.probability(of: token, in: UnsafeBufferPointer(row)))
-                    : TokenChoice.probability64(of: token, in: UnsafeBufferPointer(row)))
-            case .random:
-                confidence.append(random.nextUnitOpen())
+                confidence.append(settings.usesReferenceConfidence
+                    ? Double(TokenChoice.probability(of: token, in: values))
+                    : TokenChoice.probability64(of: token, in: values))
+            case .margin: confidence.append(TokenChoice.margin(values))
+            case .entropy: confidence.append(TokenChoice.negativeEntropy(values))
+            case .random: confidence.append(random.nextUnitOpen())
             }
         }
         return (tokens, confidence)

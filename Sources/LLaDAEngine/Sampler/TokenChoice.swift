@@ -67,4 +67,62 @@ public enum TokenChoice {
         }
         return exp(Double(row[token]) - maximum) * (1 / accumulators[0])
     }
+
+    /// Softmax statistics of a row in f64: its maximum, Σ exp(l − max), and Σ exp(l − max)·(l − max).
+    static func softmaxSums(_ row: UnsafeBufferPointer<Float>) -> (maximum: Double, sum: Double, weighted: Double) {
+        var maximum = -Double.infinity
+        for value in row where Double(value) > maximum { maximum = Double(value) }
+        var sum = 0.0, weighted = 0.0
+        for value in row {
+            let shifted = Double(value) - maximum
+            let e = exp(shifted)
+            sum += e
+            if e > 0 { weighted += e * shifted }
+        }
+        return (maximum, sum, weighted)
+    }
+
+    /// Top-1 minus top-2 probability of the row's softmax (the `margin` confidence).
+    public static func margin(_ row: UnsafeBufferPointer<Float>) -> Double {
+        var first = -Float.infinity, second = -Float.infinity
+        for value in row {
+            if value > first { second = first; first = value } else if value > second { second = value }
+        }
+        let sums = softmaxSums(row)
+        return (exp(Double(first) - sums.maximum) - exp(Double(second) - sums.maximum)) / sums.sum
+    }
+
+    /// Σ p·log p of the row's softmax: the negative entropy (the `entropy` confidence; 0 is certain).
+    public static func negativeEntropy(_ row: UnsafeBufferPointer<Float>) -> Double {
+        let sums = softmaxSums(row)
+        return sums.weighted / sums.sum - log(sums.sum)
+    }
+
+    /// Keeps the `topK` largest logits and the smallest set whose probabilities (at `temperature`)
+    /// reach `topP`; every other logit becomes −inf, so no sampler can pick it.
+    public static func filter(_ row: UnsafeMutableBufferPointer<Float>, topK: Int?, topP: Double?, temperature: Double) {
+        let useK = topK.map { $0 > 0 && $0 < row.count } ?? false
+        let useP = topP.map { $0 > 0 && $0 < 1 } ?? false
+        guard useK || useP else { return }
+        // Largest first; equal logits keep index order, so the cut is deterministic.
+        var order = Array(row.indices)
+        order.sort { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }
+        var keep = useK ? topK! : row.count
+        if useP {
+            let scale = 1 / max(temperature, 1e-6)
+            let maximum = Double(row[order[0]])
+            let weights = order.map { exp((Double(row[$0]) - maximum) * scale) }
+            let total = weights.reduce(0, +)
+            var cumulative = 0.0
+            var needed = 0
+            // The smallest prefix whose mass reaches top-p (always at least the first token).
+            while needed < weights.count {
+                cumulative += weights[needed] / total
+                needed += 1
+                if cumulative >= topP! { break }
+            }
+            keep = min(keep, needed)
+        }
+        for index in order[keep...] { row[index] = -.infinity }
+    }
 }
