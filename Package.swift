@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "LLaDAEngine", targets: ["LLaDAEngine"]),
         .executable(name: "llada", targets: ["llada"]),
+        .executable(name: "llada-quantize", targets: ["llada-quantize"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,10 @@ let package = Package(
             name: "llada",
             dependencies: ["LLaDAEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/llada"),
+        .executableTarget(
+            name: "llada-quantize",
+            dependencies: ["LLaDAEngine", "CLZ4", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "converter/llada-quantize"),
         .testTarget(
             name: "LLaDAEngineTests",
             dependencies: ["LLaDAEngine", "LLaDAKernels"],
