@@ -18,6 +18,8 @@ public final class QuantizedLinear: LinearLayer, @unchecked Sendable {
 
     /// Tiles hold about this many f32 values (4 MiB): big enough for efficient sgemm calls.
     static let tileElements = 1 << 20
+    /// Read once: ProcessInfo re-reads /proc and cgroup files on every call.
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     public init(type: WeightType, outFeatures: Int, inFeatures: Int, data: UnsafeRawPointer, owner: AnyObject) {
         precondition(inFeatures % type.recordElements == 0, "rows must be whole blocks")
@@ -40,21 +42,22 @@ public final class QuantizedLinear: LinearLayer, @unchecked Sendable {
             return
         }
         let tileRows = max(1, min(n, Self.tileElements / k))
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * k)
-        defer { tile.deallocate() }
-        for first in stride(from: 0, to: n, by: tileRows) {
-            let count = min(tileRows, n - first)
-            dequantizeRows(first, count, into: tile)
-            // y[:, first ..< first+count] = x · tileᵀ, written in place with row stride n.
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(k),
-                        1, x, Int32(k), tile, Int32(k), 0, y + first, Int32(n))
+        ScratchPool.shared.with(count: tileRows * k) { tile in
+            for first in stride(from: 0, to: n, by: tileRows) {
+                let count = min(tileRows, n - first)
+                dequantizeRows(first, count, into: tile)
+                // y[:, first ..< first+count] = x · tileᵀ, written in place with row stride n.
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(count), Int32(k),
+                            1, x, Int32(k), tile, Int32(k), 0, y + first, Int32(n))
+            }
         }
     }
 
     /// Rows [first, first+count) as f32, split across cores when the tile is large.
     func dequantizeRows(_ first: Int, _ count: Int, into destination: UnsafeMutablePointer<Float>) {
         let k = inFeatures, rowBytes = rowBytes
-        let parts = count * k >= 1 << 16 ? min(count, ProcessInfo.processInfo.activeProcessorCount) : 1
+        // Small tiles are not worth waking other threads for (they would also compete with OpenBLAS's).
+        let parts = count * k >= 1 << 18 ? min(count, Self.cores) : 1
         let perPart = (count + parts - 1) / parts
         parallelFor(parts) { part in
             let start = part * perPart, end = min(count, start + perPart)
@@ -85,5 +88,26 @@ public final class QuantizedEmbedding: EmbeddingTable, @unchecked Sendable {
 
     public func copyRow(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
         type.dequantize(data + token * type.byteCount(elements: dimension), elements: dimension, into: destination)
+    }
+}
+
+/// Reusable f32 tiles for `QuantizedLinear`: allocating a fresh multi-megabyte buffer per call
+/// costs an mmap and page faults every time. Holds one buffer per concurrent caller.
+final class ScratchPool: @unchecked Sendable {
+    static let shared = ScratchPool()
+    private let lock = NSLock()
+    private var free: [FloatBuffer] = []
+
+    func with<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        lock.lock()
+        let index = free.firstIndex { $0.count >= count }
+        let buffer = index.map { free.remove(at: $0) } ?? FloatBuffer(count: max(count, QuantizedLinear.tileElements), zeroed: false)
+        lock.unlock()
+        defer {
+            lock.lock()
+            free.append(buffer)
+            lock.unlock()
+        }
+        return body(buffer.pointer)
     }
 }
