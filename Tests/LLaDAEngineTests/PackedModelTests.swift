@@ -30,34 +30,34 @@ final class PackedModelTests: XCTestCase {
     }
 
     func testF32FileGivesTheF32PathsLogits() throws {
-        let q = try quality(try PackedTestSupport.convertFixture(.f32, into: directory)); print("QUALITY \(q)")
+        let q = try quality(try PackedTestSupport.convertFixture(.f32, into: directory))
         // Same values, same sgemm: measured bit-identical; allow rounding noise only.
         XCTAssertLessThanOrEqual(q.maxAbs, 1e-5, "max |Δlogit| \(q.maxAbs)")
         XCTAssertEqual(q.top1, 1)
     }
 
     func testF16FileMatchesTheF32Path() throws {
-        let q = try quality(try PackedTestSupport.convertFixture(.f16, into: directory)); print("QUALITY \(q)")
+        let q = try quality(try PackedTestSupport.convertFixture(.f16, into: directory))
         // bf16 values are exact in f16 except below f16's normal range; measured max |Δ| ≈ 2e-5.
         XCTAssertLessThanOrEqual(q.maxAbs, 2e-4, "max |Δlogit| \(q.maxAbs)")
         XCTAssertEqual(q.top1, 1)
     }
 
     func testQ8FileIsCloseToTheF32Path() throws {
-        let q = try quality(try PackedTestSupport.convertFixture(.q8, into: directory)); print("QUALITY \(q)")
+        let q = try quality(try PackedTestSupport.convertFixture(.q8, into: directory))
         // Measured: mean KL 1.7e-4, top-1 1.0 on all 253 positions.
         XCTAssertLessThan(q.meanKL, 1e-3, "mean KL \(q.meanKL)")
         XCTAssertGreaterThanOrEqual(q.top1, 0.99, "top-1 \(q.top1)")
     }
 
     func testQ4FileIsCloseToTheF32PathAndBeatsMaxAbsScales() throws {
-        let search = try quality(try PackedTestSupport.convertFixture(.q4, into: directory)); print("QUALITY \(search)")
+        let search = try quality(try PackedTestSupport.convertFixture(.q4, into: directory))
         // Measured: mean KL 1.13e-2, top-1 0.988.
         XCTAssertLessThan(search.meanKL, 0.02, "mean KL \(search.meanKL)")
         XCTAssertGreaterThanOrEqual(search.top1, 0.97, "top-1 \(search.top1)")
         var maxabs = QuantizationProfile.q4
         maxabs.q4Method = .maxabs
-        let baseline = try quality(try PackedTestSupport.convertFixture(maxabs, into: directory, name: "maxabs.llada")); print("QUALITY \(baseline)")
+        let baseline = try quality(try PackedTestSupport.convertFixture(maxabs, into: directory, name: "maxabs.llada"))
         // Measured: 1.73e-2 for plain max-abs/7 on the same weights.
         XCTAssertLessThan(search.meanKL, baseline.meanKL * 0.8, "search \(search.meanKL) vs max-abs \(baseline.meanKL)")
     }
