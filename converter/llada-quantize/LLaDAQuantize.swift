@@ -32,7 +32,7 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "llada-quantize",
         abstract: "Convert a LLaDA checkpoint into one packed, checksummed file (q4, q8, f16 or f32).",
         discussion: "Run `llada-quantize SRC_DIR -o OUT --type q4` to convert; `inspect` and `verify` read a packed file.",
-        subcommands: [ConvertCommand.self, InspectCommand.self, VerifyCommand.self, MeasureCommand.self],
+        subcommands: [ConvertCommand.self, InspectCommand.self, VerifyCommand.self, MeasureCommand.self, LoadBenchCommand.self],
         defaultSubcommand: ConvertCommand.self)
 }
 

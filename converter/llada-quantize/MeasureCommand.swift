@@ -46,6 +46,8 @@ struct MeasureCommand: ParsableCommand {
         let generationsIdentical: Int?
         let answersIdentical: Int?
         let generations: Int?
+        /// Generations whose answer differs from f32's, with "(f32 right)" / "(f32 wrong)".
+        let answersDiffering: [String]?
     }
 
     struct CompressionRow: Encodable {
@@ -123,16 +125,20 @@ struct MeasureCommand: ParsableCommand {
                 }
             }
             let (rmse, relative) = try weightErrors(model, checkpoint: checkpoint)
-            var identical: Int?, answers: Int?
+            var identical: Int?, answers: Int?, differing: [String]?
             if let generation, let referenceGenerations {
                 let outputs = generation.run(transformer)
                 identical = zip(outputs, referenceGenerations).filter { $0 == $1 }.count
                 answers = zip(outputs, referenceGenerations).filter { generation.answer($0) == generation.answer($1) }.count
+                differing = zip(generation.cases, zip(outputs, referenceGenerations))
+                    .filter { generation.answer($1.0) != generation.answer($1.1) }
+                    .map { "\($0.0.label) (f32 \($0.0.referenceCorrect ? "right" : "wrong"))" }
             }
             results.append(Result(label: variant.label, fileBytes: summary.fileSize, weightRMSE: rmse, weightRelativeRMSE: relative,
                                   meanKL: kls.reduce(0, +) / Double(kls.count), maxKL: kls.max() ?? 0,
                                   top1: Double(agree) / Double(kls.count), top1Masked: Double(agreeMasked) / Double(max(masked, 1)),
-                                  generationsIdentical: identical, answersIdentical: answers, generations: referenceGenerations?.count))
+                                  generationsIdentical: identical, answersIdentical: answers, generations: referenceGenerations?.count,
+                                  answersDiffering: differing))
             if index < 2 || variant.profile == allQ4 { uniformFiles[variant.profile.type(for: .ffDown)] = model }
         }
         let f32URL = temporary.appendingPathComponent("f32.llada")
@@ -237,6 +243,10 @@ struct MeasureCommand: ParsableCommand {
             print("| \(r.label) | \(formatBytes(r.fileBytes)) | \(String(format: "%.2e", r.meanKL)) | \(String(format: "%.2e", r.maxKL)) | "
                   + "\(String(format: "%.4f", r.top1)) | \(String(format: "%.4f", r.top1Masked)) | \(generations) | \(answers) |")
         }
+        print("\nGenerated answers that differ from the f32 path's (reference sampler, 12 golden prompts × 4 settings):\n")
+        for r in report.results where !(r.answersDiffering ?? []).isEmpty {
+            print("- \(r.label): " + r.answersDiffering!.joined(separator: ", "))
+        }
         print("\nWeight RMSE relative to the weights' RMS (absolute RMSE in brackets), per tensor class:\n")
         print("| variant | " + roles.joined(separator: " | ") + " |")
         print("|---|" + String(repeating: "---|", count: roles.count))
@@ -257,8 +267,11 @@ struct MeasureCommand: ParsableCommand {
 /// The reference sampler on the golden prompts (generate.json), every setting without CFG.
 struct GenerationCheck {
     struct Case {
+        let label: String
         let prompt: [Int]
         let settings: GenerationSettings
+        /// Whether the reference (f32) answer is right, from generate.json.
+        let referenceCorrect: Bool
     }
 
     let cases: [Case]
@@ -279,9 +292,12 @@ struct GenerationCheck {
             s.genLength = setting["gen_length"] as? Int ?? 32
             s.steps = setting["steps"] as? Int ?? 32
             s.blockLength = setting["block_length"] as? Int ?? 32
+            let name = setting["name"] as? String ?? "?"
             for prompt in prompts {
                 guard let ids = prompt["prompt_ids"] as? [Int] else { throw LLaDAError("\(url.path): a prompt lacks prompt_ids") }
-                cases.append(Case(prompt: ids, settings: s))
+                let output = (prompt["outputs"] as? [String: Any])?[name] as? [String: Any]
+                cases.append(Case(label: "\(prompt["id"] as? String ?? "?")/\(name)", prompt: ids, settings: s,
+                                  referenceCorrect: output?["correct"] as? Bool ?? false))
             }
         }
         self.cases = cases
@@ -293,5 +309,50 @@ struct GenerationCheck {
 
     func answer(_ output: [Int]) -> [Int] {
         Array(output.prefix { !stops.contains($0) })
+    }
+}
+
+/// Load time, resident memory and one forward pass of a packed file (hidden; for the docs' numbers).
+struct LoadBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-load",
+        abstract: "Time loading a packed file (verify + decompress + build) and one forward pass.",
+        shouldDisplay: false)
+
+    @Argument(help: "Packed model file.")
+    var file: String
+
+    @Option(name: .long, help: "Tokens in the forward pass (0 = skip it).")
+    var tokens = 64
+
+    @Option(name: .long, help: "Compute threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        ComputeThreads.configure(threads)
+        let start = Date()
+        let model = try PackedModel(path: file)
+        let opened = Date()
+        let weights = try model.makeWeights()
+        let loaded = Date()
+        print(String(format: "open %.3f s, verify + decompress + build %.3f s, RSS after load %@, peak %@",
+                     opened.timeIntervalSince(start), loaded.timeIntervalSince(opened),
+                     formatBytes(residentBytes("VmRSS")), formatBytes(residentBytes("VmHWM"))))
+        guard tokens > 0 else { return }
+        let transformer = Transformer(weights: weights)
+        let ids = (0..<min(tokens, model.config.maxSequenceLength)).map { $0 % model.config.vocabSize }
+        let before = Date()
+        _ = transformer.logits(tokens: ids, outputPositions: [0])
+        print(String(format: "forward pass of %d tokens: %.3f s, peak RSS %@", ids.count, Date().timeIntervalSince(before),
+                     formatBytes(residentBytes("VmHWM"))))
+    }
+
+    /// A field of /proc/self/status in bytes (0 where there is no /proc).
+    private func residentBytes(_ field: String) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+        }
+        return 0
     }
 }

@@ -40,9 +40,10 @@ public struct ConversionSummary: Sendable {
 ///
 /// Streams: each tensor is cut into chunks of the output; worker threads quantize a chunk straight
 /// from the memory-mapped source, compress and checksum it, and the calling thread writes chunks
-/// in order. At most `threads + 4` chunks are in flight, and the source pages of a finished chunk
-/// are released, so peak memory is about (threads + 4) × (2 × chunk size + the chunk's source
-/// bytes) plus the process itself, independent of the model size.
+/// in order. At most `threads + 4` chunks are in flight (fewer if that would exceed
+/// `memoryBudget`), and the source pages of a finished chunk are released, so peak memory is about
+/// (threads + 4) × (3 × chunk size + the chunk's source bytes) plus the process itself (~40 MB),
+/// independent of the model size; docs/quantization.md has measurements.
 ///
 /// The output is written to a temporary file in the output's directory, fsynced and renamed over
 /// the output; on any error the temporary file is removed, so a partial file never carries the
@@ -98,6 +99,9 @@ public enum PackedConverter {
         }
     }
 
+    /// Upper bound for the chunks in flight: keeps peak RSS under 2 GB even for f32 sources.
+    static let memoryBudget = 1536 << 20
+
     // MARK: Plan
 
     struct Job {
@@ -128,6 +132,9 @@ public enum PackedConverter {
         let sections: [[UInt8]]   // config, tokenizer, tokenizer_config; the two tables come later
         let sectionOffsets: [Int]
         let dataOffset: Int
+        /// Memory one chunk job can hold at once: its output, the compressed (or shuffled) copy,
+        /// and the mapped source pages it reads (released when it is done).
+        let maxBytesPerJob: Int
 
         init(checkpoint: HFCheckpoint, profile: QuantizationProfile, options: ConversionOptions) throws {
             self.checkpoint = checkpoint
@@ -164,6 +171,10 @@ public enum PackedConverter {
                                     rawBytes: type.byteCount(elements: n)))
                 }
             }
+            maxBytesPerJob = jobs.map { job in
+                let tensor = tensors[job.tensor]
+                return 3 * job.rawBytes + job.elementCount * tensor.source.dtype.byteSize
+            }.max() ?? 1
             guard jobs.count < Int(UInt32.max) else { throw LLaDAError("\(directory.path): too many chunks for the packed format") }
             self.tensors = tensors
             self.jobs = jobs
@@ -262,8 +273,10 @@ public enum PackedConverter {
     private static func writeChunks(plan: Plan, fd: Int32, path: String, options: ConversionOptions,
                                     progress: ((ConversionProgress) -> Void)?) throws -> [PackedTensor] {
         let pipeline = Pipeline()
-        let threads = max(1, min(options.threads, plan.jobs.count))
-        let window = threads + 4
+        // Chunks in flight (being made or waiting to be written) are what costs memory; cap them so
+        // the total stays within `memoryBudget` whatever --threads says.
+        let window = max(2, min(options.threads + 4, memoryBudget / plan.maxBytesPerJob))
+        let threads = max(1, min(options.threads, window, plan.jobs.count))
         let group = DispatchGroup()
         for _ in 0..<threads {
             group.enter()
