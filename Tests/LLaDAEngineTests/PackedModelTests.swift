@@ -62,6 +62,21 @@ final class PackedModelTests: XCTestCase {
         XCTAssertLessThan(search.meanKL, baseline.meanKL * 0.8, "search \(search.meanKL) vs max-abs \(baseline.meanKL)")
     }
 
+    func testF32AndF16FilesReproduceTheGoldenGenerations() throws {
+        let golden = try FixturePaths.goldenJSON("generate.json")
+        let maskID = golden["mask_token_id"] as! Int
+        let setting = (golden["settings"] as! [[String: Any]]).first { $0["name"] as? String == "gen32_steps32_block16" }!
+        let sampler = Sampler(settings: GoldenGenerationTests.settings(from: setting), maskID: maskID)
+        for profile in [QuantizationProfile.f32, .f16] {
+            let transformer = Transformer(weights: try PackedModel(path: try PackedTestSupport.convertFixture(profile, into: directory).path).makeWeights())
+            for prompt in golden["prompts"] as! [[String: Any]] {
+                let expected = ((prompt["outputs"] as! [String: Any])["gen32_steps32_block16"] as! [String: Any])["output_ids"] as! [Int]
+                XCTAssertEqual(sampler.generate(prompt: prompt["prompt_ids"] as! [Int], model: transformer).outputIDs, expected,
+                               "\(profile.name) \(prompt["id"]!)")
+            }
+        }
+    }
+
     func testBF16AndF32DirectoriesGiveByteIdenticalFiles() throws {
         let f32Directory = directory.appendingPathComponent("f32-checkpoint")
         try FileManager.default.createDirectory(at: f32Directory, withIntermediateDirectories: true)

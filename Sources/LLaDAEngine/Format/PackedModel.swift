@@ -167,7 +167,7 @@ public final class PackedModel: @unchecked Sendable {
             if type.isBlockQuantized && rowLength % type.recordElements != 0 {
                 throw corrupt("\(label) is \(type) but its rows of \(rowLength) are not whole blocks")
             }
-            let byteSize = Int(reader.get(UInt64.self, at: base + 96))
+            let byteSize = Int(exactly: reader.get(UInt64.self, at: base + 96)) ?? -1   // a crafted huge value must not trap
             guard byteSize == type.byteCount(elements: elements) else {
                 throw corrupt("\(label) declares \(byteSize) bytes, \(entry.shape) in \(type) takes \(type.byteCount(elements: elements))")
             }
