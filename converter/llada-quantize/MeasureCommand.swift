@@ -28,6 +28,15 @@ struct MeasureCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the generation comparison (faster).")
     var noGenerate = false
 
+    @Option(name: .long, help: "Only the variants whose label contains this text.")
+    var only: String?
+
+    @Option(name: .long, help: "JSON array of {\"id\", \"prompt_ids\"} to generate from instead of generate.json's 12 prompts.")
+    var promptIds: String?
+
+    @Option(name: .long, help: "Write every variant's generated ids (and the f32 path's) to this JSON file.")
+    var dumpGenerations: String?
+
     struct Variant {
         let label: String
         let profile: QuantizationProfile
@@ -76,13 +85,18 @@ struct MeasureCommand: ParsableCommand {
         let cases = try loadCases(goldenURL.appendingPathComponent("logits.json"))
         let reference = Transformer(weights: try ModelWeights(checkpoint: checkpoint))
         let referenceLogits = cases.map { reference.logits(tokens: $0.ids) }
-        let generation = noGenerate ? nil : try GenerationCheck(url: goldenURL.appendingPathComponent("generate.json"))
+        let generation = noGenerate ? nil : try GenerationCheck(url: goldenURL.appendingPathComponent("generate.json"),
+                                                                 prompts: promptIds.map { URL(fileURLWithPath: $0) })
         let referenceGenerations = generation?.run(reference)
+        var dump: [String: [String: [Int]]] = [:]
+        if let generation, let referenceGenerations {
+            dump["f32 path"] = Dictionary(uniqueKeysWithValues: zip(generation.cases.map(\.label), referenceGenerations))
+        }
 
         var variants: [Variant] = [
             Variant(label: "f16", profile: .f16),
             Variant(label: "q8", profile: .q8),
-            Variant(label: "q4 (default: q4_0 blocks, embedding + LM head q8_0)", profile: .q4),
+            Variant(label: "q4 (default: q4_0, embedding + q/k/v + LM head q8_0)", profile: .q4),
         ]
         var maxabsMixed = QuantizationProfile.q4
         maxabsMixed.q4Method = .maxabs
@@ -97,6 +111,12 @@ struct MeasureCommand: ParsableCommand {
             profile.types[role] = .q8_0
             variants.append(Variant(label: "q4_0 everywhere but \(role.rawValue) q8_0", profile: profile))
         }
+        for roles: [TensorLayout.Role] in [[.embedding, .lmHead], [.embedding, .attentionQKV]] {
+            var profile = allQ4
+            for role in roles { profile.types[role] = .q8_0 }
+            variants.append(Variant(label: "q4_0 everywhere but \(roles.map(\.rawValue).joined(separator: " + ")) q8_0", profile: profile))
+        }
+        if let only { variants = variants.filter { $0.label.contains(only) } }
 
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("llada-measure-\(getpid())")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
@@ -128,11 +148,12 @@ struct MeasureCommand: ParsableCommand {
             var identical: Int?, answers: Int?, differing: [String]?
             if let generation, let referenceGenerations {
                 let outputs = generation.run(transformer)
+                dump[variant.label] = Dictionary(uniqueKeysWithValues: zip(generation.cases.map(\.label), outputs))
                 identical = zip(outputs, referenceGenerations).filter { $0 == $1 }.count
                 answers = zip(outputs, referenceGenerations).filter { generation.answer($0) == generation.answer($1) }.count
                 differing = zip(generation.cases, zip(outputs, referenceGenerations))
                     .filter { generation.answer($1.0) != generation.answer($1.1) }
-                    .map { "\($0.0.label) (f32 \($0.0.referenceCorrect ? "right" : "wrong"))" }
+                    .map { c, _ in c.label + (c.referenceCorrect.map { $0 ? " (f32 right)" : " (f32 wrong)" } ?? "") }
             }
             results.append(Result(label: variant.label, fileBytes: summary.fileSize, weightRMSE: rmse, weightRelativeRMSE: relative,
                                   meanKL: kls.reduce(0, +) / Double(kls.count), maxKL: kls.max() ?? 0,
@@ -147,6 +168,11 @@ struct MeasureCommand: ParsableCommand {
         let compression = try WeightType.allCases.compactMap { type in try uniformFiles[type].map { try compressionRow(type, $0) } }
         let report = Report(positions: cases.reduce(0) { $0 + $1.ids.count }, maskedPositions: cases.reduce(0) { $0 + $1.masked.count },
                             results: results, compression: compression)
+        if let dumpGenerations {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try encoder.encode(dump).write(to: URL(fileURLWithPath: dumpGenerations))
+        }
         if json { try printJSON(report) } else { printMarkdown(report) }
     }
 
@@ -270,8 +296,8 @@ struct GenerationCheck {
         let label: String
         let prompt: [Int]
         let settings: GenerationSettings
-        /// Whether the reference (f32) answer is right, from generate.json.
-        let referenceCorrect: Bool
+        /// Whether the reference (f32) answer is right, from generate.json (nil for other prompts).
+        let referenceCorrect: Bool?
     }
 
     let cases: [Case]
@@ -279,11 +305,17 @@ struct GenerationCheck {
     /// End-of-turn / end-of-text ids of the fixture tokenizer: the answer ends at either.
     let stops: Set<Int> = [481, 495]
 
-    init(url: URL) throws {
+    init(url: URL, prompts promptsURL: URL? = nil) throws {
         guard let data = try? Data(contentsOf: url), let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let settings = root["settings"] as? [[String: Any]], let prompts = root["prompts"] as? [[String: Any]],
+              let settings = root["settings"] as? [[String: Any]], var prompts = root["prompts"] as? [[String: Any]],
               let maskID = root["mask_token_id"] as? Int else {
             throw LLaDAError("\(url.path) is missing or not the golden generate.json")
+        }
+        if let promptsURL {
+            guard let data = try? Data(contentsOf: promptsURL), let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+                throw LLaDAError("\(promptsURL.path) is missing or not a JSON array of {\"id\", \"prompt_ids\"}")
+            }
+            prompts = list
         }
         self.maskID = maskID
         var cases: [Case] = []
@@ -297,7 +329,7 @@ struct GenerationCheck {
                 guard let ids = prompt["prompt_ids"] as? [Int] else { throw LLaDAError("\(url.path): a prompt lacks prompt_ids") }
                 let output = (prompt["outputs"] as? [String: Any])?[name] as? [String: Any]
                 cases.append(Case(label: "\(prompt["id"] as? String ?? "?")/\(name)", prompt: ids, settings: s,
-                                  referenceCorrect: output?["correct"] as? Bool ?? false))
+                                  referenceCorrect: output?["correct"] as? Bool))
             }
         }
         self.cases = cases

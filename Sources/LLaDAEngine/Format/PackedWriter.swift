@@ -57,7 +57,7 @@ public enum PackedConverter {
         let start = Date()
         let plan = try Plan(checkpoint: checkpoint, profile: profile, options: options)
         let outputDirectory = output.deletingLastPathComponent()
-        try checkOutput(output, directory: outputDirectory)
+        try checkOutput(output, directory: outputDirectory, source: checkpoint.directory)
         let temporary = outputDirectory.appendingPathComponent(".\(output.lastPathComponent).\(getpid()).partial").path
         willCreateTemporaryFile(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, 0o644)
@@ -89,7 +89,13 @@ public enum PackedConverter {
         return ConversionSummary(fileSize: fileSize, tensors: tensors, seconds: Date().timeIntervalSince(start))
     }
 
-    private static func checkOutput(_ output: URL, directory: URL) throws {
+    private static func checkOutput(_ output: URL, directory: URL, source: URL) throws {
+        // Renaming over a file of the checkpoint being read would destroy the user's source.
+        let name = output.lastPathComponent
+        if directory.standardizedFileURL.resolvingSymlinksInPath().path == source.standardizedFileURL.resolvingSymlinksInPath().path,
+           name.hasSuffix(".safetensors") || name.hasSuffix(".json") {
+            throw LLaDAError("output \(output.path) would replace a file of the checkpoint being converted; choose another name")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw LLaDAError("output directory \(directory.path) does not exist: create it first")
