@@ -42,7 +42,7 @@ public struct ConversionSummary: Sendable {
 /// from the memory-mapped source, compress and checksum it, and the calling thread writes chunks
 /// in order. At most `threads + 4` chunks are in flight (fewer if that would exceed
 /// `memoryBudget`), and the source pages of a finished chunk are released, so peak memory is about
-/// (threads + 4) × (3 × chunk size + the chunk's source bytes) plus the process itself (~40 MB),
+/// (threads + 4) × (3 × chunk size + the chunk's source bytes) plus the process itself (~30 MB),
 /// independent of the model size; docs/quantization.md has measurements.
 ///
 /// The output is written to a temporary file in the output's directory, fsynced and renamed over
@@ -248,22 +248,40 @@ public enum PackedConverter {
 
     // MARK: Chunk pipeline
 
+    /// Chunk-sized buffers come straight from mmap and go back with munmap: through malloc, freed
+    /// multi-megabyte blocks stay in per-thread arenas and RSS grows with the thread count.
+    final class PageBuffer: @unchecked Sendable {
+        let pointer: UnsafeMutableRawPointer
+        let size: Int
+
+        init(_ size: Int) throws {
+            self.size = max(size, 1)
+            let memory = mmap(nil, self.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let memory, memory != MAP_FAILED else {
+                throw LLaDAError("out of memory: cannot map \(size) bytes for a chunk (\(String(cString: strerror(errno)))); try fewer --threads")
+            }
+            pointer = memory
+        }
+
+        deinit { munmap(pointer, size) }
+    }
+
     final class ChunkResult: @unchecked Sendable {
-        let bytes: UnsafeMutableRawPointer
+        let buffer: PageBuffer
+        var bytes: UnsafeMutableRawPointer { buffer.pointer }
         let storedSize: Int
         let codec: PackedFormat.Codec
         let filter: PackedFormat.Filter
         let checksum: UInt32
 
-        init(bytes: UnsafeMutableRawPointer, storedSize: Int, codec: PackedFormat.Codec, filter: PackedFormat.Filter, checksum: UInt32) {
-            self.bytes = bytes
+        init(buffer: PageBuffer, storedSize: Int, codec: PackedFormat.Codec, filter: PackedFormat.Filter, checksum: UInt32) {
+            self.buffer = buffer
             self.storedSize = storedSize
             self.codec = codec
             self.filter = filter
             self.checksum = checksum
         }
 
-        deinit { bytes.deallocate() }
     }
 
     /// Shared state of the workers and the writer, guarded by `condition`.
@@ -374,9 +392,8 @@ public enum PackedConverter {
     private static func process(_ job: Job, plan: Plan, scratch: UnsafeMutablePointer<Float>) throws -> ChunkResult {
         let tensor = plan.tensors[job.tensor]
         let type = tensor.type
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(job.rawBytes, 1), alignment: 64)
-        var keepRaw = true
-        defer { if !keepRaw { raw.deallocate() } }
+        let rawBuffer = try PageBuffer(job.rawBytes)
+        let raw = rawBuffer.pointer
         let sourceSize = tensor.source.dtype.byteSize
         let sourceStart = tensor.sourceBytes.baseAddress! + job.elementStart * sourceSize
         var done = 0
@@ -394,26 +411,22 @@ public enum PackedConverter {
         // Byte planes put the highly repetitive exponent bytes of floats together; on the
         // quantized types they gain under 1% (docs/quantization.md), so they are not shuffled.
         let shuffle = type == .f32 || type == .f16
-        let input: UnsafeMutableRawPointer
+        let shuffled = shuffle ? try PageBuffer(job.rawBytes) : nil
+        let input = shuffled?.pointer ?? raw
         if shuffle {
-            input = UnsafeMutableRawPointer.allocate(byteCount: max(job.rawBytes, 1), alignment: 64)
             llada_shuffle_bytes(raw.assumingMemoryBound(to: UInt8.self), input.assumingMemoryBound(to: UInt8.self),
                                 job.rawBytes / type.recordBytes, type.recordBytes)
-        } else {
-            input = raw
         }
-        defer { if shuffle { input.deallocate() } }
         let bound = Int(LZ4_compressBound(Int32(job.rawBytes)))
-        let compressed = UnsafeMutableRawPointer.allocate(byteCount: max(bound, 1), alignment: 64)
+        let compressedBuffer = try PageBuffer(bound)
+        let compressed = compressedBuffer.pointer
         let size = Int(LZ4_compress_default(input.assumingMemoryBound(to: CChar.self), compressed.assumingMemoryBound(to: CChar.self),
                                             Int32(job.rawBytes), Int32(bound)))
         if size > 0 && size * 20 <= job.rawBytes * 19 {
-            keepRaw = false
-            return ChunkResult(bytes: compressed, storedSize: size, codec: .lz4, filter: shuffle ? .byteShuffle : .none,
+            return ChunkResult(buffer: compressedBuffer, storedSize: size, codec: .lz4, filter: shuffle ? .byteShuffle : .none,
                                checksum: llada_crc32c(0, compressed, size))
         }
-        compressed.deallocate()
-        return ChunkResult(bytes: raw, storedSize: job.rawBytes, codec: .raw, filter: .none,
+        return ChunkResult(buffer: rawBuffer, storedSize: job.rawBytes, codec: .raw, filter: .none,
                            checksum: llada_crc32c(0, raw, job.rawBytes))
     }
 
