@@ -9,6 +9,13 @@ import LLaDAKernels
 /// config. It reads no tensor data. `verify()` then checks every chunk checksum; `makeWeights()`
 /// checks them too while decompressing in parallel. Every error names the file and, where one
 /// applies, the tensor and chunk.
+///
+///     if PackedModel.isPackedFile(atPath: path) {
+///         let packed = try PackedModel(path: path)          // header checks only (milliseconds)
+///         let weights = try packed.makeWeights()            // checksums + LZ4, in parallel
+///         // packed.config, packed.tokenizerJSON, packed.tokenizerConfigJSON for the tokenizer
+///         let transformer = Transformer(weights: weights)
+///     }
 public final class PackedModel: @unchecked Sendable {
     public let path: String
     public let fileSize: Int
