@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "LLaDAEngine", targets: ["LLaDAEngine"]),
         .executable(name: "llada", targets: ["llada"]),
+        .executable(name: "llada-quantize", targets: ["llada-quantize"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,10 @@ let package = Package(
             name: "TokenizerBenchmark",
             dependencies: ["LLaDAEngine"],
             path: "Benchmarks/TokenizerBenchmark"),
+        .executableTarget(
+            name: "llada-quantize",
+            dependencies: ["LLaDAEngine", "CLZ4", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "converter/llada-quantize"),
         .testTarget(
             name: "LLaDAEngineTests",
             dependencies: ["LLaDAEngine", "LLaDAKernels"],

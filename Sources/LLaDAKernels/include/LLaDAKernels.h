@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "llada_quant.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,205 @@
+import Foundation
+import LLaDAKernels
+
+/// Storage type of one tensor in a packed model file (docs/packed-format.md).
+public enum WeightType: UInt8, CaseIterable, Sendable, CustomStringConvertible {
+    case f32 = 0
+    case f16 = 1
+    /// Blocks of 32: fp16 scale + 32 int8 (34 bytes).
+    case q8_0 = 2
+    /// Blocks of 32: fp16 scale + 16 bytes of 4-bit values (18 bytes).
+    case q4_0 = 3
+
+    public var description: String {
+        switch self {
+        case .f32: "f32"
+        case .f16: "f16"
+        case .q8_0: "q8_0"
+        case .q4_0: "q4_0"
+        }
+    }
+
+    /// Bytes of one record: an element for f32/f16, a block of 32 for the quantized types.
+    public var recordBytes: Int {
+        switch self {
+        case .f32: 4
+        case .f16: 2
+        case .q8_0: Int(LLADA_Q8_0_BYTES)
+        case .q4_0: Int(LLADA_Q4_0_BYTES)
+        }
+    }
+
+    public var recordElements: Int { isBlockQuantized ? Int(LLADA_QBLOCK) : 1 }
+    public var isBlockQuantized: Bool { self == .q8_0 || self == .q4_0 }
+
+    /// Bytes of `elements` values (a multiple of `recordElements`).
+    public func byteCount(elements: Int) -> Int { elements / recordElements * recordBytes }
+
+    /// Expands `elements` values stored in this type (starting at a record boundary) to f32.
+    public func dequantize(_ source: UnsafeRawPointer, elements: Int, into destination: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .f32: memcpy(destination, source, elements * 4)
+        case .f16: llada_f16_to_f32(source.assumingMemoryBound(to: UInt16.self), destination, elements)
+        case .q8_0: llada_dequantize_q8_0(source.assumingMemoryBound(to: UInt8.self), destination, elements)
+        case .q4_0: llada_dequantize_q4_0(source.assumingMemoryBound(to: UInt8.self), destination, elements)
+        }
+    }
+}
+
+/// Byte-level constants and record codecs of the packed file, version 1. The layout is the
+/// contract between `llada-quantize` and the runtime and is specified in docs/packed-format.md.
+public enum PackedFormat {
+    public static let magic: [UInt8] = Array("LLADAPAK".utf8)
+    public static let version: UInt32 = 1
+    public static let preambleSize = 256
+    /// Every chunk starts at a multiple of this, so raw chunks can be used in place from the mapping.
+    public static let alignment = 4096
+    public static let tensorRecordSize = 128
+    public static let chunkRecordSize = 32
+    /// Names are stored NUL-padded in 64 bytes (so at most 63 bytes of UTF-8).
+    public static let nameCapacity = 64
+    public static let defaultChunkBytes = 4 << 20
+    /// Upper bound accepted for one chunk's raw size (the converter writes ≤ 4 MiB by default).
+    public static let maxChunkBytes = 256 << 20
+    /// A chunk is stored LZ4-compressed only if that saves at least this fraction.
+    public static let minimumSaving = 0.05
+
+    /// The sections after the preamble, in file order.
+    public enum Section: Int, CaseIterable, Sendable {
+        case config = 0, tokenizer, tokenizerConfig, tensorTable, chunkTable
+
+        public var label: String {
+            switch self {
+            case .config: "config section"
+            case .tokenizer: "tokenizer.json section"
+            case .tokenizerConfig: "tokenizer_config.json section"
+            case .tensorTable: "tensor directory"
+            case .chunkTable: "chunk directory"
+            }
+        }
+    }
+
+    public enum Codec: UInt8, Sendable { case raw = 0, lz4 = 1 }
+    public enum Filter: UInt8, Sendable { case none = 0, byteShuffle = 1 }
+
+    static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+
+    /// Raw chunk size for a type: a multiple of both the page size and the record size (so a chunk
+    /// holds whole records and in-place raw chunks of one tensor are contiguous), near `target`.
+    static func chunkRawBytes(for type: WeightType, target: Int) -> Int {
+        let record = type.recordBytes
+        let lcm = alignment / gcd(alignment, record) * record
+        return max(1, target / lcm) * lcm
+    }
+
+    private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+    /// The config as stored: every derived value spelled out and nothing about the source
+    /// (no torch_dtype), so equal models give equal bytes whatever their checkpoint dtype.
+    public static func normalizedConfigJSON(_ config: LLaDAConfig) throws -> Data {
+        var normalized = config
+        normalized.nKVHeads = config.kvHeads
+        normalized.mlpHiddenSize = config.ffHiddenSize
+        normalized.embeddingSize = config.paddedVocabSize
+        normalized.ropeTheta = config.ropeBase
+        normalized.rmsNormEps = config.rmsNormEps ?? 1e-5
+        normalized.maskTokenID = config.maskID
+        normalized.torchDtype = nil
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(normalized)
+    }
+}
+
+// MARK: Little-endian byte helpers
+
+struct ByteWriter {
+    var bytes: [UInt8]
+
+    init(count: Int) { bytes = [UInt8](repeating: 0, count: count) }
+
+    mutating func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        withUnsafeBytes(of: value.littleEndian) { raw in
+            for (i, byte) in raw.enumerated() { bytes[offset + i] = byte }
+        }
+    }
+
+    mutating func put(_ data: [UInt8], at offset: Int) {
+        for (i, byte) in data.enumerated() { bytes[offset + i] = byte }
+    }
+
+    /// Writes the CRC32C of bytes [start, at) at `at`.
+    mutating func sealCRC(from start: Int, at offset: Int) {
+        let crc = bytes.withUnsafeBytes { llada_crc32c(0, $0.baseAddress! + start, offset - start) }
+        put(crc, at: offset)
+    }
+}
+
+struct ByteReader {
+    let base: UnsafeRawPointer
+
+    func get<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    func crc(_ start: Int, _ end: Int) -> UInt32 { llada_crc32c(0, base + start, end - start) }
+}
+
+// MARK: Records
+
+/// One tensor of the directory.
+public struct PackedTensor: Sendable, Equatable {
+    public let name: String
+    public let type: WeightType
+    /// [out, in] for matrices (row-major, blocks along `in`), [n] for vectors.
+    public let shape: [Int]
+    /// Bytes of the data in `type` (the sum of the chunks' raw sizes).
+    public let byteSize: Int
+    /// Bytes the chunks occupy in the file (after compression).
+    public let storedSize: Int
+    /// Index of the first chunk in the chunk directory.
+    public let firstChunk: Int
+    public let chunks: [PackedChunk]
+
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(count: PackedFormat.tensorRecordSize)
+        writer.put(Array(name.utf8), at: 0)
+        writer.put(type.rawValue, at: 64)
+        writer.put(UInt8(shape.count), at: 65)
+        writer.put(UInt32(firstChunk), at: 68)
+        writer.put(UInt32(chunks.count), at: 72)
+        writer.put(UInt64(shape[0]), at: 80)
+        writer.put(UInt64(shape.count > 1 ? shape[1] : 1), at: 88)
+        writer.put(UInt64(byteSize), at: 96)
+        writer.put(UInt64(storedSize), at: 104)
+        writer.sealCRC(from: 0, at: 124)
+        return writer.bytes
+    }
+}
+
+/// One chunk of a tensor's data.
+public struct PackedChunk: Sendable, Equatable {
+    /// Absolute file offset (a multiple of `PackedFormat.alignment`).
+    public let offset: Int
+    public let storedSize: Int
+    public let rawSize: Int
+    /// CRC32C of the stored bytes.
+    public let checksum: UInt32
+    public let codec: PackedFormat.Codec
+    public let filter: PackedFormat.Filter
+
+    func encode(tensorIndex: Int) -> [UInt8] {
+        var writer = ByteWriter(count: PackedFormat.chunkRecordSize)
+        writer.put(UInt64(offset), at: 0)
+        writer.put(UInt32(storedSize), at: 8)
+        writer.put(UInt32(rawSize), at: 12)
+        writer.put(checksum, at: 16)
+        writer.put(UInt32(tensorIndex), at: 20)
+        writer.put(codec.rawValue, at: 24)
+        writer.put(filter.rawValue, at: 25)
+        writer.sealCRC(from: 0, at: 28)
+        return writer.bytes
+    }
+}
