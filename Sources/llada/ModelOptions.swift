@@ -4,7 +4,7 @@ import LLaDAEngine
 
 /// Options every model-using subcommand shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model: a Hugging Face checkpoint directory.")
+    @Option(name: .long, help: "Model: a packed file from llada-quantize, or a Hugging Face checkpoint directory.")
     var model: String
 
     @Option(name: .long, help: "Compute threads (default: all cores).")
@@ -24,7 +24,7 @@ struct ModelOptions: ParsableArguments {
 /// Only the tokenizer of a model, for tokenize/detokenize.
 extension ModelOptions {
     func loadTokenizer() throws -> Tokenizer {
-        try Tokenizer(directory: URL(fileURLWithPath: model))
+        try LLaDAModel.loadTokenizer(path: model)
     }
 }
 

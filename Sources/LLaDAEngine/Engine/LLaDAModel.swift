@@ -16,16 +16,38 @@ public final class LLaDAModel: @unchecked Sendable {
         self.loadSeconds = loadSeconds
     }
 
-    /// Loads `path`: a checkpoint directory (config.json, safetensors, tokenizer.json).
+    /// Loads `path`: a packed file written by llada-quantize, or a Hugging Face checkpoint
+    /// directory (config.json, safetensors, tokenizer.json), whose weights run in f32.
     public static func load(path: String, threads: Int? = nil) throws -> LLaDAModel {
         if let threads { ComputeThreads.configure(threads) }
         let start = Date()
+        if PackedModel.isPackedFile(atPath: path) {
+            let packed = try PackedModel(path: path)
+            let tokenizer = try loadTokenizer(packed)
+            let weights = try packed.makeWeights()
+            return LLaDAModel(config: packed.config, tokenizer: tokenizer, weights: weights,
+                              loadSeconds: Date().timeIntervalSince(start))
+        }
         let directory = URL(fileURLWithPath: path)
         let checkpoint = try HFCheckpoint(directory: directory)
         let tokenizer = try Tokenizer(directory: directory)
         let weights = try ModelWeights(checkpoint: checkpoint)
         return LLaDAModel(config: checkpoint.config, tokenizer: tokenizer, weights: weights,
                           loadSeconds: Date().timeIntervalSince(start))
+    }
+
+    /// Only the tokenizer of a packed file or checkpoint directory (for tokenize/detokenize).
+    public static func loadTokenizer(path: String) throws -> Tokenizer {
+        if PackedModel.isPackedFile(atPath: path) { return try loadTokenizer(try PackedModel(path: path)) }
+        return try Tokenizer(directory: URL(fileURLWithPath: path))
+    }
+
+    private static func loadTokenizer(_ packed: PackedModel) throws -> Tokenizer {
+        do {
+            return try Tokenizer(tokenizerJSON: packed.tokenizerJSON, tokenizerConfigJSON: packed.tokenizerConfigJSON)
+        } catch let error as LLaDAError {
+            throw LLaDAError("\(packed.path): embedded tokenizer: \(error.message)")
+        }
     }
 
     public var maskID: Int { config.maskID }
