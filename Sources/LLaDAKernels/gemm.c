@@ -156,9 +156,9 @@ static void tile_f16_scalar(const gemm_args *a, size_t g, size_t m0, size_t mr) 
     size_t cols = a->n - g * GEMM_NR < GEMM_NR ? a->n - g * GEMM_NR : GEMM_NR;
     for (size_t r = m0; r < m0 + mr; r++)
         for (size_t j = 0; j < cols; j++) {
-            const float *x = a->x + r * a->k;
             float acc = 0;
-            for (size_t c = 0; c < a->k; c++) acc = fmaf(gemm_half_to_float(w[c * GEMM_NR + j]), x[c], acc);
+            for (size_t c = 0; c < a->k; c++)
+                acc = fmaf(gemm_half_to_float(w[c * GEMM_NR + j]), a->xt[c * a->m + r], acc);
             a->y[r * a->n + g * GEMM_NR + j] = acc;
         }
 }
@@ -300,10 +300,25 @@ typedef struct {
     gemm_tile_fn tile;
     int mr;
     size_t groups, groups_per_task, m_chunks, rows_per_chunk;
-    // activation quantization
+    // activation quantization (rows per task) / transposition (columns per task)
     size_t quant_rows_per_task;
     int32_t offset;
 } gemm_job;
+
+// f16: x [m × k] → xt [k × m], so a tile's rows at one k are adjacent (reading x itself, the
+// rows of a tile sit k·4 bytes apart: with k a multiple of 1024 they share one L1 set).
+static void transpose_task(void *ctx, size_t task) {
+    gemm_job *job = (gemm_job *)ctx;
+    gemm_args *a = &job->args;
+    size_t c0 = task * job->quant_rows_per_task, c1 = c0 + job->quant_rows_per_task;
+    if (c1 > a->k) c1 = a->k;
+    float *xt = (float *)a->xt;
+    for (size_t r0 = 0; r0 < a->m; r0 += 16) {
+        size_t r1 = r0 + 16 < a->m ? r0 + 16 : a->m;
+        for (size_t c = c0; c < c1; c++)
+            for (size_t r = r0; r < r1; r++) xt[c * a->m + r] = a->x[r * a->k + c];
+    }
+}
 
 static void quant_task(void *ctx, size_t task) {
     gemm_job *job = (gemm_job *)ctx;
@@ -391,6 +406,16 @@ void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, co
         llada_pool_run((m + job.quant_rows_per_task - 1) / job.quant_rows_per_task, quant_task, &job);
     } else {
         a->wq_group = k * GEMM_NR * 2;
+        if (m == 1) {
+            a->xt = x;
+        } else {
+            float *xt = (float *)scratch_for(m * k * sizeof(float));
+            if (!xt) abort();
+            a->xt = xt;
+            size_t per = m * k >= (1u << 16) ? (k + (size_t)threads * 4 - 1) / ((size_t)threads * 4) : k;
+            job.quant_rows_per_task = per;
+            llada_pool_run((k + per - 1) / per, transpose_task, &job);
+        }
     }
 
     // Enough tasks for the dynamic schedule to even out busy cores (≈16 per thread); when there

@@ -95,12 +95,12 @@ INLINE T2 void quant_half(const int MR, const int Q4, const gemm_args *a, size_t
 INLINE T2 void f16_half(const int MR, const gemm_args *a, size_t g, size_t m0, size_t h) {
     const size_t k = a->k;
     const uint16_t *w = (const uint16_t *)a->wq + g * k * 16 + 8 * h;
-    const float *x = a->x + m0 * k;
+    const float *x = a->xt + m0;
     __m256 acc[MR_F16];
     UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm256_setzero_ps();
     for (size_t c = 0; c < k; c++) {
         __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + 16 * c)));
-        UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_set1_ps(x[r * k + c]), acc[r]);
+        UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm256_fmadd_ps(wv, _mm256_set1_ps(x[c * a->m + r]), acc[r]);
     }
     size_t cols = a->n - g * 16 - 8 * h;
     UNROLL for (int r = 0; r < MR; r++) store_cols(a->y + (m0 + r) * a->n + g * 16 + 8 * h, acc[r], cols);

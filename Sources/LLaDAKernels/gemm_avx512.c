@@ -79,12 +79,12 @@ INLINE T512 void quant_tile(const int MR, const int Q4, const gemm_args *a, size
 INLINE T512 void f16_tile(const int MR, const gemm_args *a, size_t g, size_t m0) {
     const size_t k = a->k;
     const uint16_t *w = (const uint16_t *)a->wq + g * k * 16;
-    const float *x = a->x + m0 * k;
+    const float *x = a->xt + m0;
     __m512 acc[MR_F16];
     UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
     for (size_t c = 0; c < k; c++) {
         __m512 wv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + 16 * c)));
-        UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[r * k + c]), acc[r]);
+        UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(wv, _mm512_set1_ps(x[c * a->m + r]), acc[r]);
     }
     size_t cols = a->n - g * 16;
     UNROLL for (int r = 0; r < MR; r++) store_cols(a->y + (m0 + r) * a->n + g * 16, acc[r], cols);

@@ -21,7 +21,8 @@ typedef struct {
     const int8_t *xq;
     const float *xd;          // scale of block b of row r at xd[b*m + r]
     const int32_t *xc;        // -offset · Σq of block b of row r at xc[b*m + r]
-    const float *x;           // f32 activations [m × k] (f16 weights only)
+    const float *x;           // f32 activations [m × k]
+    const float *xt;          // f16 weights only: x transposed, [k × m]
     float *y;                 // [m × n]
 } gemm_args;
 

@@ -89,14 +89,14 @@ INLINE TDOT void quant_tile(const int MR, const int Q4, const gemm_args *a, size
 INLINE void f16_tile(const int MR, const gemm_args *a, size_t g, size_t m0) {
     const size_t k = a->k;
     const uint16_t *w = (const uint16_t *)a->wq + g * k * 16;
-    const float *x = a->x + m0 * k;
+    const float *x = a->xt + m0;
     float32x4_t acc[MR_F16][4];
     UNROLL for (int r = 0; r < MR; r++) UNROLL for (int q = 0; q < 4; q++) acc[r][q] = vdupq_n_f32(0);
     for (size_t c = 0; c < k; c++) {
         float32x4_t wv[4];
         UNROLL for (int q = 0; q < 4; q++) wv[q] = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w + 16 * c + 4 * q)));
         UNROLL for (int r = 0; r < MR; r++) {
-            float32x4_t xv = vdupq_n_f32(x[r * k + c]);
+            float32x4_t xv = vdupq_n_f32(x[c * a->m + r]);
             UNROLL for (int q = 0; q < 4; q++) acc[r][q] = vfmaq_f32(acc[r][q], wv[q], xv);
         }
     }
