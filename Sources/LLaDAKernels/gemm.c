@@ -238,6 +238,9 @@ static int hardware_path(void) {
 int llada_gemm_path_supported(int path) {
     int hw = hardware_path();
     if (path == LLADA_GEMM_PATH_SCALAR) return 1;
+#if defined(LLADA_NEON_EMULATION)
+    if (path == LLADA_GEMM_PATH_NEON) return 1;   // development build: NEON through SIMDe
+#endif
 #if defined(__aarch64__)
     return path == LLADA_GEMM_PATH_NEON && hw == LLADA_GEMM_PATH_NEON;
 #else
@@ -282,7 +285,7 @@ static const gemm_path *path_table(int path) {
     case LLADA_GEMM_PATH_AVX2: return &gemm_path_avx2;
     case LLADA_GEMM_PATH_AVX512: return &gemm_path_avx512;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(LLADA_NEON_EMULATION)
     case LLADA_GEMM_PATH_NEON: return &gemm_path_neon;
 #endif
     default: return &gemm_path_scalar;

@@ -77,7 +77,7 @@ extern const gemm_path gemm_path_scalar;
 extern const gemm_path gemm_path_avx2;
 extern const gemm_path gemm_path_avx512;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(LLADA_NEON_EMULATION)
 extern const gemm_path gemm_path_neon;
 #endif
 

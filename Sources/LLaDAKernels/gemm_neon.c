@@ -3,16 +3,27 @@
 // bytes (4 k of 4 rows) with 4 activation bytes picked from a register holding 16 of them.
 // sdot is signed × signed, so the weights are turned back into signed values (q8: u ^ 0x80,
 // q4: nibble − 8) and no activation-sum offset is needed.
-// Only compile-checked on the development machine (x86):
-//   clang --target=aarch64-linux-gnu -ffreestanding -fsyntax-only -ISources/LLaDAKernels/include \
+// Checked on the x86 development machine in two ways: it compiles for aarch64
+//   clang --target=aarch64-linux-gnu -ffreestanding -c -ISources/LLaDAKernels/include \
 //         Sources/LLaDAKernels/gemm_neon.c
+// and, built with -DLLADA_NEON_EMULATION against SIMDe's portable NEON (libsimde-dev), it runs on
+// x86 as an extra path that the bit-exactness checks cover (docs/kernels.md).
 #pragma STDC FP_CONTRACT OFF
 #include "gemm_internal.h"
 
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(LLADA_NEON_EMULATION)
+#if defined(LLADA_NEON_EMULATION)
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/arm/neon.h>
+#define TDOT
+// SIMDe 0.7 lacks FCVTNS; the same rounding (to nearest, ties to even) in two steps.
+static inline int32x4_t emulated_vcvtnq_s32_f32(float32x4_t v) { return vcvtq_s32_f32(vrndnq_f32(v)); }
+#define vcvtnq_s32_f32 emulated_vcvtnq_s32_f32
+#else
 #include <arm_neon.h>
-
 #define TDOT __attribute__((target("dotprod")))
+#endif
+
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("clang loop unroll(full)")
 
