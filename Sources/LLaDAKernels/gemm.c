@@ -9,6 +9,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMDDP
@@ -27,6 +30,40 @@ size_t llada_repack_size(llada_gemm_type type, size_t n, size_t k) {
     if (type == LLADA_GEMM_F16) return groups * k * GEMM_NR * 2;
     size_t nb = k / GEMM_QK;
     return groups * nb * (quant_record_bytes(type) + GEMM_NR * 2);
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static size_t round_up(size_t value, size_t unit) { return (value + unit - 1) / unit * unit; }
+
+void *llada_packed_alloc(size_t bytes) {
+    if (bytes == 0) bytes = 1;
+#if defined(__linux__)
+    if (bytes >= HUGE_PAGE) {
+        // Map one huge page more than needed, keep a 2 MiB-aligned window, unmap the rest.
+        size_t length = round_up(bytes, HUGE_PAGE), total = length + HUGE_PAGE;
+        uint8_t *raw = (uint8_t *)mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED) return NULL;
+        uint8_t *aligned = (uint8_t *)round_up((size_t)raw, HUGE_PAGE);
+        if (aligned > raw) munmap(raw, (size_t)(aligned - raw));
+        if (raw + total > aligned + length) munmap(aligned + length, (size_t)(raw + total - (aligned + length)));
+        madvise(aligned, length, MADV_HUGEPAGE);   // advice only: without THP this is plain memory
+        return aligned;
+    }
+#endif
+    return aligned_alloc(64, round_up(bytes, 64));
+}
+
+void llada_packed_free(void *memory, size_t bytes) {
+    if (!memory) return;
+    if (bytes == 0) bytes = 1;
+#if defined(__linux__)
+    if (bytes >= HUGE_PAGE) {
+        munmap(memory, round_up(bytes, HUGE_PAGE));
+        return;
+    }
+#endif
+    free(memory);
 }
 
 typedef struct {

@@ -48,6 +48,7 @@ INLINE T2 void quant_half(const int MR, const int Q4, const gemm_args *a, size_t
     UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm256_setzero_ps();
     for (size_t b = 0; b < nb; b++) {
         __m256i dot[MR_QUANT];
+        UNROLL for (int i = 0; i < (Q4 ? 4 : 8); i++) _mm_prefetch((const char *)(wq + GEMM_PREFETCH + 64 * i), _MM_HINT_T0);
         if (Q4) {
             const __m256i nibble = _mm256_set1_epi8(0x0F);
             __m256i sum16[MR_QUANT];

@@ -44,6 +44,9 @@ INLINE T512 void quant_tile(const int MR, const int Q4, const gemm_args *a, size
     for (size_t b = 0; b < nb; b++) {
         __m512i dot[MR_QUANT];
         UNROLL for (int r = 0; r < MR; r++) dot[r] = _mm512_set1_epi32(xc[r]);
+        // The hardware prefetchers stop at 4 KiB pages; with few rows (M ≲ 8) the weight stream
+        // from DRAM is what limits, and prefetching 2 KiB ahead measured 1.2–1.3× faster.
+        UNROLL for (int i = 0; i < (Q4 ? 4 : 8); i++) _mm_prefetch((const char *)(wq + GEMM_PREFETCH + 64 * i), _MM_HINT_T0);
         if (Q4) {
             UNROLL for (int v = 0; v < 4; v++) {
                 __m512i p = _mm512_loadu_si512(wq + 64 * v);

@@ -74,6 +74,7 @@ INLINE TDOT void quant_tile(const int MR, const int Q4, const gemm_args *a, size
     for (size_t b = 0; b < nb; b++) {
         int32x4_t dot[MR_QUANT][4];
         int8x16_t xv[MR_QUANT][2];
+        UNROLL for (int i = 0; i < (Q4 ? 4 : 8); i++) __builtin_prefetch(wq + GEMM_PREFETCH + 64 * i);
         UNROLL for (int r = 0; r < MR; r++) {
             xv[r][0] = vld1q_s8(xq + 32 * r);
             xv[r][1] = vld1q_s8(xq + 32 * r + 16);

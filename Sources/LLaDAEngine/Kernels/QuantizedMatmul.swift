@@ -36,7 +36,7 @@ public enum KernelWeightFormat: Sendable, CaseIterable, CustomStringConvertible 
 }
 
 /// A weight matrix W [outFeatures × inFeatures] repacked into the kernels' layout, in owned
-/// 64-byte aligned memory. The on-disk bytes are only read during `init`, so the caller may
+/// memory (64-byte aligned; huge-page backed on Linux when large). The on-disk bytes are only read during `init`, so the caller may
 /// release (or unmap) them afterwards.
 public final class PackedWeights: @unchecked Sendable {
     public let format: KernelWeightFormat
@@ -63,7 +63,10 @@ public final class PackedWeights: @unchecked Sendable {
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
         byteCount = llada_repack_size(format.cType, outFeatures, inFeatures)
-        storage = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+        guard let memory = llada_packed_alloc(byteCount) else {
+            throw LLaDAError("packed weights: cannot allocate \(byteCount) bytes for \(format) \(outFeatures)×\(inFeatures)")
+        }
+        storage = memory
         switch format {
         case .q8_0: llada_repack_q8_0(source, storage, outFeatures, inFeatures)
         case .q4_0: llada_repack_q4_0(source, storage, outFeatures, inFeatures)
@@ -71,7 +74,7 @@ public final class PackedWeights: @unchecked Sendable {
         }
     }
 
-    deinit { storage.deallocate() }
+    deinit { llada_packed_free(storage, byteCount) }
 }
 
 /// y = x · Wᵀ on packed weights with the SIMD kernels, plus the process-wide kernel settings.

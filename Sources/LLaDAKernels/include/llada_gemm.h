@@ -44,6 +44,13 @@ typedef enum {
 /// Bytes of the repacked weights of an [n × k] matrix (k % 32 == 0 for q8_0 / q4_0).
 size_t llada_repack_size(llada_gemm_type type, size_t n, size_t k);
 
+/// Memory for repacked weights, 64-byte aligned. On Linux, buffers of 2 MiB and more are 2 MiB
+/// aligned and advised for transparent huge pages: streaming weights then misses the TLB once per
+/// 2 MiB instead of every 4 KiB (1.2–1.5× at M ≤ 8, where the kernels wait on memory).
+/// NULL on failure. Release with llada_packed_free and the same byte count.
+void *llada_packed_alloc(size_t bytes);
+void llada_packed_free(void *memory, size_t bytes);
+
 /// On-disk blocks / halves [n × k] → repacked layout. `dst` holds llada_repack_size bytes and
 /// should be 64-byte aligned (any alignment works; misaligned vectors split cache lines).
 /// Runs on the thread pool.
