@@ -192,6 +192,22 @@ final class KernelMatmulTests: XCTestCase {
         XCTAssertEqual(checked, 3 * 4 * 4 * 5 * paths.count)
     }
 
+    /// f16 has no blocks: any K works.
+    func testF16TakesAnyDepth() throws {
+        for k in [1, 7, 33, 100] {
+            let (rows, n) = (13, 19)
+            let bytes = Self.weights(.f16, n: n, k: k, seed: UInt64(k))
+            let weights = try packed(.f16, bytes, n: n, k: k)
+            var random = Random(state: 3)
+            let x = (0..<(rows * k)).map { _ in random.unit() }
+            let expected = reference(.f16, bytes, n: n, k: k, x, rows: rows)
+            for path in QuantizedMatmul.supportedPaths {
+                QuantizedMatmul.setPath(path)
+                XCTAssertNil(firstDifference(product(weights, x, rows: rows), expected), "\(path.name) k=\(k)")
+            }
+        }
+    }
+
     /// Each output is computed by one thread in a fixed order: 1, 2 and 3 threads agree exactly.
     func testResultsDoNotDependOnTheThreadCount() throws {
         for path in QuantizedMatmul.supportedPaths {
