@@ -254,7 +254,7 @@ void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, s
 
 // MARK: - Paths
 
-static int hardware_path(void) {
+static int detect_hardware_path(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")))
@@ -270,6 +270,16 @@ static int hardware_path(void) {
 #else
     return LLADA_GEMM_PATH_SCALAR;
 #endif
+}
+
+static int hardware_path(void) {
+    static int detected = -1;   // detection is idempotent, so a race only repeats it
+    int path = __atomic_load_n(&detected, __ATOMIC_RELAXED);
+    if (path < 0) {
+        path = detect_hardware_path();
+        __atomic_store_n(&detected, path, __ATOMIC_RELAXED);
+    }
+    return path;
 }
 
 int llada_gemm_path_supported(int path) {
