@@ -146,7 +146,12 @@ static void quantize_scalar(const float *x, size_t m, size_t k, size_t r0, size_
         for (size_t b = 0; b < nb; b++) {
             const float *src = x + r * k + b * GEMM_QK;
             float amax = 0;
-            for (size_t i = 0; i < GEMM_QK; i++) amax = fmaxf(amax, fabsf(src[i]));
+            int finite = 1;
+            for (size_t i = 0; i < GEMM_QK; i++) {
+                amax = fmaxf(amax, fabsf(src[i]));
+                finite &= fabsf(src[i]) <= 3.4028234e38f;
+            }
+            if (!finite) amax = INFINITY;
             float d, id;
             gemm_block_scale(amax, &d, &id);
             int8_t *dst = xq + (b * m + r) * GEMM_QK;
@@ -154,6 +159,7 @@ static void quantize_scalar(const float *x, size_t m, size_t k, size_t r0, size_
             for (size_t i = 0; i < GEMM_QK; i++) {
                 float v = rintf(src[i] * id);
                 v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
+                if (v != v) v = 0;   // inf · 0 in a non-finite block (whose d is NaN anyway)
                 dst[i] = (int8_t)v;
                 sum += dst[i];
             }

@@ -153,20 +153,24 @@ INLINE T2 int32_t hsum8(__m256i v) {
 static T2 void quantize(const float *x, size_t m, size_t k, size_t r0, size_t r1, int32_t offset, int8_t *xq,
                         float *xd, int32_t *xc) {
     const size_t nb = k / 32;
-    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f), largest = _mm256_set1_ps(3.4028234e38f);
     const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (size_t r = r0; r < r1; r++)
         for (size_t b = 0; b < nb; b++) {
             const float *src = x + r * k + b * 32;
             __m256 v[4];
-            __m256 am = _mm256_setzero_ps();
+            __m256 am = _mm256_setzero_ps(), finite = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
             UNROLL for (int i = 0; i < 4; i++) {
                 v[i] = _mm256_loadu_ps(src + 8 * i);
-                am = _mm256_max_ps(am, _mm256_andnot_ps(sign, v[i]));
+                __m256 a = _mm256_andnot_ps(sign, v[i]);
+                am = _mm256_max_ps(am, a);
+                // vmaxps drops NaNs, so look for non-finite values explicitly.
+                finite = _mm256_and_ps(finite, _mm256_cmp_ps(a, largest, _CMP_LE_OQ));
             }
+            float amax = _mm256_movemask_ps(finite) == 0xFF ? hmax8(am) : __builtin_inff();
             float d, id;
-            gemm_block_scale(hmax8(am), &d, &id);
+            gemm_block_scale(amax, &d, &id);
             __m256 vid = _mm256_set1_ps(id);
             __m256i q[4];
             __m256i sum = _mm256_setzero_si256();

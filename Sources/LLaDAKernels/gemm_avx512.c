@@ -118,11 +118,16 @@ static T512 void quantize(const float *x, size_t m, size_t k, size_t r0, size_t 
                           float *xd, int32_t *xc) {
     const size_t nb = k / 32;
     const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+    const __m512 largest = _mm512_set1_ps(3.4028234e38f);
     for (size_t r = r0; r < r1; r++)
         for (size_t b = 0; b < nb; b++) {
             const float *src = x + r * k + b * 32;
             __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16);
-            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+            __m512 a0 = _mm512_abs_ps(v0), a1 = _mm512_abs_ps(v1);
+            float amax = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
+            // vmaxps drops NaNs, so look for non-finite values explicitly.
+            __mmask16 finite = _mm512_cmp_ps_mask(a0, largest, _CMP_LE_OQ) & _mm512_cmp_ps_mask(a1, largest, _CMP_LE_OQ);
+            if (finite != 0xFFFF) amax = __builtin_inff();
             float d, id;
             gemm_block_scale(amax, &d, &id);
             __m512 vid = _mm512_set1_ps(id);

@@ -43,10 +43,17 @@ typedef struct {
 } gemm_path;
 
 // Activation-block scale from its max |x|: d = amax/127 and inverse id = 127/amax; a block
-// too small for 127/amax to be finite is treated as zero. Every path uses this exact function.
+// too small for 127/amax to be finite is treated as zero. A non-finite block (inf / NaN in x)
+// gets d = NaN and q = 0, so the outputs of its row come out NaN, as an f32 product's would.
+// Every path uses this exact function.
 static inline void gemm_block_scale(float amax, float *d, float *id) {
+    if (!(amax <= 3.4028234e38f)) {   // inf or NaN
+        *id = 0.0f;
+        *d = __builtin_nanf("");
+        return;
+    }
     float inv = amax > 0 ? 127.0f / amax : 0.0f;
-    if (!(inv <= 3.4028234e38f)) inv = 0.0f;   // also catches NaN
+    if (!(inv <= 3.4028234e38f)) inv = 0.0f;
     *id = inv;
     *d = inv != 0.0f ? amax / 127.0f : 0.0f;
 }

@@ -144,12 +144,15 @@ static void quantize(const float *x, size_t m, size_t k, size_t r0, size_t r1, i
             const float *src = x + r * k + b * 32;
             float32x4_t v[8];
             float32x4_t am = vdupq_n_f32(0);
+            uint32x4_t finite = vdupq_n_u32(~0u);
             UNROLL for (int i = 0; i < 8; i++) {
                 v[i] = vld1q_f32(src + 4 * i);
-                am = vmaxq_f32(am, vabsq_f32(v[i]));
+                float32x4_t a = vabsq_f32(v[i]);
+                am = vmaxq_f32(am, a);
+                finite = vandq_u32(finite, vcleq_f32(a, vdupq_n_f32(3.4028234e38f)));   // false for NaN
             }
             float d, id;
-            gemm_block_scale(vmaxvq_f32(am), &d, &id);
+            gemm_block_scale(vminvq_u32(finite) ? vmaxvq_f32(am) : __builtin_inff(), &d, &id);
             int32x4_t sum = vdupq_n_s32(0);
             int16x8_t q16[4];
             UNROLL for (int i = 0; i < 4; i++) {

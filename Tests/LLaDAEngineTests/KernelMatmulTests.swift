@@ -192,6 +192,32 @@ final class KernelMatmulTests: XCTestCase {
         XCTAssertEqual(checked, 3 * 4 * 4 * 5 * paths.count)
     }
 
+    /// A non-finite activation makes its row's outputs non-finite (as in an f32 product) and
+    /// leaves the other rows untouched, on every path.
+    func testNonFiniteActivationsPropagate() throws {
+        let (rows, n, k) = (5, 40, 96)
+        for format in KernelWeightFormat.allCases {
+            let bytes = Self.weights(format, n: n, k: k, seed: 17)
+            let weights = try packed(format, bytes, n: n, k: k)
+            var x = Self.activations(rows: rows, k: k, seed: 4)
+            let clean = reference(format, bytes, n: n, k: k, x, rows: rows)
+            x[1 * k + 40] = .infinity
+            x[3 * k + 95] = .nan
+            for path in QuantizedMatmul.supportedPaths {
+                QuantizedMatmul.setPath(path)
+                let y = product(weights, x, rows: rows)
+                for r in 0..<rows {
+                    let row = Array(y[(r * n)..<(r * n + n)])
+                    if r == 1 || r == 3 {
+                        XCTAssertTrue(row.allSatisfy { !$0.isFinite }, "\(format) \(path.name) row \(r): \(row.prefix(4))")
+                    } else {
+                        XCTAssertNil(firstDifference(row, Array(clean[(r * n)..<(r * n + n)])), "\(format) \(path.name) row \(r)")
+                    }
+                }
+            }
+        }
+    }
+
     /// f16 has no blocks: any K works.
     func testF16TakesAnyDepth() throws {
         for k in [1, 7, 33, 100] {

@@ -26,7 +26,8 @@
 //     Activation rounding moves each x by at most d_x/2 = amax/254, so
 //     |y − y_f32(dequantized W)| ≤ Σ_b (amax_b/254)·Σ_{i∈b}|w_i| plus f32 rounding of the sum.
 //   f16: acc = fma(w, x, acc) over c = 0 … k−1 in order, from acc = 0 (no activation rounding).
-// Inputs must be finite; results assume the default (round-to-nearest-even) FP mode.
+// A non-finite activation makes every output of its row non-finite (its blocks get d = NaN).
+// Results assume the default (round-to-nearest-even) FP mode.
 
 #include <stddef.h>
 #include <stdint.h>
