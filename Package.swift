@@ -41,5 +41,7 @@ let package = Package(
             name: "LLaDAEngineTests",
             dependencies: ["LLaDAEngine", "LLaDAKernels"],
             path: "Tests/LLaDAEngineTests"),
+        .executableTarget(
+            name: "KernelBenchmark", dependencies: ["LLaDAEngine"], path: "Benchmarks/KernelBenchmark"),
     ]
 )

@@ -1,9 +1,21 @@
 import CBLAS
+import LLaDAKernels
 
 /// Thread settings shared by OpenBLAS and our own kernels, so the two never oversubscribe.
+///
+/// Policy: both get the same count, and they take turns: the forward pass calls OpenBLAS
+/// (attention, f32 linears) and the packed-weight kernels (QuantizedMatmul) one after the
+/// other, never at the same time, so at most `count` threads compute at any moment. Our pool's
+/// threads poll only briefly before parking. OpenBLAS's own threads keep polling (with
+/// sched_yield) for a while after each call; OPENBLAS_THREAD_TIMEOUT (read at load time) shortens that.
 public enum ComputeThreads {
-    /// Sets the number of threads OpenBLAS uses for every following call.
+    /// Sets the number of threads OpenBLAS and the kernels' pool use for every following call;
+    /// 0 means one per online CPU.
     public static func configure(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        llada_gemm_set_threads(Int32(max(0, count)))
+        openblas_set_num_threads(Int32(llada_gemm_threads()))
     }
+
+    /// The current count (the kernels' pool, which `configure` keeps equal to OpenBLAS's).
+    public static var count: Int { Int(llada_gemm_threads()) }
 }

@@ -33,4 +33,6 @@ const char *llada_kernels_path(void);
 }
 #endif
 
+#include "llada_gemm.h"   // quantized / f16 matrix multiply (issue 4)
+
 #endif

@@ -1,0 +1,31 @@
+// Kernel benchmark harness: the same code as `llada bench --kernels`.
+//   swift run -c release KernelBenchmark [--json] [--threads N] [--f16] [--rows 1,8,32] [--repetitions N]
+import Foundation
+import LLaDAEngine
+
+var json = false, f16 = false, threads = 2, repetitions = 5
+var rowCounts = KernelBenchmark.rowCounts
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    switch argument {
+    case "--json": json = true
+    case "--f16": f16 = true
+    case "--threads": threads = Int(arguments.next() ?? "") ?? threads
+    case "--repetitions": repetitions = Int(arguments.next() ?? "") ?? repetitions
+    case "--rows": rowCounts = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }
+    default:
+        FileHandle.standardError.write("unknown argument \(argument)\n".data(using: .utf8)!)
+        exit(2)
+    }
+}
+/// Unbuffered, so rows show as they are measured even when piped.
+func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+let formats: [KernelWeightFormat] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
+if !json {
+    emit("kernels: \(QuantizedMatmul.currentPath.name) path, \(threads) threads; medians of ≥ \(repetitions) calls")
+    emit(KernelBenchmark.Row.tableHeader)
+}
+_ = KernelBenchmark.run(threads: threads, formats: formats, rowCounts: rowCounts, repetitions: repetitions) { row in
+    emit(json ? row.json : row.tableLine)
+}

@@ -1,0 +1,150 @@
+import LLaDAKernels
+
+/// Weight formats the SIMD matmul kernels multiply directly (see llada_gemm.h for the bytes).
+public enum KernelWeightFormat: Sendable, CaseIterable, CustomStringConvertible {
+    /// Blocks of 32 along a row: fp16 scale + 32 int8 (34 bytes).
+    case q8_0
+    /// Blocks of 32 along a row: fp16 scale + 16 bytes of 4-bit values (18 bytes).
+    case q4_0
+    /// IEEE half precision.
+    case f16
+
+    public var description: String {
+        switch self {
+        case .q8_0: "q8_0"
+        case .q4_0: "q4_0"
+        case .f16: "f16"
+        }
+    }
+
+    var cType: llada_gemm_type {
+        switch self {
+        case .q8_0: LLADA_GEMM_Q8_0
+        case .q4_0: LLADA_GEMM_Q4_0
+        case .f16: LLADA_GEMM_F16
+        }
+    }
+
+    /// Bytes of an on-disk [rows × columns] matrix in this format.
+    public func diskBytes(rows: Int, columns: Int) -> Int {
+        switch self {
+        case .q8_0: rows * (columns / 32) * 34
+        case .q4_0: rows * (columns / 32) * 18
+        case .f16: rows * columns * 2
+        }
+    }
+}
+
+/// A weight matrix W [outFeatures × inFeatures] repacked into the kernels' layout, in owned
+/// memory (64-byte aligned; huge-page backed on Linux when large). The on-disk bytes are only read during `init`, so the caller may
+/// release (or unmap) them afterwards.
+public final class PackedWeights: @unchecked Sendable {
+    public let format: KernelWeightFormat
+    public let outFeatures: Int
+    public let inFeatures: Int
+    /// Size of the repacked copy (rows padded to a multiple of 16).
+    public let byteCount: Int
+    let storage: UnsafeMutableRawPointer
+
+    /// `blocks`: the matrix as stored on disk, rows one after another (q8_0 / q4_0 blocks along
+    /// each row, or halves for f16). For q8_0 / q4_0 `inFeatures` must be a multiple of 32.
+    public init(format: KernelWeightFormat, outFeatures: Int, inFeatures: Int, blocks: UnsafeRawBufferPointer) throws {
+        guard outFeatures > 0, inFeatures > 0 else {
+            throw LLaDAError("packed weights: empty matrix \(outFeatures)×\(inFeatures)")
+        }
+        if format != .f16, inFeatures % 32 != 0 {
+            throw LLaDAError("packed weights: \(format) needs inFeatures divisible by 32, got \(inFeatures)")
+        }
+        let expected = format.diskBytes(rows: outFeatures, columns: inFeatures)
+        guard blocks.count == expected, let source = blocks.baseAddress else {
+            throw LLaDAError("packed weights: \(format) \(outFeatures)×\(inFeatures) needs \(expected) bytes, got \(blocks.count)")
+        }
+        self.format = format
+        self.outFeatures = outFeatures
+        self.inFeatures = inFeatures
+        byteCount = llada_repack_size(format.cType, outFeatures, inFeatures)
+        guard let memory = llada_packed_alloc(byteCount) else {
+            throw LLaDAError("packed weights: cannot allocate \(byteCount) bytes for \(format) \(outFeatures)×\(inFeatures)")
+        }
+        storage = memory
+        switch format {
+        case .q8_0: llada_repack_q8_0(source, storage, outFeatures, inFeatures)
+        case .q4_0: llada_repack_q4_0(source, storage, outFeatures, inFeatures)
+        case .f16: llada_repack_f16(source.assumingMemoryBound(to: UInt16.self), storage, outFeatures, inFeatures)
+        }
+    }
+
+    deinit { llada_packed_free(storage, byteCount) }
+}
+
+/// y = x · Wᵀ on packed weights with the SIMD kernels, plus the process-wide kernel settings.
+///
+/// q8_0 / q4_0 quantize each 32-block of an activation row to int8 with d = max|x|/127 (round to
+/// nearest even), multiply in integers and accumulate the block results in f32; relative to an
+/// f32 product with the dequantized weights, each output moves by at most
+/// Σ_blocks (max|x_block| / 254) · Σ_block |w| plus f32 rounding. f16 multiplies in f32 (fma).
+/// Every path gives bit-identical results, for any thread count.
+public enum QuantizedMatmul {
+    /// y[rows × outFeatures] = x[rows × inFeatures] · Wᵀ; rows of x and y are contiguous.
+    public static func multiply(_ weights: PackedWeights, _ x: UnsafePointer<Float>, rows: Int,
+                                into y: UnsafeMutablePointer<Float>) {
+        guard rows > 0 else { return }
+        llada_gemm(weights.format.cType, weights.storage, weights.outFeatures, weights.inFeatures, x, rows, y)
+    }
+
+    /// Kernel implementations; `.auto` is the best this CPU has (lowered by LLADA_KERNELS=…).
+    public enum Path: Int32, Sendable, CaseIterable {
+        case auto = -1, scalar = 0, neon = 1, avx2 = 2, avx512 = 3
+
+        public var isSupported: Bool { self == .auto || llada_gemm_path_supported(rawValue) != 0 }
+        public var name: String { self == .auto ? "auto" : String(cString: llada_gemm_path_name(rawValue)) }
+    }
+
+    /// The path the kernels use now (never `.auto`).
+    public static var currentPath: Path { Path(rawValue: llada_gemm_path()) ?? .scalar }
+
+    /// Forces a path for the following calls (tests, benchmarks). Returns false, changing
+    /// nothing, when the CPU cannot run it.
+    @discardableResult
+    public static func setPath(_ path: Path) -> Bool { llada_gemm_set_path(path.rawValue) >= 0 }
+
+    /// Paths this CPU can run, scalar first.
+    public static var supportedPaths: [Path] { Path.allCases.filter { $0 != .auto && $0.isSupported } }
+
+    /// Threads of the kernels' persistent pool (the calling thread is one of them).
+    /// Set it through `ComputeThreads.configure`, which keeps OpenBLAS in step.
+    public static var threads: Int { Int(llada_gemm_threads()) }
+
+    /// The same product computed by the scalar reference straight from on-disk bytes
+    /// (single-threaded; for tests).
+    public static func reference(format: KernelWeightFormat, blocks: UnsafeRawBufferPointer, outFeatures: Int,
+                                 inFeatures: Int, _ x: UnsafePointer<Float>, rows: Int,
+                                 into y: UnsafeMutablePointer<Float>) {
+        precondition(blocks.count == format.diskBytes(rows: outFeatures, columns: inFeatures))
+        llada_gemm_reference(format.cType, blocks.baseAddress!, outFeatures, inFeatures, x, rows, y)
+    }
+}
+
+/// A linear layer on packed weights: what the packed-model loader builds for q8_0 / q4_0 / f16
+/// tensors (all linears and the LM head).
+public final class KernelLinear: LinearLayer, @unchecked Sendable {
+    public let weights: PackedWeights
+
+    public init(weights: PackedWeights) { self.weights = weights }
+
+    /// Repacks `blocks` (the on-disk bytes of W [outFeatures × inFeatures]) into owned memory.
+    public convenience init(format: KernelWeightFormat, outFeatures: Int, inFeatures: Int,
+                            blocks: UnsafeRawBufferPointer) throws {
+        self.init(weights: try PackedWeights(format: format, outFeatures: outFeatures, inFeatures: inFeatures,
+                                             blocks: blocks))
+    }
+
+    public var format: KernelWeightFormat { weights.format }
+    public var inFeatures: Int { weights.inFeatures }
+    public var outFeatures: Int { weights.outFeatures }
+    public var weightBytes: Int { weights.byteCount }
+
+    public func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        QuantizedMatmul.multiply(weights, x, rows: rows, into: y)
+    }
+}

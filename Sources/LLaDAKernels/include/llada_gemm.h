@@ -1,0 +1,96 @@
+#ifndef LLADA_GEMM_H
+#define LLADA_GEMM_H
+
+// Y[m × n] = X[m × k] · Wᵀ for weights W [n × k] in q8_0, q4_0 or f16, on repacked weights.
+//
+// On-disk formats (llada_quant.h, docs/packed-format.md): blocks of 32 along k; row r is k/32
+// consecutive blocks. q8_0 = fp16 d | int8 q[32]; q4_0 = fp16 d | uint8 qs[16] with
+// u[i] = qs[i] & 15, u[i+16] = qs[i] >> 4, w = d·(u − 8). f16 = plain IEEE halves [n × k].
+//
+// Repacked layout (what llada_repack_* writes, what the kernels read). Rows are taken in groups
+// of 16 (G = ceil(n/16) groups, the last padded with zero rows); nb = k/32.
+//   q8_0: quants region, G·nb records of 512 bytes: record (g, b) is 8 vectors of 64 bytes; in
+//         vector t byte 4j+i is q[16g+j][32b+4t+i] + 128 (unsigned, so vpdpbusd can take it).
+//         Then the scales region: G·nb records of 16 fp16, record (g, b) = d of rows 16g…16g+15.
+//   q4_0: the same with 256-byte quant records: 4 vectors of 64 bytes; in vector v byte 4j+i
+//         holds u[16g+j][32b+8v+i] in its low nibble and u[16g+j][32b+8v+4+i] in its high one
+//         (so the low nibbles of vector v are "vector t = 2v" of the q8 layout, the high t = 2v+1).
+//   f16:  G·k records of 16 halves: record (g, c) = W[16g … 16g+15][c].
+// The regions start 64-byte aligned when the buffer is. Repacked size = llada_repack_size.
+//
+// Arithmetic (identical on every path, so every path is bit-exact with the scalar one):
+//   q8/q4: each 32-block of an activation row is quantized with amax = max|x|, d = amax/127,
+//     q = clamp(rint(x · (127/amax)), −127, 127) (round to nearest even; d = 0 and q = 0 for an
+//     all-zero block). The block product is the exact integer Σ w_q·q; then per output
+//     acc = fma((float)dot, (f32)d_w · d_x, acc) over the blocks in order, from acc = 0.
+//     Activation rounding moves each x by at most d_x/2 = amax/254, so
+//     |y − y_f32(dequantized W)| ≤ Σ_b (amax_b/254)·Σ_{i∈b}|w_i| plus f32 rounding of the sum.
+//   f16: acc = fma(w, x, acc) over c = 0 … k−1 in order, from acc = 0 (no activation rounding).
+// A non-finite activation makes every output of its row non-finite (its blocks get d = NaN).
+// Results assume the default (round-to-nearest-even) FP mode.
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    LLADA_GEMM_Q8_0 = 0,
+    LLADA_GEMM_Q4_0 = 1,
+    LLADA_GEMM_F16 = 2,
+} llada_gemm_type;
+
+/// Bytes of the repacked weights of an [n × k] matrix (k % 32 == 0 for q8_0 / q4_0).
+size_t llada_repack_size(llada_gemm_type type, size_t n, size_t k);
+
+/// Memory for repacked weights, 64-byte aligned. On Linux, buffers of 2 MiB and more are 2 MiB
+/// aligned and advised for transparent huge pages: streaming weights then misses the TLB once per
+/// 2 MiB instead of every 4 KiB (1.2–1.5× at M ≤ 8, where the kernels wait on memory).
+/// NULL on failure. Release with llada_packed_free and the same byte count.
+void *llada_packed_alloc(size_t bytes);
+void llada_packed_free(void *memory, size_t bytes);
+
+/// On-disk blocks / halves [n × k] → repacked layout. `dst` holds llada_repack_size bytes and
+/// should be 64-byte aligned (any alignment works; misaligned vectors split cache lines).
+/// Runs on the thread pool.
+void llada_repack_q8_0(const void *blocks, void *dst, size_t n, size_t k);
+void llada_repack_q4_0(const void *blocks, void *dst, size_t n, size_t k);
+void llada_repack_f16(const uint16_t *halves, void *dst, size_t n, size_t k);
+
+/// y[m × n] = x[m × k] · Wᵀ with W repacked; rows of x and y are contiguous (strides k and n).
+/// Uses the current path and the thread pool; calls are serialized (one runs at a time).
+void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, const float *x, size_t m, float *y);
+
+/// The same result computed directly from the on-disk bytes, single-threaded scalar code: the
+/// reference the repack and every path are tested against (bit-exact).
+void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, size_t k, const float *x, size_t m,
+                          float *y);
+
+/// Kernel paths. The default is the best the CPU has (llada_cpu_level, LLADA_KERNELS=… lowers it).
+enum {
+    LLADA_GEMM_PATH_AUTO = -1,
+    LLADA_GEMM_PATH_SCALAR = 0,
+    LLADA_GEMM_PATH_NEON = 1,     ///< aarch64 with the dot-product extension
+    LLADA_GEMM_PATH_AVX2 = 2,     ///< AVX2 + FMA + F16C
+    LLADA_GEMM_PATH_AVX512 = 3,   ///< AVX-512 F/BW/VL + VNNI
+};
+/// 1 if `path` can run on this CPU.
+int llada_gemm_path_supported(int path);
+/// Forces a path for the following calls (tests, benchmarks); AUTO restores the default.
+/// Returns the path now in effect, or -1 (and changes nothing) if `path` is not supported.
+int llada_gemm_set_path(int path);
+int llada_gemm_path(void);
+const char *llada_gemm_path_name(int path);
+
+/// Threads of the pool (the caller counts as one): created once, parked between calls. 0 = one
+/// per online CPU. Also the thread count OpenBLAS should get; see Threads.swift for the policy.
+void llada_gemm_set_threads(int count);
+int llada_gemm_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
