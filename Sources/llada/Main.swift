@@ -29,7 +29,7 @@ struct LladaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llada",
         abstract: "LLaDA masked-diffusion language model on the CPU.",
-        subcommands: [GenerateCommand.self, TokenizeCommand.self, DetokenizeCommand.self, EvalCommand.self])
+        subcommands: [GenerateCommand.self, TokenizeCommand.self, DetokenizeCommand.self, EvalCommand.self, BenchCommand.self])
 }
 
 /// Prints a value as one line of JSON.

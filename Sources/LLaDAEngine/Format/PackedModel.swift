@@ -296,6 +296,16 @@ public final class PackedModel: @unchecked Sendable {
 
         var mutablePointer: UnsafeMutableRawPointer { owned! }
 
+        /// Drops the resident pages of a mapped range (they are re-read from the file if touched
+        /// again); owned memory is left alone.
+        func releaseMappedPages(byteCount: Int) {
+            guard file != nil, byteCount > 0 else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = Int(bitPattern: pointer) / page * page
+            let end = Int(bitPattern: pointer) + byteCount
+            madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+        }
+
         deinit { owned?.deallocate() }
     }
 
@@ -383,10 +393,24 @@ public final class PackedModel: @unchecked Sendable {
 
         var byName: [String: (tensor: PackedTensor, storage: Storage)] = [:]
         for (tensor, storage) in zip(tensors, storages) { byName[tensor.name] = (tensor, storage) }
-        func linear(_ name: String) -> any LinearLayer {
+        func linear(_ name: String) throws -> any LinearLayer {
             let (tensor, storage) = byName[name]!
-            return QuantizedLinear(type: tensor.type, outFeatures: tensor.shape[0], inFeatures: tensor.shape[1],
-                                   data: storage.pointer, owner: storage)
+            let format: KernelWeightFormat? = switch tensor.type {
+            case .q8_0: .q8_0
+            case .q4_0: .q4_0
+            case .f16: .f16
+            case .f32: nil
+            }
+            guard let format else {
+                return QuantizedLinear(type: tensor.type, outFeatures: tensor.shape[0], inFeatures: tensor.shape[1],
+                                       data: storage.pointer, owner: storage)
+            }
+            // The SIMD kernels repack the blocks into their own memory; the file's pages are
+            // then no longer needed and are handed back to the OS.
+            let layer = try KernelLinear(format: format, outFeatures: tensor.shape[0], inFeatures: tensor.shape[1],
+                                         blocks: UnsafeRawBufferPointer(start: storage.pointer, count: tensor.byteSize))
+            storage.releaseMappedPages(byteCount: tensor.byteSize)
+            return layer
         }
         func vector(_ name: String) -> FloatBuffer {
             let (tensor, storage) = byName[name]!
@@ -399,16 +423,16 @@ public final class PackedModel: @unchecked Sendable {
             func name(_ suffix: String) -> String { TensorLayout.blockTensor(index, suffix) }
             layers.append(LayerWeights(
                 attentionNorm: vector(name("attn_norm")),
-                query: linear(name("q_proj")), key: linear(name("k_proj")), value: linear(name("v_proj")),
-                attentionOut: linear(name("attn_out")),
+                query: try linear(name("q_proj")), key: try linear(name("k_proj")), value: try linear(name("v_proj")),
+                attentionOut: try linear(name("attn_out")),
                 feedForwardNorm: vector(name("ff_norm")),
-                gate: linear(name("ff_proj")), up: linear(name("up_proj")), down: linear(name("ff_out"))))
+                gate: try linear(name("ff_proj")), up: try linear(name("up_proj")), down: try linear(name("ff_out"))))
         }
         let (embeddingTensor, embeddingStorage) = byName["model.transformer.wte.weight"]!
         let embedding = QuantizedEmbedding(type: embeddingTensor.type, rows: embeddingTensor.shape[0], dimension: embeddingTensor.shape[1],
                                            data: embeddingStorage.pointer, owner: embeddingStorage)
         return ModelWeights(config: config, embedding: embedding, layers: layers,
                             finalNorm: vector("model.transformer.ln_f.weight"),
-                            lmHead: linear("model.transformer.ff_out.weight"))
+                            lmHead: try linear("model.transformer.ff_out.weight"))
     }
 }
