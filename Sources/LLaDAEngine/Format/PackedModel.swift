@@ -401,7 +401,9 @@ public final class PackedModel: @unchecked Sendable {
             case .f16: .f16
             case .f32: nil
             }
-            guard let format else {
+            // LLADA_LINEARS=dequant keeps the dequantize + sgemm path (f32 activations): the
+            // baseline the kernels' activation rounding is measured against.
+            guard let format, ProcessInfo.processInfo.environment["LLADA_LINEARS"] != "dequant" else {
                 return QuantizedLinear(type: tensor.type, outFeatures: tensor.shape[0], inFeatures: tensor.shape[1],
                                        data: storage.pointer, owner: storage)
             }
