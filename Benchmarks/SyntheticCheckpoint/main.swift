@@ -84,22 +84,21 @@ struct SynthCommand: ParsableCommand {
         let signals = removeOutputOnSignal(writer)
         defer { signals.forEach { $0.cancel() } }
 
-        log(String(format: "writing %@: d_model %d, %d heads, %d layers, mlp %d, vocab %d, %@, %.2f B parameters, %d shard(s), seed %llu, %d threads",
-                   destination.path, shape.dModel, shape.nHeads, shape.nLayers, shape.mlpHiddenSize, shape.vocabSize,
-                   options.dtype.rawValue, Double(shape.parameterCount) / 1e9, writer.plan.shards.count, seed, options.threads))
+        log("writing \(destination.path): d_model \(shape.dModel), \(shape.nHeads) heads, \(shape.nLayers) layers, mlp \(shape.mlpHiddenSize), "
+            + "vocab \(shape.vocabSize), \(options.dtype.rawValue), \(shape.parameterCount) parameters, \(writer.plan.shards.count) shard(s), "
+            + "seed \(seed), \(options.threads) threads")
         let start = Date()
         var lastPercent = -1
         let summary = try writer.write { done, total in
             let percent = total > 0 ? done * 100 / total : 100
             if percent / 10 != lastPercent / 10 {
                 lastPercent = percent
-                log(String(format: "  %3d%%  %.2f / %.2f GB  %.1f s", percent, Double(done) / 1e9, Double(total) / 1e9, Date().timeIntervalSince(start)))
+                log(String(format: "  %3ld%%  %.2f / %.2f GB  %.1f s", percent, Double(done) / 1e9, Double(total) / 1e9, Date().timeIntervalSince(start)))
             }
         }
         let seconds = Date().timeIntervalSince(start)
-        print(String(format: "wrote %@: %d files, %.3f GB (%d bytes), %.1f s, %.0f MB/s",
-                     summary.directory.path, summary.fileNames.count, Double(summary.totalBytes) / 1e9, summary.totalBytes,
-                     seconds, Double(summary.totalBytes) / 1e6 / max(seconds, 1e-9)))
+        print("wrote \(summary.directory.path): \(summary.fileNames.count) files, \(summary.totalBytes) bytes "
+            + String(format: "(%.3f GB), %.1f s, %.0f MB/s", Double(summary.totalBytes) / 1e9, seconds, Double(summary.totalBytes) / 1e6 / max(seconds, 1e-9)))
     }
 
     private func runCheck(_ directory: URL) throws {
@@ -110,9 +109,9 @@ struct SynthCommand: ParsableCommand {
         ComputeThreads.configure(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let start = Date()
         let report = try ActivationProbe.run(checkpoint: checkpoint, tokens: tokens)
-        print(String(format: "forward pass (f32, %d tokens, %.1f s): residual RMS / max |x|", tokens.count, Date().timeIntervalSince(start)))
+        print(String(format: "forward pass (f32, %ld tokens, %.1f s): residual RMS / max |x|", tokens.count, Date().timeIntervalSince(start)))
         for (index, (rms, maxAbs)) in zip(report.residualRMS, report.residualMaxAbs).enumerated() {
-            print(String(format: "  %@  %.4f / %.3f", index == 0 ? "embedding" : String(format: "block %2d ", index - 1), rms, maxAbs))
+            print(String(format: "  %@  %.4f / %.3f", index == 0 ? "embedding" : String(format: "block %2ld ", index - 1), rms, maxAbs))
         }
         print(String(format: "  logits: finite %@, RMS %.3f, max |logit| %.3f",
                      report.logitsAreFinite ? "yes" : "NO", report.logitRMS, report.logitMaxAbs))
