@@ -119,7 +119,7 @@ final class SyntheticCheckpointTests: XCTestCase {
     func testRefusalsAreOneLineErrors() throws {
         let directory = try SyntheticFixtures.write()
         let options = SyntheticCheckpointOptions(shape: .preset(.tiny), shards: 2)
-        assertError(try SyntheticCheckpointWriter(options: options, destination: directory).write(), "already exists")
+        assertError(try SyntheticCheckpointWriter(options: options, destination: directory), "already exists")
 
         var small = SyntheticModelShape.preset(.tiny)
         small.vocabSize = 600

@@ -60,13 +60,19 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
         plan = try ShardPlan(layout: TensorLayout(config: config), dtype: options.dtype, shards: options.shards)
         let suffix = UUID().uuidString.prefix(8)
         temporaryDirectory = URL(fileURLWithPath: self.destination.path + ".tmp-\(suffix)")
+        try checkDestination()
+    }
+
+    /// Checked when created (before any work) and again when writing starts.
+    private func checkDestination() throws {
+        if FileManager.default.fileExists(atPath: destination.path) && !replaceExisting {
+            throw LLaDAError("\(destination.path) already exists; remove it or pass --force to replace it")
+        }
     }
 
     public func write(progress: ((_ bytesDone: Int, _ bytesTotal: Int) -> Void)? = nil) throws -> SyntheticCheckpointSummary {
         let manager = FileManager.default
-        if manager.fileExists(atPath: destination.path) && !replaceExisting {
-            throw LLaDAError("\(destination.path) already exists; remove it or pass --force to replace it")
-        }
+        try checkDestination()
         let parent = destination.deletingLastPathComponent()
         do { try manager.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
             throw LLaDAError("cannot create \(parent.path): \(error.localizedDescription)")
