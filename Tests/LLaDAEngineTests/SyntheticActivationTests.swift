@@ -8,7 +8,7 @@ final class SyntheticActivationTests: XCTestCase {
     static let shape = SyntheticModelShape(dModel: 256, nHeads: 4, nLayers: 8, mlpHiddenSize: 768, vocabSize: 2048, maxSequenceLength: 512)
 
     func testActivationsStayFiniteAndBoundedThroughEveryLayer() throws {
-        let directory = try SyntheticFixtures.write(Self.shape)
+        let directory = try syntheticCheckpoint(Self.shape)
         let checkpoint = try HFCheckpoint(directory: directory)
         let tokenizer = try Tokenizer(directory: directory)
         let tokens = tokenizer.encode("The quick brown fox jumps over the lazy dog. What is 12 + 30?")
@@ -34,7 +34,7 @@ final class SyntheticActivationTests: XCTestCase {
 
     /// Matrices ~ N(0, 0.02²), residual projections 0.02/sqrt(2·n_layers), norms exactly 1.
     func testWeightsHaveTheDocumentedScales() throws {
-        let directory = try SyntheticFixtures.write(Self.shape, dtype: .f32)
+        let directory = try syntheticCheckpoint(Self.shape, dtype: .f32)
         let checkpoint = try HFCheckpoint(directory: directory)
         let residualStd = 0.02 / Float(2 * Self.shape.nLayers).squareRoot()
         for (name, std) in [("model.transformer.wte.weight", Float(0.02)), ("model.transformer.blocks.3.q_proj.weight", 0.02),
@@ -54,9 +54,9 @@ final class SyntheticActivationTests: XCTestCase {
 
     /// bf16 files hold the f32 weights rounded to nearest even, the same values as f16 within f16's precision.
     func testDtypesStoreTheSameWeights() throws {
-        let f32 = try HFCheckpoint(directory: try SyntheticFixtures.write(dtype: .f32))
-        let bf16 = try HFCheckpoint(directory: try SyntheticFixtures.write(dtype: .bf16))
-        let f16 = try HFCheckpoint(directory: try SyntheticFixtures.write(dtype: .f16))
+        let f32 = try HFCheckpoint(directory: try syntheticCheckpoint(dtype: .f32))
+        let bf16 = try HFCheckpoint(directory: try syntheticCheckpoint(dtype: .bf16))
+        let f16 = try HFCheckpoint(directory: try syntheticCheckpoint(dtype: .f16))
         let name = "model.transformer.blocks.1.up_proj.weight"
         let exact = try f32.readVector(name).array, rounded = try bf16.readVector(name).array, half = try f16.readVector(name).array
         for i in exact.indices {

@@ -23,7 +23,7 @@ final class SyntheticCLITests: XCTestCase {
     }
 
     func testWritesAndChecksATinyCheckpoint() throws {
-        let directory = try CheckpointFixtures.temporaryDirectory().appendingPathComponent("tiny").path
+        let directory = try temporaryTestDirectory().appendingPathComponent("tiny").path
         let result = try run([directory, "--preset", "tiny", "--seed", "3", "--layers", "3", "--check"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("wrote \(directory): 8 files"), result.stdout)
@@ -32,7 +32,7 @@ final class SyntheticCLITests: XCTestCase {
     }
 
     func testBadInputsGiveOneErrorLine() throws {
-        let existing = try CheckpointFixtures.temporaryDirectory().path
+        let existing = try temporaryTestDirectory().path
         for (arguments, phrase) in [([existing + "/x", "--preset", "3b"], "--preset must be 8b, 1b or tiny"),
                                     ([existing + "/x"], "--preset is required"),
                                     ([existing + "/x", "--preset", "tiny", "--dtype", "i8"], "--dtype must be"),

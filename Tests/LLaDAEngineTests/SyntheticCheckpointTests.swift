@@ -2,16 +2,25 @@ import Foundation
 import LLaDAEngine
 import XCTest
 
-/// Synthetic checkpoints in temporary directories (the tiny preset is a few hundred KB).
-enum SyntheticFixtures {
-    static func write(_ shape: SyntheticModelShape = .preset(.tiny), seed: UInt64 = 7, shards: Int = 2,
-                      dtype: TensorDType = .bf16, threads: Int = 2) throws -> URL {
-        let destination = try CheckpointFixtures.temporaryDirectory().appendingPathComponent("synthetic")
+extension XCTestCase {
+    /// A temporary directory removed when the test ends.
+    func temporaryTestDirectory() throws -> URL {
+        let directory = try CheckpointFixtures.temporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory
+    }
+
+    /// A synthetic checkpoint in a temporary directory (the tiny preset is a few hundred KB).
+    func syntheticCheckpoint(_ shape: SyntheticModelShape = .preset(.tiny), seed: UInt64 = 7, shards: Int = 2,
+                             dtype: TensorDType = .bf16, threads: Int = 2) throws -> URL {
+        let destination = try temporaryTestDirectory().appendingPathComponent("synthetic")
         let options = SyntheticCheckpointOptions(shape: shape, dtype: dtype, shards: shards, seed: seed, threads: threads)
         _ = try SyntheticCheckpointWriter(options: options, destination: destination).write()
         return destination
     }
+}
 
+enum SyntheticFixtures {
     static func contents(_ directory: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
@@ -23,7 +32,7 @@ enum SyntheticFixtures {
 
 final class SyntheticCheckpointTests: XCTestCase {
     func testTinyCheckpointLoadsAndGeneratesEndToEnd() throws {
-        let directory = try SyntheticFixtures.write()
+        let directory = try syntheticCheckpoint()
         let checkpoint = try HFCheckpoint(directory: directory)
         XCTAssertEqual(checkpoint.dtypes, [.bf16])
         XCTAssertEqual(checkpoint.config.maskID, 896)  // LLaDA's offset: BPE size 640 + 256
@@ -42,7 +51,7 @@ final class SyntheticCheckpointTests: XCTestCase {
 
     func testShardsAndIndexDescribeEveryTensor() throws {
         let shape = SyntheticModelShape.preset(.tiny)
-        let directory = try SyntheticFixtures.write(shards: 3)
+        let directory = try syntheticCheckpoint(shards: 3)
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("model.safetensors.index.json"))) as! [String: Any]
         let weightMap = index["weight_map"] as! [String: String]
         let layout = TensorLayout(config: try shape.config(dtype: .bf16))
@@ -65,7 +74,7 @@ final class SyntheticCheckpointTests: XCTestCase {
     }
 
     func testOneShardIsASingleModelFile() throws {
-        let directory = try SyntheticFixtures.write(shards: 1, dtype: .f32)
+        let directory = try syntheticCheckpoint(shards: 1, dtype: .f32)
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
         XCTAssertEqual(names, ["config.json", "generation_config.json", "model.safetensors", "special_tokens_map.json",
                                "tokenizer.json", "tokenizer_config.json"])
@@ -83,9 +92,9 @@ final class SyntheticCheckpointTests: XCTestCase {
 
     /// Same seed: byte-identical whatever the thread count; another seed: other weights, same rest.
     func testOutputIsDeterministicPerSeed() throws {
-        let first = try SyntheticFixtures.contents(try SyntheticFixtures.write(seed: 1, threads: 1))
-        let again = try SyntheticFixtures.contents(try SyntheticFixtures.write(seed: 1, threads: 2))
-        let other = try SyntheticFixtures.contents(try SyntheticFixtures.write(seed: 2, threads: 2))
+        let first = try SyntheticFixtures.contents(try syntheticCheckpoint(seed: 1, threads: 1))
+        let again = try SyntheticFixtures.contents(try syntheticCheckpoint(seed: 1, threads: 2))
+        let other = try SyntheticFixtures.contents(try syntheticCheckpoint(seed: 2, threads: 2))
         XCTAssertEqual(first, again)
         XCTAssertEqual(Set(first.keys), Set(other.keys))
         for (name, data) in first {
@@ -117,7 +126,7 @@ final class SyntheticCheckpointTests: XCTestCase {
     }
 
     func testRefusalsAreOneLineErrors() throws {
-        let directory = try SyntheticFixtures.write()
+        let directory = try syntheticCheckpoint()
         let options = SyntheticCheckpointOptions(shape: .preset(.tiny), shards: 2)
         assertError(try SyntheticCheckpointWriter(options: options, destination: directory), "already exists")
 
@@ -133,7 +142,7 @@ final class SyntheticCheckpointTests: XCTestCase {
 
     /// --force replaces a checkpoint only once the new one is complete; nothing temporary is left.
     func testReplaceExistingLeavesOnlyTheNewCheckpoint() throws {
-        let directory = try SyntheticFixtures.write(seed: 1)
+        let directory = try syntheticCheckpoint(seed: 1)
         let before = try SyntheticFixtures.contents(directory)
         let options = SyntheticCheckpointOptions(shape: .preset(.tiny), shards: 2, seed: 2)
         _ = try SyntheticCheckpointWriter(options: options, destination: directory, replaceExisting: true).write()

@@ -45,7 +45,7 @@ final class SyntheticTokenizerTests: XCTestCase {
     }
 
     func testChatTemplateRendersWithTheSpecialIds() throws {
-        let directory = try SyntheticFixtures.write()
+        let directory = try syntheticCheckpoint()
         let model = try LLaDAModel.load(path: directory.path, threads: 1)
         let vocabulary = SyntheticVocabulary(size: 1024)
         let ids = try model.promptIDs(for: "  hello  ", raw: false)
