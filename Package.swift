@@ -30,6 +30,10 @@ let package = Package(
             dependencies: ["LLaDAEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/llada"),
         .executableTarget(
+            name: "llada-synth",
+            dependencies: ["LLaDAEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/SyntheticCheckpoint"),
+        .executableTarget(
             name: "TokenizerBenchmark",
             dependencies: ["LLaDAEngine"],
             path: "Benchmarks/TokenizerBenchmark"),
