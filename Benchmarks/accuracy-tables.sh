@@ -21,7 +21,7 @@ for s in "32 32 32 0" "32 16 8 0" "32 32 16 0" "32 12 8 0" "32 32 32 1"; do
   set -- $s
   line="| gen $1 steps $2 block $3$( [ "$4" = 0 ] || echo " cfg $4")"
   for m in "$model" "$out/tiny-q8.lpk" "$out/tiny-q4.lpk"; do
-    line="$line | $(row "$(summary --model "$m" --gen-length $1 --steps $2 --block-length $3 --cfg-scale $4)")"
+    line="$line | $(row "$(summary --model "$m" --gen-length $1 --steps $2 --block-length $3 --cfg-scale $4 --cache none)")"
   done
   echo "$line |"
 done

@@ -24,7 +24,8 @@ CONFIGS = [  # (name, flags, stochastic)
 
 def run(flags, steps, seed):
     command = [".build/release/llada", "eval", "--model", MODEL, "--tasks", TASKS, "--json", "--threads", "1",
-               "--gen-length", str(GEN), "--block-length", str(BLOCK), "--steps", str(steps), "--seed", str(seed)] + flags
+               "--gen-length", str(GEN), "--block-length", str(BLOCK), "--steps", str(steps), "--seed", str(seed),
+               "--cache", "none"] + flags
     lines = subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()
     return [json.loads(line) for line in lines if '"summary"' not in line]
 

@@ -29,6 +29,9 @@ struct GenerateCommand: ParsableCommand {
         let load_seconds: Double
         let kv_cache_bytes: Int
         let kv_bytes_per_token: Int
+        let step_seconds_median: Double
+        let step_seconds_p90: Double
+        let tokens_per_second: Double
     }
 
     func run() throws {
@@ -44,7 +47,10 @@ struct GenerateCommand: ParsableCommand {
             try printJSON(Output(prompt_ids: result.promptIDs, output_ids: result.outputIDs, text: text,
                                  steps: result.modelCalls, model_calls: result.modelCalls, steps_saved: result.stepsSaved,
                                  seconds: seconds, load_seconds: model.loadSeconds,
-                                 kv_cache_bytes: result.cacheBytes, kv_bytes_per_token: result.cacheBytesPerToken))
+                                 kv_cache_bytes: result.cacheBytes, kv_bytes_per_token: result.cacheBytesPerToken,
+                                 step_seconds_median: percentile(result.stepSeconds, 0.5),
+                                 step_seconds_p90: percentile(result.stepSeconds, 0.9),
+                                 tokens_per_second: Double(settings.genLength) / max(seconds, 1e-9)))
         } else {
             print(text)
             fflush(nil)
@@ -63,4 +69,11 @@ struct GenerateCommand: ParsableCommand {
         }
         return text
     }
+}
+
+/// The q-quantile of `values` (nearest rank); 0 for none.
+func percentile(_ values: [Double], _ q: Double) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1 < 0 ? 0 : Int((q * Double(sorted.count)).rounded(.up)) - 1)]
 }

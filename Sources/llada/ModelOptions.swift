@@ -81,8 +81,8 @@ struct SamplingOptions: ParsableArguments {
     @Flag(name: .long, help: "Give end-of-turn predictions no confidence (generate.py's confidence_eos_eot_inf).")
     var confidenceEosEotInf = false
 
-    @Option(name: .long, help: "Key/value cache between the steps of a block: none (exact reference), prefix or dual.")
-    var cache = "none"
+    @Option(name: .long, help: "Key/value cache between the steps of a block: none (exact reference), prefix or dual (default; none with --cfg-scale).")
+    var cache: String?
 
     @Option(name: .long, help: "Parallel decoding: commit every masked position of the block with confidence ≥ this (0 < τ ≤ 1).")
     var threshold: Double?
@@ -108,8 +108,11 @@ struct SamplingOptions: ParsableArguments {
         settings.seed = seed
         settings.logitsEOSInf = logitsEosInf
         settings.confidenceEOSEOTInf = confidenceEosEotInf
-        guard let cacheMode = CacheMode(rawValue: cache) else {
-            throw LLaDAError("--cache must be one of none, prefix, dual (got \(cache))")
+        // dual measured 4.6× faster than none end to end on the 1B shape at a cost of at most
+        // one or two fixture answers (README); guidance needs full passes, so it falls back to none.
+        let cacheName = cache ?? (cfgScale > 0 ? "none" : "dual")
+        guard let cacheMode = CacheMode(rawValue: cacheName) else {
+            throw LLaDAError("--cache must be one of none, prefix, dual (got \(cacheName))")
         }
         guard let storage = KVCache.Storage(rawValue: kvType) else {
             throw LLaDAError("--kv-type must be f16 or f32 (got \(kvType))")

@@ -14,6 +14,8 @@ public struct GenerationResult: Sendable {
     public var stepsSaved = 0
     /// Committed tokens taken back by `remaskCommitted`.
     public var remasked = 0
+    /// Wall time of every step (model call and token choice), in order.
+    public var stepSeconds: [Double] = []
     /// Bytes of the key/value cache (0 without one) and per canvas position.
     public var cacheBytes = 0
     public var cacheBytesPerToken = 0
@@ -92,6 +94,7 @@ public struct Sampler {
         result.decodedAtStep = Array(state.decodedAt[prompt.count...])
         result.modelCalls = state.calls
         result.remasked = state.remasked
+        result.stepSeconds = state.stepSeconds
         return result
     }
 
@@ -108,6 +111,7 @@ public struct Sampler {
         var owed = 0
         var remaskBudget = 0
         var remasked = 0
+        var stepSeconds: [Double] = []
 
         init(prompt: [Int], genLength: Int, maskID: Int, seed: UInt64) {
             x = prompt + Array(repeating: maskID, count: genLength)
@@ -130,6 +134,8 @@ public struct Sampler {
         let candidates = searchRange.filter { state.x[$0] == maskID }
         let wanted = settings.threshold == nil ? count : candidates.count
         guard wanted > 0, !candidates.isEmpty else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { state.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) }
         let reviewing = settings.remaskCommitted != nil && !lastStep && state.remaskBudget > 0
             ? block.filter { state.x[$0] != maskID } : []
 
