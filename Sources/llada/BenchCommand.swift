@@ -28,6 +28,8 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         guard kernels else { throw ValidationError("choose what to benchmark: --kernels") }
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024 (got \(threads))") }
+        guard (1...10_000).contains(repetitions) else { throw ValidationError("--repetitions must be between 1 and 10000 (got \(repetitions))") }
         var rowCounts = KernelBenchmark.rowCounts
         if let rows {
             rowCounts = try rows.split(separator: ",").map {

@@ -25,6 +25,7 @@ struct GenerateCommand: ParsableCommand {
         let steps: Int
         let model_calls: Int
         let steps_saved: Int
+        let blocks_skipped: Int
         let seconds: Double
         let load_seconds: Double
         let kv_cache_bytes: Int
@@ -45,7 +46,7 @@ struct GenerateCommand: ParsableCommand {
         let text = try model.answerText(result.outputIDs)
         if json {
             try printJSON(Output(prompt_ids: result.promptIDs, output_ids: result.outputIDs, text: text,
-                                 steps: result.modelCalls, model_calls: result.modelCalls, steps_saved: result.stepsSaved,
+                                 steps: result.modelCalls, model_calls: result.modelCalls, steps_saved: result.stepsSaved, blocks_skipped: result.blocksSkipped,
                                  seconds: seconds, load_seconds: model.loadSeconds,
                                  kv_cache_bytes: result.cacheBytes, kv_bytes_per_token: result.cacheBytesPerToken,
                                  step_seconds_median: percentile(result.stepSeconds, 0.5),
@@ -55,8 +56,9 @@ struct GenerateCommand: ParsableCommand {
             print(text)
             fflush(nil)
             // Informational, so only for a person watching the terminal.
-            if result.stepsSaved > 0 && isatty(2) != 0 {
-                FileHandle.standardError.write(Data("early stop: the answer ended in padding; \(result.stepsSaved) of \(settings.steps) steps saved\n".utf8))
+            if result.blocksSkipped > 0 && isatty(2) != 0 {
+                let saved = result.stepsSaved > 0 ? "\(result.stepsSaved) of \(settings.steps) steps" : "\(result.blocksSkipped) blocks"
+                FileHandle.standardError.write(Data("early stop: the answer ended in padding; \(saved) saved\n".utf8))
             }
         }
     }

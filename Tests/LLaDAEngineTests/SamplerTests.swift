@@ -166,3 +166,48 @@ final class SamplerTests: XCTestCase {
         XCTAssertTrue(message({ _ in }, prompt: 0).contains("prompt is empty"))
     }
 }
+
+extension SamplerTests {
+    /// A model whose favourite token is the mask id must still finish every loop: the mask id
+    /// (and any id past the token limit) is never predicted.
+    func testTheMaskIDAndPaddingRowsAreNeverPredicted() {
+        let model = FakeModel(vocabulary: 6) { _, position in
+            [0, Float(position % 3), 0.5, 9, 1, 8]  // mask id 3 best, then padding id 5
+        }
+        for cache in [CacheMode.none, .dual] {
+            for threshold in [nil, 0.5] {
+                var settings = GenerationSettings()
+                settings.genLength = 8
+                settings.steps = 8
+                settings.blockLength = 4
+                settings.cache = cache
+                settings.threshold = threshold
+                let result = Sampler(settings: settings, maskID: 3, tokenLimit: 5).generate(prompt: [0], model: model)
+                XCTAssertFalse(result.outputIDs.contains(3), "\(result.outputIDs)")
+                XCTAssertFalse(result.outputIDs.contains(5), "\(result.outputIDs)")
+            }
+        }
+    }
+
+    func testCFGAppliesToEveryStepOfTheThresholdLoop() {
+        // Conditional logits favour token 2, guided ones (un + 2·(cond − un)) token 1: any step
+        // that lost the guidance would commit a 2.
+        let model = FakeModel(vocabulary: 4) { tokens, _ in tokens[0] == 3 ? [0, 0, 3, -20] : [0, 1, 1.5, -20] }
+        var settings = GenerationSettings()
+        settings.genLength = 4
+        settings.steps = 4
+        settings.blockLength = 4
+        settings.cfgScale = 1
+        settings.threshold = 0.99
+        let result = Sampler(settings: settings, maskID: 3).generate(prompt: [0, 1], model: model)
+        XCTAssertEqual(result.outputIDs, [1, 1, 1, 1])
+    }
+
+    func testHugeLengthsAreRefusedNotOverflowed() {
+        var settings = GenerationSettings()
+        settings.genLength = Int.max
+        settings.blockLength = Int.max
+        settings.steps = 1
+        XCTAssertThrowsError(try settings.validate(promptLength: 10, maxSequenceLength: 4096))
+    }
+}

@@ -70,7 +70,9 @@ public final class LLaDAModel: @unchecked Sendable {
         if let bad = promptIDs.first(where: { $0 < 0 || $0 >= config.paddedVocabSize }) {
             throw LLaDAError("prompt token id \(bad) is outside the model's vocabulary (0..<\(config.paddedVocabSize))")
         }
-        let sampler = Sampler(settings: settings, maskID: maskID, eosID: eosID, eotID: endOfTurnID)
+        // Logit rows past the tokenizer (LLaDA pads the vocabulary) can never be decoded.
+        let limit = tokenizer.vocabularySize < config.paddedVocabSize ? tokenizer.vocabularySize : nil
+        let sampler = Sampler(settings: settings, maskID: maskID, eosID: eosID, eotID: endOfTurnID, tokenLimit: limit)
         return sampler.generate(prompt: promptIDs, model: transformer)
     }
 

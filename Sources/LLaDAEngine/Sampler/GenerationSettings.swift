@@ -115,7 +115,10 @@ public struct GenerationSettings: Sendable, Equatable {
                 throw LLaDAError("--remask-threshold must be in (0, 1] (got \(remask.threshold))")
             }
             guard remask.perStep >= 1 else { throw LLaDAError("--remask-max must be at least 1 (got \(remask.perStep))") }
-            guard remask.budgetPerBlock >= 0 else { throw LLaDAError("--remask-budget must be ≥ 0 (got \(remask.budgetPerBlock))") }
+            // Every remask can cost a step, so the budget bounds the extra steps of a block.
+            guard remask.budgetPerBlock >= 0, remask.budgetPerBlock <= blockLength else {
+                throw LLaDAError("--remask-budget must be between 0 and --block-length \(blockLength) (got \(remask.budgetPerBlock))")
+            }
         }
         if let threshold, !(threshold > 0 && threshold <= 1) {
             throw LLaDAError("--threshold must be in (0, 1] (got \(threshold))")
@@ -124,7 +127,7 @@ public struct GenerationSettings: Sendable, Equatable {
             throw LLaDAError("--cfg-scale cannot be combined with --cache \(cache.rawValue) (Fast-dLLM's caches have no guidance); use --cache none")
         }
         guard promptLength > 0 else { throw LLaDAError("the prompt is empty: give some text (or use the chat template)") }
-        guard promptLength + genLength <= maxSequenceLength else {
+        guard promptLength <= maxSequenceLength, genLength <= maxSequenceLength - promptLength else {
             throw LLaDAError("prompt (\(promptLength) tokens) + --gen-length \(genLength) exceeds the model's max_sequence_length \(maxSequenceLength); shorten the prompt to at most \(max(0, maxSequenceLength - genLength)) tokens or lower --gen-length")
         }
     }

@@ -10,8 +10,11 @@ public struct GenerationResult: Sendable {
     public var decodedAtStep: [Int]
     /// Forward passes run (a CFG step counts once although it runs two sequences).
     public var modelCalls: Int
-    /// Steps not run because early stop filled the rest of the canvas with padding.
+    /// Steps not run because early stop filled the rest of the canvas with padding (0 with a
+    /// threshold, whose step counts are not fixed; see `blocksSkipped`).
     public var stepsSaved = 0
+    /// Blocks early stop filled with padding instead of running.
+    public var blocksSkipped = 0
     /// Committed tokens taken back by `remaskCommitted`.
     public var remasked = 0
     /// Wall time of every step (model call and token choice), in order.
@@ -44,12 +47,18 @@ public struct Sampler {
     public let eosID: Int?
     /// `<|eot_id|>`: the EOS options and early stop.
     public let eotID: Int?
+    /// Ids at or above this (logit rows past the tokenizer's vocabulary) are never predicted.
+    public let tokenLimit: Int?
 
-    public init(settings: GenerationSettings, maskID: Int, eosID: Int? = nil, eotID: Int? = nil) {
+    /// Besides the rows past `tokenLimit`, the mask id is never predicted: a predicted mask would
+    /// leave its position masked, and a loop that runs until the block has no masks would never
+    /// end. The reference allows both; neither happens in its golden outputs (tests).
+    public init(settings: GenerationSettings, maskID: Int, eosID: Int? = nil, eotID: Int? = nil, tokenLimit: Int? = nil) {
         self.settings = settings
         self.maskID = maskID
         self.eosID = eosID
         self.eotID = eotID
+        self.tokenLimit = tokenLimit
     }
 
     public func generate(prompt: [Int], model: MaskPredictor) -> GenerationResult {
@@ -66,9 +75,9 @@ public struct Sampler {
             if settings.isReferenceLoop {
                 for (index, count) in counts.enumerated() {
                     let last = index == counts.count - 1
-                    // Tokens taken back earlier are owed on top of the schedule; the last step
-                    // commits whatever is left, so the block always ends complete.
-                    let wanted = last && settings.remaskCommitted != nil ? state.masks(in: blockRange) : count + state.owed
+                    // Tokens taken back earlier are owed on top of the schedule; with remasking the
+                    // last step commits every candidate left, so the block always ends complete.
+                    let wanted = last && settings.remaskCommitted != nil ? state.x.count : count + state.owed
                     step(&state, block: blockRange, fullPass: true, count: wanted, lastStep: last, cache: nil, model: model)
                 }
             } else {
@@ -86,7 +95,10 @@ public struct Sampler {
             if settings.earlyStop, block + 1 < settings.blockCount, endsInPadding(state, through: blockRange.upperBound),
                let eosID {
                 for position in blockRange.upperBound..<state.x.count where state.x[position] == maskID { state.x[position] = eosID }
-                result.stepsSaved = (settings.blockCount - block - 1) * settings.stepsPerBlock
+                // Exact for the fixed-step loops; with a threshold a block's step count is not
+                // known in advance, so the blocks skipped are reported instead.
+                result.blocksSkipped = settings.blockCount - block - 1
+                if settings.threshold == nil { result.stepsSaved = result.blocksSkipped * settings.stepsPerBlock }
                 break
             }
         }
@@ -172,7 +184,7 @@ public struct Sampler {
     func forward(_ state: CanvasState, positions: [Int], fullPass: Bool, block: Range<Int>, cache: KVCache?,
                  model: MaskPredictor) -> FloatMatrix {
         if fullPass { return guidedLogits(state, positions: positions, cache: cache, model: model) }
-        guard let cache else { return model.logits(tokens: state.x, positions: positions) }
+        guard let cache else { return guidedLogits(state, positions: positions, cache: nil, model: model) }
         switch settings.cache {
         case .prefix:
             return model.logits(tokens: state.x, rows: block.lowerBound..<state.x.count, context: .prefix(cache), positions: positions)
@@ -241,19 +253,19 @@ public struct Sampler {
     func predict(_ logits: FloatMatrix, rows: Int, random: inout SamplerRandom) -> (tokens: [Int], confidence: [Double]) {
         var tokens: [Int] = []
         var confidence: [Double] = []
-        var filtered = [Float](repeating: 0, count: logits.cols)
+        var choices = [Float](repeating: 0, count: logits.cols)
         for r in 0..<rows {
             let row = UnsafeMutableBufferPointer(start: logits.row(r), count: logits.cols)
             if settings.logitsEOSInf, let eos = eosID, eos < row.count { row[eos] = -.infinity }
-            let token: Int
-            if settings.temperature > 0 {
-                token = filtered.withUnsafeMutableBufferPointer { copy in
-                    _ = copy.update(fromContentsOf: row)
-                    TokenChoice.filter(copy, topK: settings.topK, topP: settings.topP, temperature: settings.temperature)
-                    return TokenChoice.gumbelArgmax(UnsafeBufferPointer(copy), temperature: settings.temperature, random: &random)
-                }
-            } else {
-                token = TokenChoice.argmax(UnsafeBufferPointer(row))
+            // The token is chosen from a copy without the ids that must never be predicted; the
+            // confidence comes from the row itself, as the reference computes it.
+            let token: Int = choices.withUnsafeMutableBufferPointer { copy in
+                _ = copy.update(fromContentsOf: row)
+                if maskID < copy.count { copy[maskID] = -.infinity }
+                if let tokenLimit { for id in min(tokenLimit, copy.count)..<copy.count { copy[id] = -.infinity } }
+                guard settings.temperature > 0 else { return TokenChoice.argmax(UnsafeBufferPointer(copy)) }
+                TokenChoice.filter(copy, topK: settings.topK, topP: settings.topP, temperature: settings.temperature)
+                return TokenChoice.gumbelArgmax(UnsafeBufferPointer(copy), temperature: settings.temperature, random: &random)
             }
             if settings.confidenceEOSEOTInf, let eot = eotID, eot < row.count { row[eot] = -.infinity }
             tokens.append(token)

@@ -28,9 +28,9 @@ public struct SamplerRandom: RandomNumberGenerator, Sendable {
         return result
     }
 
-    /// Uniform in the open interval (0, 1) with 53 random bits, like torch.rand in float64
-    /// but never exactly 0 (log(0) would make Gumbel noise infinite).
+    /// Uniform in the open interval (0, 1) on a grid of 2⁻⁵², never exactly 0 or 1 (either would
+    /// make Gumbel noise infinite).
     public mutating func nextUnitOpen() -> Double {
-        (Double(next() >> 11) + 0.5) * 0x1p-53
+        (Double(next() >> 12) + 0.5) * 0x1p-52
     }
 }
