@@ -49,7 +49,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         var items = try Self.readTasks(tasks)
         if let limit { items = Array(items.prefix(max(0, limit))) }
-        let settings = try sampling.settings()
+        let settings = try sampling.settings(modelPath: modelOptions.model)
         let model = try modelOptions.load()
         let start = Date()
         var results: [ItemResult] = []

@@ -37,7 +37,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let promptText = try readPrompt()
-        let settings = try sampling.settings(chatTemplate: !raw)
+        let settings = try sampling.settings(modelPath: modelOptions.model, chatTemplate: !raw)
         let model = try modelOptions.load()
         let ids = try model.promptIDs(for: promptText, raw: raw)
         let start = Date()

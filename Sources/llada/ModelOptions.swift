@@ -81,7 +81,7 @@ struct SamplingOptions: ParsableArguments {
     @Flag(name: .long, help: "Give end-of-turn predictions no confidence (generate.py's confidence_eos_eot_inf).")
     var confidenceEosEotInf = false
 
-    @Option(name: .long, help: "Key/value cache between the steps of a block: none (exact reference), prefix or dual (default; none with --cfg-scale).")
+    @Option(name: .long, help: "Key/value cache between the steps of a block: none (the exact reference; default for checkpoint directories and with --cfg-scale), prefix, or dual (default for packed files).")
     var cache: String?
 
     @Option(name: .long, help: "Parallel decoding: commit every masked position of the block with confidence ≥ this (0 < τ ≤ 1).")
@@ -93,8 +93,9 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Element type of cached keys/values: f16 or f32.")
     var kvType = "f16"
 
-    /// The settings; early stop applies to chat-template (Instruct) prompts only.
-    func settings(chatTemplate: Bool = true) throws -> GenerationSettings {
+    /// The settings; early stop applies to chat-template (Instruct) prompts only, and the cache
+    /// default depends on the model path (see `cache`).
+    func settings(modelPath: String, chatTemplate: Bool = true) throws -> GenerationSettings {
         guard let remasking = Remasking(rawValue: remasking) else {
             throw LLaDAError("--remasking must be one of \(Remasking.allCases.map(\.rawValue).joined(separator: ", ")) (got \(self.remasking))")
         }
@@ -108,9 +109,11 @@ struct SamplingOptions: ParsableArguments {
         settings.seed = seed
         settings.logitsEOSInf = logitsEosInf
         settings.confidenceEOSEOTInf = confidenceEosEotInf
-        // dual measured 4.6× faster than none end to end on the 1B shape at a cost of at most
-        // one or two fixture answers (README); guidance needs full passes, so it falls back to none.
-        let cacheName = cache ?? (cfgScale > 0 ? "none" : "dual")
+        // Packed files are the product path: dual measured 4.6× faster than none end to end on the
+        // 1B shape for at most one or two fixture answers (README). A checkpoint directory is the
+        // f32 reference path and stays exact; guidance needs full passes.
+        let packed = PackedModel.isPackedFile(atPath: modelPath)
+        let cacheName = cache ?? (packed && cfgScale == 0 ? "dual" : "none")
         guard let cacheMode = CacheMode(rawValue: cacheName) else {
             throw LLaDAError("--cache must be one of none, prefix, dual (got \(cacheName))")
         }

@@ -41,7 +41,7 @@ final class CLITests: XCTestCase {
         let prompt = (golden["prompts"] as! [[String: Any]])[4]
         let expected = (prompt["outputs"] as! [String: Any])["gen32_steps16_block8"] as! [String: Any]
         let result = try run(["generate", "--model", model, "--prompt", prompt["prompt"] as! String, "--gen-length", "32",
-                              "--steps", "16", "--block-length", "8", "--json", "--threads", "1", "--cache", "none"])
+                              "--steps", "16", "--block-length", "8", "--json", "--threads", "1"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(json["prompt_ids"] as? [Int], prompt["prompt_ids"] as? [Int])
