@@ -100,6 +100,17 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testAFileThatIsNotAPackedModelGivesOneErrorLine() throws {
+        let directory = try CheckpointFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("model.lpk")
+        try Data("not a model".utf8).write(to: file)
+        let result = try run(["generate", "--model", file.path, "--prompt", "hi"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("is neither a packed model file"), result.stderr)
+    }
+
     func testBrokenCheckpointGivesOneErrorLine() throws {
         let directory = try CheckpointFixtures.copyOfFixture()
         defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }

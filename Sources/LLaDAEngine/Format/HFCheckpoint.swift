@@ -18,7 +18,7 @@ public final class HFCheckpoint: @unchecked Sendable {
             throw LLaDAError("model path \(directory.path) does not exist")
         }
         guard isDirectory.boolValue else {
-            throw LLaDAError("\(directory.path) is not a checkpoint directory (expected config.json and *.safetensors inside)")
+            throw LLaDAError("\(directory.path) is neither a packed model file from llada-quantize (its first bytes are not the packed-file magic) nor a checkpoint directory (config.json and *.safetensors)")
         }
         let configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
