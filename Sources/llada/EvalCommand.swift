@@ -50,6 +50,9 @@ struct EvalCommand: ParsableCommand {
         var items = try Self.readTasks(tasks)
         if let limit { items = Array(items.prefix(max(0, limit))) }
         let settings = try sampling.settings(modelPath: modelOptions.model)
+        // Option errors are reported before a (possibly multi-gigabyte) model is loaded; the
+        // prompt-length check needs the model and runs again in generate.
+        try settings.validate(promptLength: 1, maxSequenceLength: .max)
         let model = try modelOptions.load()
         let start = Date()
         var results: [ItemResult] = []

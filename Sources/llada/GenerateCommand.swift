@@ -38,6 +38,9 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let promptText = try readPrompt()
         let settings = try sampling.settings(modelPath: modelOptions.model, chatTemplate: !raw)
+        // Option errors are reported before a (possibly multi-gigabyte) model is loaded; the
+        // prompt-length check needs the model and runs again in generate.
+        try settings.validate(promptLength: 1, maxSequenceLength: .max)
         let model = try modelOptions.load()
         let ids = try model.promptIDs(for: promptText, raw: raw)
         let start = Date()
