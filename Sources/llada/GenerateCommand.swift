@@ -76,9 +76,9 @@ struct GenerateCommand: ParsableCommand {
     }
 }
 
-/// The q-quantile of `values` (nearest rank); 0 for none.
+/// The q-quantile of `values` by nearest rank; 0 for none.
 func percentile(_ values: [Double], _ q: Double) -> Double {
     guard !values.isEmpty else { return 0 }
-    let sorted = values.sorted()
-    return sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1 < 0 ? 0 : Int((q * Double(sorted.count)).rounded(.up)) - 1)]
+    let rank = Int((q * Double(values.count)).rounded(.up))
+    return values.sorted()[min(max(rank, 1), values.count) - 1]
 }

@@ -31,21 +31,8 @@ public enum TokenChoice {
     public static func probability(of token: Int, in row: UnsafeBufferPointer<Float>, lanes: Int = 16) -> Float {
         var maximum = -Float.infinity
         for value in row where value > maximum { maximum = value }
-        var accumulators = [Float](repeating: 0, count: lanes)
-        var start = 0
-        while start + lanes <= row.count {
-            for lane in 0..<lanes { accumulators[lane] += expf(row[start + lane] - maximum) }
-            start += lanes
-        }
-        // torch loads the tail as a partial vector (zeros elsewhere) and keeps only its lanes.
-        for lane in 0..<(row.count - start) { accumulators[lane] += expf(row[start + lane] - maximum) }
-        var width = lanes
-        while width > 1 {
-            width /= 2
-            for lane in 0..<width { accumulators[lane] += accumulators[lane + width] }
-        }
-        let inverse = 1 / accumulators[0]
-        return expf(row[token] - maximum) * inverse
+        let sum = laneSum(count: row.count, lanes: lanes) { expf(row[$0] - maximum) }
+        return expf(row[token] - maximum) * (1 / sum)
     }
 
     /// softmax(row)[token] in f64, as Fast-dLLM computes confidence (`F.softmax(logits.to(float64))`),
@@ -53,19 +40,26 @@ public enum TokenChoice {
     public static func probability64(of token: Int, in row: UnsafeBufferPointer<Float>, lanes: Int = 8) -> Double {
         var maximum = -Double.infinity
         for value in row where Double(value) > maximum { maximum = Double(value) }
-        var accumulators = [Double](repeating: 0, count: lanes)
+        let sum = laneSum(count: row.count, lanes: lanes) { exp(Double(row[$0]) - maximum) }
+        return exp(Double(row[token]) - maximum) * (1 / sum)
+    }
+
+    /// Σ term(i) for i < count, summed as torch's vectorised reduction does: `lanes` accumulators
+    /// (one SIMD register), the tail loaded as a partial vector, the lanes folded by halves.
+    static func laneSum<T: BinaryFloatingPoint>(count: Int, lanes: Int, _ term: (Int) -> T) -> T {
+        var accumulators = [T](repeating: 0, count: lanes)
         var start = 0
-        while start + lanes <= row.count {
-            for lane in 0..<lanes { accumulators[lane] += exp(Double(row[start + lane]) - maximum) }
+        while start + lanes <= count {
+            for lane in 0..<lanes { accumulators[lane] += term(start + lane) }
             start += lanes
         }
-        for lane in 0..<(row.count - start) { accumulators[lane] += exp(Double(row[start + lane]) - maximum) }
+        for lane in 0..<(count - start) { accumulators[lane] += term(start + lane) }
         var width = lanes
         while width > 1 {
             width /= 2
             for lane in 0..<width { accumulators[lane] += accumulators[lane + width] }
         }
-        return exp(Double(row[token]) - maximum) * (1 / accumulators[0])
+        return accumulators[0]
     }
 
     /// Softmax statistics of a row in f64: its maximum, Σ exp(l − max), and Σ exp(l − max)·(l − max).
