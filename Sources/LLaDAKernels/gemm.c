@@ -32,6 +32,8 @@ size_t llada_repack_size(llada_gemm_type type, size_t n, size_t k) {
     return groups * nb * (quant_record_bytes(type) + GEMM_NR * 2);
 }
 
+size_t llada_repack_group_bytes(llada_gemm_type type, size_t k) { return llada_repack_size(type, GEMM_NR, k); }
+
 #define HUGE_PAGE ((size_t)2 << 20)
 
 static size_t round_up(size_t value, size_t unit) { return (value + unit - 1) / unit * unit; }
@@ -88,8 +90,8 @@ static void repack_group(const repack_job *job, size_t g) {
     size_t nb = k / GEMM_QK;
     size_t record = quant_record_bytes(job->type);
     size_t block_bytes = job->type == LLADA_GEMM_Q4_0 ? 18 : 34;
-    uint8_t *quants = job->dst + g * nb * record;
-    uint16_t *scales = (uint16_t *)(job->dst + job->groups * nb * record) + g * nb * GEMM_NR;
+    uint8_t *quants = job->dst + g * nb * (record + GEMM_NR * 2);
+    uint16_t *scales = (uint16_t *)(quants + nb * record);
     for (size_t b = 0; b < nb; b++) {
         uint8_t *wq = quants + b * record;
         for (size_t j = 0; j < GEMM_NR; j++) {
@@ -133,6 +135,47 @@ static void repack(llada_gemm_type type, const void *src, void *dst, size_t n, s
     llada_pool_run((job.groups + job.per_task - 1) / job.per_task, repack_task, &job);
 }
 
+void llada_repack_serial(llada_gemm_type type, const void *src, void *dst, size_t n, size_t k) {
+    repack_job job = {type, (const uint8_t *)src, (uint8_t *)dst, n, k, groups_of(n), 0};
+    for (size_t g = 0; g < job.groups; g++) repack_group(&job, g);
+}
+
+void llada_unrepack(llada_gemm_type type, const void *packed, void *dst, size_t n, size_t k) {
+    const uint8_t *src = (const uint8_t *)packed;
+    uint8_t *out = (uint8_t *)dst;
+    if (type == LLADA_GEMM_F16) {
+        for (size_t row = 0; row < n; row++)
+            for (size_t c = 0; c < k; c++)
+                memcpy(out + (row * k + c) * 2, src + ((row / GEMM_NR) * k * GEMM_NR + c * GEMM_NR + row % GEMM_NR) * 2, 2);
+        return;
+    }
+    size_t nb = k / GEMM_QK, record = quant_record_bytes(type);
+    size_t block_bytes = type == LLADA_GEMM_Q4_0 ? 18 : 34;
+    for (size_t row = 0; row < n; row++) {
+        size_t g = row / GEMM_NR, j = row % GEMM_NR;
+        const uint8_t *quants = src + g * nb * (record + GEMM_NR * 2);
+        const uint8_t *scales = quants + nb * record;
+        for (size_t b = 0; b < nb; b++) {
+            uint8_t *block = out + (row * nb + b) * block_bytes;
+            const uint8_t *wq = quants + b * record;
+            memcpy(block, scales + (b * GEMM_NR + j) * 2, 2);
+            if (type == LLADA_GEMM_Q8_0) {
+                for (size_t t = 0; t < 8; t++)
+                    for (size_t i = 0; i < 4; i++) block[2 + 4 * t + i] = wq[t * 64 + 4 * j + i] ^ 0x80;
+            } else {
+                uint8_t u[32];
+                for (size_t v = 0; v < 4; v++)
+                    for (size_t i = 0; i < 4; i++) {
+                        uint8_t byte = wq[v * 64 + 4 * j + i];
+                        u[8 * v + i] = byte & 0x0F;
+                        u[8 * v + 4 + i] = byte >> 4;
+                    }
+                for (size_t i = 0; i < 16; i++) block[2 + i] = (uint8_t)(u[i] | (u[i + 16] << 4));
+            }
+        }
+    }
+}
+
 void llada_repack_q8_0(const void *blocks, void *dst, size_t n, size_t k) { repack(LLADA_GEMM_Q8_0, blocks, dst, n, k); }
 void llada_repack_q4_0(const void *blocks, void *dst, size_t n, size_t k) { repack(LLADA_GEMM_Q4_0, blocks, dst, n, k); }
 void llada_repack_f16(const uint16_t *halves, void *dst, size_t n, size_t k) { repack(LLADA_GEMM_F16, halves, dst, n, k); }
@@ -172,7 +215,7 @@ static void tile_quant_scalar(const gemm_args *a, size_t g, size_t m0, size_t mr
     int q4 = a->type == LLADA_GEMM_Q4_0;
     size_t record = q4 ? 256 : 512;
     const uint8_t *wq = a->wq + g * a->wq_group;
-    const uint16_t *ws = a->ws + g * a->nb * GEMM_NR;
+    const uint16_t *ws = a->ws + g * a->ws_group;
     size_t cols = a->n - g * GEMM_NR < GEMM_NR ? a->n - g * GEMM_NR : GEMM_NR;
     for (size_t r = m0; r < m0 + mr; r++)
         for (size_t j = 0; j < cols; j++) {
@@ -446,8 +489,9 @@ void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, co
 
     if (type != LLADA_GEMM_F16) {
         size_t record = quant_record_bytes(type);
-        a->wq_group = a->nb * record;
-        a->ws = (const uint16_t *)(a->wq + job.groups * a->nb * record);
+        a->wq_group = a->nb * (record + GEMM_NR * 2);
+        a->ws = (const uint16_t *)(a->wq + a->nb * record);
+        a->ws_group = a->wq_group / 2;
         size_t blocks = m * a->nb;
         size_t q_bytes = (m * k + 63) & ~(size_t)63, d_bytes = (blocks * 4 + 63) & ~(size_t)63;
         uint8_t *buffer = (uint8_t *)scratch_for(q_bytes + 2 * d_bytes);

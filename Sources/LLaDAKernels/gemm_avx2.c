@@ -39,7 +39,7 @@ INLINE T2 void store_cols(float *y, __m256 v, size_t cols) {
 INLINE T2 void quant_half(const int MR, const int Q4, const gemm_args *a, size_t g, size_t m0, size_t h) {
     const size_t M = a->m, nb = a->nb, record = Q4 ? 256 : 512;
     const uint8_t *wq = a->wq + g * a->wq_group + 32 * h;
-    const uint16_t *ws = a->ws + g * nb * 16 + 8 * h;
+    const uint16_t *ws = a->ws + g * a->ws_group + 8 * h;
     const int8_t *xq = a->xq + m0 * 32;
     const float *xd = a->xd + m0;
     const int32_t *xc = a->xc + m0;

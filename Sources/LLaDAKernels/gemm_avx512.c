@@ -34,7 +34,7 @@ INLINE T512 void store_cols(float *y, __m512 v, size_t cols) {
 INLINE T512 void quant_tile(const int MR, const int Q4, const gemm_args *a, size_t g, size_t m0) {
     const size_t M = a->m, nb = a->nb, record = Q4 ? 256 : 512;
     const uint8_t *wq = a->wq + g * a->wq_group;
-    const uint16_t *ws = a->ws + g * nb * 16;
+    const uint16_t *ws = a->ws + g * a->ws_group;
     const int8_t *xq = a->xq + m0 * 32;
     const float *xd = a->xd + m0;
     const int32_t *xc = a->xc + m0;

@@ -17,7 +17,8 @@ typedef struct {
     size_t m, n, k, nb;       // nb = k / 32
     const uint8_t *wq;        // quants (q8/q4) or halves (f16) of group 0
     const uint16_t *ws;       // fp16 scales of group 0 (q8/q4)
-    size_t wq_group;          // bytes of quants per group
+    size_t wq_group;          // bytes from one group to the next (quants and scales)
+    size_t ws_group;          // halves from one group's scales to the next's
     // Quantized activations, block-major: block b of row r at xq + (b*m + r)*32.
     const int8_t *xq;
     const float *xd;          // scale of block b of row r at xd[b*m + r]

@@ -66,7 +66,7 @@ INLINE void load_weights(const int Q4, const uint8_t *wq, int t, int8x16_t w[4])
 INLINE TDOT void quant_tile(const int MR, const int Q4, const gemm_args *a, size_t g, size_t m0) {
     const size_t M = a->m, nb = a->nb, record = Q4 ? 256 : 512;
     const uint8_t *wq = a->wq + g * a->wq_group;
-    const uint16_t *ws = a->ws + g * nb * 16;
+    const uint16_t *ws = a->ws + g * a->ws_group;
     const int8_t *xq = a->xq + m0 * 32;
     const float *xd = a->xd + m0;
     float32x4_t acc[MR_QUANT][4];

@@ -115,7 +115,11 @@ static int online_cpus(void) {
 
 // Called with run_lock held; the current generation is closed.
 static void stop_workers(void) {
-    if (pool.nworkers == 0) return;
+    if (pool.nworkers == 0) {
+        free(pool.threads);   // allocated even for a pool of one thread
+        pool.threads = NULL;
+        return;
+    }
     pthread_mutex_lock(&pool.lock);
     __atomic_store_n(&pool.quit, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool.wake);

@@ -57,7 +57,11 @@ struct EvalCommand: ParsableCommand {
         let start = Date()
         var results: [ItemResult] = []
         for item in items {
-            let output = try model.generate(promptIDs: try model.promptIDs(for: item.prompt, raw: false), settings: settings)
+            let output = try Interruption.stoppable {
+                try model.generate(promptIDs: try model.promptIDs(for: item.prompt, raw: false), settings: settings,
+                                   observer: Interruption.observer)
+            }
+            if let signal = Interruption.signal { Llada.interrupted(signal, "after \(results.count) of \(items.count) tasks") }
             let text = try model.tokenizer.decode(output.outputIDs, skipSpecialTokens: true)
             let correct = text.trimmingCharacters(in: .whitespacesAndNewlines) == item.answer
             let result = ItemResult(id: item.id, task: item.task, text: text, answer: item.answer, correct: correct,

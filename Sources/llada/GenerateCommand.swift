@@ -8,6 +8,7 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var memory: MemoryOptions
 
     @Option(name: .long, help: "The prompt text; `-` reads it from standard input.")
     var prompt: String
@@ -18,7 +19,19 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object with ids, text and timings.")
     var json = false
 
+    @Flag(name: .long, help: "Print JSON lines as it runs: a `step` event per model call, `block_done` per final block (with its text), then `done`.")
+    var jsonStream = false
+
+    @Flag(name: .long, help: "On a terminal, redraw the canvas on standard error as tokens are committed (off when standard error is not a terminal).")
+    var visual = false
+
+    func validate() throws {
+        if json && jsonStream { throw ValidationError("--json and --json-stream cannot be combined; choose one") }
+    }
+
     struct Output: Encodable {
+        /// "done" in the --json-stream output; absent with --json.
+        var event: String?
         let prompt_ids: [Int]
         let output_ids: [Int]
         let text: String
@@ -41,23 +54,36 @@ struct GenerateCommand: ParsableCommand {
         // Option errors are reported before a (possibly multi-gigabyte) model is loaded; the
         // prompt-length check needs the model and runs again in generate.
         try settings.validate(promptLength: 1, maxSequenceLength: .max)
+        // The memory check needs the prompt's length, so the tokenizer comes before the weights.
+        let footprint = try WeightFootprint.load(path: modelOptions.model)
+        // (A temporary tokenizer: it is freed before the weights are loaded.)
+        let ids = try LLaDAModel.promptIDs(for: promptText, raw: raw, tokenizer: LLaDAModel.loadTokenizer(path: modelOptions.model))
+        try settings.validate(promptLength: ids.count, maxSequenceLength: footprint.config.maxSequenceLength)
+        try memory.check(footprint, settings: settings, promptLength: ids.count)
         let model = try modelOptions.load()
-        let ids = try model.promptIDs(for: promptText, raw: raw)
         let start = Date()
-        let result = try model.generate(promptIDs: ids, settings: settings)
+        // Plain output streams each block's text as soon as the block is final.
+        let live = LiveGeneration(model: model, settings: settings, output: json ? .none : jsonStream ? .jsonStream : .text,
+                                  visual: visual)
+        let result = try Interruption.stoppable {
+            try model.generate(promptIDs: ids, settings: settings, observer: live.observer)
+        }
         let seconds = Date().timeIntervalSince(start)
+        live.finish()
+        if live.interrupted, let signal = Interruption.signal {
+            Llada.interrupted(signal, "after \(result.modelCalls) model calls" + (live.printedText ? "" : ", nothing printed"))
+        }
         let text = try model.answerText(result.outputIDs)
-        if json {
-            try printJSON(Output(prompt_ids: result.promptIDs, output_ids: result.outputIDs, text: text,
-                                 steps: result.modelCalls, model_calls: result.modelCalls, steps_saved: result.stepsSaved, blocks_skipped: result.blocksSkipped,
-                                 seconds: seconds, load_seconds: model.loadSeconds,
-                                 kv_cache_bytes: result.cacheBytes, kv_bytes_per_token: result.cacheBytesPerToken,
-                                 step_seconds_median: percentile(result.stepSeconds, 0.5),
-                                 step_seconds_p90: percentile(result.stepSeconds, 0.9),
-                                 tokens_per_second: Double(settings.genLength) / max(seconds, 1e-9)))
+        if json || jsonStream {
+            try Terminal.out(jsonLine(Output(
+                event: jsonStream ? "done" : nil, prompt_ids: result.promptIDs, output_ids: result.outputIDs, text: text,
+                steps: result.modelCalls, model_calls: result.modelCalls, steps_saved: result.stepsSaved, blocks_skipped: result.blocksSkipped,
+                seconds: seconds, load_seconds: model.loadSeconds,
+                kv_cache_bytes: result.cacheBytes, kv_bytes_per_token: result.cacheBytesPerToken,
+                step_seconds_median: percentile(result.stepSeconds, 0.5),
+                step_seconds_p90: percentile(result.stepSeconds, 0.9),
+                tokens_per_second: Double(settings.genLength) / max(seconds, 1e-9))) + "\n")
         } else {
-            print(text)
-            fflush(nil)
             // Informational, so only for a person watching the terminal.
             if result.blocksSkipped > 0 && isatty(2) != 0 {
                 let saved = result.stepsSaved > 0 ? "\(result.stepsSaved) of \(settings.steps) steps" : "\(result.blocksSkipped) blocks"

@@ -7,7 +7,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Model: a packed file from llada-quantize, or a Hugging Face checkpoint directory.")
     var model: String
 
-    @Option(name: .long, help: "Compute threads (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Compute threads (default: all cores).")
     var threads: Int?
 
     func validate() throws {
@@ -28,21 +28,24 @@ extension ModelOptions {
     }
 }
 
-/// The sampler's options, named as in generate.py.
+/// The sampler's options, named as in generate.py. Numbers are parsed `.unconditional`ly, so
+/// `--gen-length -8` reaches validation ("must be at least 1") instead of reading as an option.
 struct SamplingOptions: ParsableArguments {
-    @Option(name: .long, help: "Number of tokens to generate.")
-    var genLength = 128
+    // Optional so infill can tell them unset (its length comes from the text); the defaults are
+    // generate.py's and chat.py's.
+    @Option(name: .long, parsing: .unconditional, help: "Number of tokens to generate (default: 128).")
+    var genLength: Int?
 
-    @Option(name: .long, help: "Denoising steps in total (divided evenly among blocks).")
-    var steps = 128
+    @Option(name: .long, parsing: .unconditional, help: "Denoising steps in total, divided evenly among blocks (default: 128).")
+    var steps: Int?
 
-    @Option(name: .long, help: "Semi-autoregressive block length (must divide --gen-length).")
-    var blockLength = 32
+    @Option(name: .long, parsing: .unconditional, help: "Semi-autoregressive block length, must divide --gen-length (default: 32).")
+    var blockLength: Int?
 
-    @Option(name: .long, help: "Token temperature (0 = argmax; > 0 = Gumbel-max sampling).")
+    @Option(name: .long, parsing: .unconditional, help: "Token temperature (0 = argmax; > 0 = Gumbel-max sampling).")
     var temperature = 0.0
 
-    @Option(name: .long, help: "Classifier-free guidance scale (0 = off).")
+    @Option(name: .long, parsing: .unconditional, help: "Classifier-free guidance scale (0 = off).")
     var cfgScale = 0.0
 
     @Option(name: .long, help: "Confidence that decides which predictions are committed first: low-confidence, margin, entropy or random.")
@@ -51,28 +54,28 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Unmask schedule within a block: linear (reference), cosine or exp.")
     var schedule = "linear"
 
-    @Option(name: .long, help: "With --temperature > 0: sample only among the K most likely tokens.")
+    @Option(name: .long, parsing: .unconditional, help: "With --temperature > 0: sample only among the K most likely tokens.")
     var topK: Int?
 
-    @Option(name: .long, help: "With --temperature > 0: sample only among the most likely tokens holding this probability mass.")
+    @Option(name: .long, parsing: .unconditional, help: "With --temperature > 0: sample only among the most likely tokens holding this probability mass.")
     var topP: Double?
 
-    @Option(name: .long, help: "Choose the positions to commit by Gumbel-top-k over the confidences at this temperature (0 = plain top-k).")
+    @Option(name: .long, parsing: .unconditional, help: "Choose the positions to commit by Gumbel-top-k over the confidences at this temperature (0 = plain top-k).")
     var positionTemperature = 0.0
 
     @Flag(name: .long, help: "Take back committed tokens of the current block whose probability fell below --remask-threshold.")
     var remaskCommitted = false
 
-    @Option(name: .long, help: "With --remask-committed: probability below which a committed token is masked again.")
+    @Option(name: .long, parsing: .unconditional, help: "With --remask-committed: probability below which a committed token is masked again.")
     var remaskThreshold = 0.3
 
-    @Option(name: .long, help: "With --remask-committed: at most this many tokens taken back per step.")
+    @Option(name: .long, parsing: .unconditional, help: "With --remask-committed: at most this many tokens taken back per step.")
     var remaskMax = 1
 
-    @Option(name: .long, help: "With --remask-committed: at most this many tokens taken back per block (keeps generation finite).")
+    @Option(name: .long, parsing: .unconditional, help: "With --remask-committed: at most this many tokens taken back per block (keeps generation finite).")
     var remaskBudget = 4
 
-    @Option(name: .long, help: "Seed for temperature sampling and random remasking.")
+    @Option(name: .long, parsing: .unconditional, help: "Seed for temperature sampling and random remasking.")
     var seed: UInt64 = 0
 
     @Flag(name: .long, help: "Never predict EOS (generate.py's logits_eos_inf).")
@@ -84,7 +87,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Key/value cache between the steps of a block: none (the exact reference; default for checkpoint directories and with --cfg-scale), prefix, or dual (default for packed files).")
     var cache: String?
 
-    @Option(name: .long, help: "Parallel decoding: commit every masked position of the block with confidence ≥ this (0 < τ ≤ 1).")
+    @Option(name: .long, parsing: .unconditional, help: "Parallel decoding: commit every masked position of the block with confidence ≥ this (0 < τ ≤ 1).")
     var threshold: Double?
 
     @Flag(name: .long, help: "Run every block even after the answer has ended in padding.")
@@ -100,9 +103,9 @@ struct SamplingOptions: ParsableArguments {
             throw LLaDAError("--remasking must be one of \(Remasking.allCases.map(\.rawValue).joined(separator: ", ")) (got \(self.remasking))")
         }
         var settings = GenerationSettings()
-        settings.genLength = genLength
-        settings.steps = steps
-        settings.blockLength = blockLength
+        settings.genLength = genLength ?? 128
+        settings.steps = steps ?? 128
+        settings.blockLength = blockLength ?? 32
         settings.temperature = temperature
         settings.cfgScale = cfgScale
         settings.remasking = remasking

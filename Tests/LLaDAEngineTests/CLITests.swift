@@ -18,20 +18,8 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let result = try CLIRunner.run(arguments, stdin: stdin)
+        return Run(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
     let model = FixturePaths.model.path
@@ -83,6 +71,18 @@ final class CLITests: XCTestCase {
             (["generate", "--model", model, "--prompt", "hi", "--remasking", "sideways"], "--remasking must be one of"),
             (["generate", "--model", model, "--prompt", "hi", "--temperature", "-1"], "--temperature"),
             (["generate", "--model", model, "--prompt", "hi", "--threads", "0"], "--threads"),
+            (["generate", "--model", model, "--prompt", "hi", "--threads", "100000"], "--threads must be between 1 and 1024 (got 100000)"),
+            (["generate", "--model", model, "--prompt", "hi", "--gen-length", "0"], "--gen-length must be at least 1 (got 0)"),
+            (["generate", "--model", model, "--prompt", "hi", "--gen-length", "300", "--steps", "300", "--block-length", "300"],
+             "--gen-length 300 leaves no room for the prompt in the model's max_sequence_length 256"),
+            (["generate", "--model", model, "--prompt", "hi", "--gen-length", "-8"], "--gen-length must be at least 1 (got -8)"),
+            (["generate", "--model", model, "--prompt", "hi", "--temperature", "-1"], "--temperature must be a finite number ≥ 0 (got -1.0)"),
+            (["generate", "--model", model, "--prompt", "hi", "--block-length", "0"], "--block-length must be at least 1 (got 0)"),
+            (["generate", "--model", model, "--prompt", "hi", "--threshold", "0"], "--threshold must be in (0, 1] (got 0.0)"),
+            (["generate", "--model", model, "--prompt", "hi", "--threshold", "1.5"], "--threshold must be in (0, 1] (got 1.5)"),
+            (["generate", "--model", model, "--prompt", "hi", "--top-p", "0"], "--top-p must be in (0, 1]"),
+            (["generate", "--model", model, "--prompt", "hi", "--cache", "bogus"], "--cache must be one of none, prefix, dual (got bogus)"),
+            (["generate", "--model", model, "--prompt", "", "--raw"], "the prompt is empty"),
             (["generate", "--model", model, "--prompt", "hi", "--steps", "many"], "steps"),
             (["generate", "--model", model], "--prompt"),
             (["detokenize", "--model", model, "--ids", "1,x"], "\"x\" is not a token id"),
@@ -98,6 +98,41 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(result.stderr.hasPrefix("error: "), "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains(fragment), "\(arguments): \(result.stderr) lacks \(fragment)")
         }
+    }
+
+    /// A tokenizer without the end-of-turn token, and a model without any end-of-text token.
+    func testMissingSpecialTokensAreClearErrors() throws {
+        let directory = try CheckpointFixtures.copyOfFixture()
+        defer { try? FileManager.default.removeItem(at: directory.deletingLastPathComponent()) }
+        for name in ["tokenizer.json", "tokenizer_config.json"] {
+            let url = directory.appendingPathComponent(name)
+            try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "<|eot_id|>", with: "<|eot_xx|>")
+                .replacingOccurrences(of: "\"eos_token\": \"<|endoftext|>\",", with: "")
+                .write(to: url, atomically: true, encoding: .utf8)
+        }
+        let configURL = directory.appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        config["eos_token_id"] = nil
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        let base = ["generate", "--model", directory.path, "--prompt", "reverse: abcd", "--gen-length", "8", "--steps", "8", "--block-length", "8"]
+        let cases: [([String], String)] = [
+            (base, "the tokenizer has no <|eot_id|> token, so the LLaDA chat template cannot be used; pass --raw"),
+            (base + ["--raw", "--confidence-eos-eot-inf"], "--confidence-eos-eot-inf needs the tokenizer's <|eot_id|> token"),
+            (base + ["--raw", "--logits-eos-inf"], "--logits-eos-inf needs an end-of-text token, but the tokenizer has no eos_token and config.json no eos_token_id"),
+        ]
+        for (arguments, fragment) in cases {
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix("error: ") && result.stderr.contains(fragment), "\(result.stderr) lacks \(fragment)")
+        }
+        XCTAssertEqual(try run(base + ["--raw"]).status, 0, "plain text needs none of them")
+        // An EOS id the model cannot hold would be written into the canvas: refused.
+        config["eos_token_id"] = 9999
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        let outside = try run(base + ["--raw", "--logits-eos-inf"])
+        XCTAssertEqual(outside.status, 1)
+        XCTAssertTrue(outside.stderr.hasPrefix("error: the end-of-text token id 9999 (tokenizer eos_token or config.json eos_token_id) is outside the model's vocabulary (0..<512)"), outside.stderr)
     }
 
     func testAFileThatIsNotAPackedModelGivesOneErrorLine() throws {

@@ -172,6 +172,14 @@ final class CheckpointErrorTests: XCTestCase {
         assertLoadFails(containing: "must be a file name inside the checkpoint directory")
     }
 
+    func testControlCharactersInNamesAreEscapedIntoOneLine() throws {
+        let indexURL = directory.appendingPathComponent("model.safetensors.index.json")
+        let text = try String(contentsOf: indexURL, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"model-00002-of-00002.safetensors\"", with: "\"model-2\\nof-2\\u001b[31m.safetensors\"")
+            .write(to: indexURL, atomically: true, encoding: .utf8)
+        assertLoadFails(containing: "model-2\\nof-2\\u{1B}[31m.safetensors is missing")
+    }
+
     func testShapeAgainstConfig() throws {
         try editConfig { $0["mlp_hidden_size"] = 512 }
         assertLoadFails(containing: "ff_proj.weight", "[576, 192]", "[512, 192]")

@@ -14,12 +14,15 @@ final class ConverterCLITests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    static var binary: URL {
-        // The products live in the build directory that holds the .xctest bundle.
+    static let binary: URL = {
+        // The products live in the build directory that holds the test binary (Linux) or the .xctest
+        // bundle (macOS); Bundle.allBundles is asked only when needed, as it leaks on Linux.
+        let next = CLITests.executable.deletingLastPathComponent().appendingPathComponent("llada-quantize")
+        if FileManager.default.isExecutableFile(atPath: next.path) { return next }
         let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
             ?? URL(fileURLWithPath: CommandLine.arguments[0])
         return bundle.deletingLastPathComponent().appendingPathComponent("llada-quantize")
-    }
+    }()
 
     struct Run {
         let status: Int32
@@ -133,6 +136,26 @@ final class ConverterCLITests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), [])
     }
 
+    func testFlipsWithZeroNoiseReproducesTheF32Path() throws {
+        let flips = try run(["flips", FixturePaths.model.path, "--tasks", FixturePaths.tasks.path, "--limit", "3",
+                             "--variants", "noise:7:0", "--scores-only"])
+        XCTAssertEqual(flips.status, 0, flips.stderr)
+        let lines = flips.stdout.split(separator: "\n").map(String.init)
+        let reference = try XCTUnwrap(lines.first { $0.hasPrefix("f32 path: ") })
+        let variant = try XCTUnwrap(lines.first { $0.hasPrefix("noise:7:0: ") })
+        XCTAssertTrue(reference.hasSuffix("correct of 3"), reference)
+        XCTAssertEqual(variant.dropFirst("noise:7:0: ".count), reference.dropFirst("f32 path: ".count), "noise × 0 is the f32 model")
+        XCTAssertEqual(lines.filter { $0.hasSuffix(": 0/3 outputs differ from f32") }.count, 5, flips.stdout)
+    }
+
+    func testFlipsRefusesBadVariantsBeforeRunning() throws {
+        let base = ["flips", FixturePaths.model.path, "--tasks", FixturePaths.tasks.path, "--variants"]
+        assertOneErrorLine(try run(base + ["noise:x"]), ["--variants noise:x", "noise:SEED"])
+        assertOneErrorLine(try run(base + ["noise:1:-2"]), ["--variants noise:1:-2"])
+        assertOneErrorLine(try run(base + [directory.appendingPathComponent("none.llada").path]), ["none.llada", "not a packed model file"])
+        assertOneErrorLine(try run(base + ["act8", "--limit", "0"]), ["--limit"])
+    }
+
     func testInterruptedConversionLeavesNoOutputAndNoTemporaryFile() throws {
         for (signal, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             let out = directory.appendingPathComponent(label)
@@ -158,6 +181,8 @@ final class ConverterCLITests: XCTestCase {
             kill(process.processIdentifier, signal)
             let result = try finish(process)
             XCTAssertEqual(result.status, 128 + signal, "\(label): \(result.stderr)")
+            XCTAssertEqual(result.reason, .exit, "\(label): died of the signal instead of exiting")
+            XCTAssertEqual(result.stderr, "interrupted: no output written\n")
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), [], "\(label) left files behind")
         }
     }

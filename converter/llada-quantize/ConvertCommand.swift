@@ -23,7 +23,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file.")
     var output: String
 
-    @Option(name: .long, help: "Weight type: q4 (mixed 4/8-bit), q8, f16 or f32.")
+    @Option(name: .long, help: "Weight type: q4 (4-bit; embedding, q/k/v and LM head 8-bit), q4-lean (4-bit but the embedding: the least memory), q8, f16 or f32.")
     var type = "q4"
 
     @Option(name: .long, help: "Worker threads (default: all cores).")
@@ -37,7 +37,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         guard var profile = QuantizationProfile.named[type] else {
-            throw LLaDAError("--type must be one of q4, q8, f16, f32 (got \(type))")
+            throw LLaDAError("--type must be one of q4, q4-lean, q8, f16, f32 (got \(type))")
         }
         if let q4Scale {
             guard let method = Q4ScaleMethod(rawValue: q4Scale) else {
@@ -60,7 +60,6 @@ struct ConvertCommand: ParsableCommand {
         }
         let checkpoint = try HFCheckpoint(directory: URL(fileURLWithPath: source))
         let outputURL = URL(fileURLWithPath: output)
-        SignalCleanup.install()
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) != 0)
         let summary = try PackedConverter.convert(
             checkpoint: checkpoint, output: outputURL, profile: profile, options: options,
@@ -79,19 +78,24 @@ struct ConvertCommand: ParsableCommand {
 /// async-signal-safe calls, so the path is kept as a C string it can unlink directly.
 enum SignalCleanup {
     nonisolated(unsafe) static var temporaryPath: UnsafeMutablePointer<CChar>?
+    /// Earlier paths, never freed (a handler running right now may still read one) but kept reachable.
+    nonisolated(unsafe) static var retiredPaths: [UnsafeMutablePointer<CChar>] = []
 
     static func install() {
         _ = temporaryPath   // initialise the static before any handler can run
         let handler: @convention(c) (Int32) -> Void = { signal in
             if let path = SignalCleanup.temporaryPath { unlink(path) }
+            let message: StaticString = "interrupted: no output written\n"
+            _ = write(STDERR_FILENO, message.utf8Start, message.utf8CodeUnitCount)
             _exit(128 + signal)
         }
         for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, handler) }
     }
 
     static func setTemporaryFile(_ path: String?) {
-        // The old string is leaked on purpose: a handler running right now may still read it.
+        let old = temporaryPath
         temporaryPath = path.map { strdup($0) }
+        if let old { retiredPaths.append(old) }
     }
 }
 

@@ -16,6 +16,8 @@ struct InspectCommand: ParsableCommand {
     struct TensorReport: Encodable {
         let name: String
         let type: String
+        /// "rows" or "kernel" (docs/packed-format.md, Layouts).
+        let layout: String
         let shape: [Int]
         let rawBytes: Int
         let storedBytes: Int
@@ -24,7 +26,7 @@ struct InspectCommand: ParsableCommand {
         let ratio: Double
 
         enum CodingKeys: String, CodingKey {
-            case name, type, shape, chunks, ratio
+            case name, type, layout, shape, chunks, ratio
             case rawBytes = "raw_bytes", storedBytes = "stored_bytes", compressedChunks = "compressed_chunks"
         }
     }
@@ -59,7 +61,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let model = try PackedModel(path: file)
         let tensors = model.tensors.map { tensor in
-            TensorReport(name: tensor.name, type: tensor.type.description, shape: tensor.shape, rawBytes: tensor.byteSize,
+            TensorReport(name: tensor.name, type: tensor.type.description, layout: tensor.layout.description, shape: tensor.shape, rawBytes: tensor.byteSize,
                          storedBytes: tensor.storedSize, chunks: tensor.chunks.count,
                          compressedChunks: tensor.chunks.filter { $0.codec == .lz4 }.count,
                          ratio: Double(tensor.storedSize) / Double(tensor.byteSize))
@@ -72,20 +74,20 @@ struct InspectCommand: ParsableCommand {
             types[type.description] = TypeReport(tensors: members.count, rawBytes: raw, storedBytes: stored, ratio: Double(stored) / Double(raw))
         }
         if json {
-            try printJSON(Report(file: file, formatVersion: Int(PackedFormat.version), fileSize: model.fileSize, config: model.config,
+            try printJSON(Report(file: file, formatVersion: Int(model.formatVersion), fileSize: model.fileSize, config: model.config,
                                  hasTokenizerConfig: model.tokenizerConfigJSON != nil, tensors: tensors, types: types))
             return
         }
         let c = model.config
-        print("\(file): packed LLaDA model, format v\(PackedFormat.version), \(formatBytes(model.fileSize))")
+        print("\(file): packed LLaDA model, format v\(model.formatVersion), \(formatBytes(model.fileSize))")
         print("config: d_model \(c.dModel), \(c.nLayers) layers, \(c.nHeads) heads, mlp \(c.ffHiddenSize), vocab \(c.paddedVocabSize), max length \(c.maxSequenceLength), mask id \(c.maskID)")
         print("tokenizer.json \(formatBytes(model.tokenizerJSON.count)), tokenizer_config.json \(model.tokenizerConfigJSON.map { formatBytes($0.count) } ?? "absent")")
         let nameWidth = max(4, tensors.map(\.name.count).max() ?? 0)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
-        print(pad("name", nameWidth), pad("type", 5), pad("shape", 14), lpad("raw", 10), lpad("stored", 10), lpad("ratio", 6), lpad("chunks", 8))
+        print(pad("name", nameWidth), pad("type", 5), pad("layout", 7), pad("shape", 14), lpad("raw", 10), lpad("stored", 10), lpad("ratio", 6), lpad("chunks", 8))
         for t in tensors {
-            print(pad(t.name, nameWidth), pad(t.type, 5), pad("\(t.shape)", 14), lpad(formatBytes(t.rawBytes), 10),
+            print(pad(t.name, nameWidth), pad(t.type, 5), pad(t.layout, 7), pad("\(t.shape)", 14), lpad(formatBytes(t.rawBytes), 10),
                   lpad(formatBytes(t.storedBytes), 10), lpad(String(format: "%.3f", t.ratio), 6), lpad("\(t.compressedChunks)/\(t.chunks)", 8))
         }
         for (name, report) in types.sorted(by: { $0.key < $1.key }) {

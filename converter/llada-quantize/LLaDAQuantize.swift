@@ -4,26 +4,34 @@ import LLaDAEngine
 
 @main
 struct LLaDAQuantize {
-    /// Parses and runs a subcommand; every failure becomes one `error:` line and a non-zero exit.
     static func main() {
+        // From the start: Ctrl-C at any point exits 128 + signal with one line, and removes a partial output.
+        SignalCleanup.install()
+        // Everything the command allocated is released before exit (LeakSanitizer runs clean).
+        exit(runCommand())
+    }
+
+    /// Parses and runs a subcommand; every failure becomes one `error:` line and a non-zero status.
+    static func runCommand() -> Int32 {
         do {
             var command = try QuantizeCommand.parseAsRoot()
             try command.run()
+            return 0
         } catch let error as LLaDAError {
-            fail(error.message, code: 1)
+            return fail(error.message, code: 1)
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            return code.rawValue
         } catch {
             // --help is an "error" that prints and exits 0.
             if QuantizeCommand.exitCode(for: error) == .success { QuantizeCommand.exit(withError: error) }
             let message = QuantizeCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            fail("\(message) (see `llada-quantize --help`)", code: QuantizeCommand.exitCode(for: error).rawValue)
+            return fail("\(message) (see `llada-quantize --help`)", code: QuantizeCommand.exitCode(for: error).rawValue)
         }
     }
 
-    static func fail(_ message: String, code: Int32) -> Never {
+    static func fail(_ message: String, code: Int32) -> Int32 {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-        exit(code == 0 ? 1 : code)
+        return code == 0 ? 1 : code
     }
 }
 
@@ -32,7 +40,8 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "llada-quantize",
         abstract: "Convert a LLaDA checkpoint into one packed, checksummed file (q4, q8, f16 or f32).",
         discussion: "Run `llada-quantize SRC_DIR -o OUT --type q4` to convert; `inspect` and `verify` read a packed file.",
-        subcommands: [ConvertCommand.self, InspectCommand.self, VerifyCommand.self, MeasureCommand.self, LoadBenchCommand.self],
+        subcommands: [ConvertCommand.self, InspectCommand.self, VerifyCommand.self, MeasureCommand.self, FlipsCommand.self,
+                      LoadBenchCommand.self],
         defaultSubcommand: ConvertCommand.self)
 }
 

@@ -98,6 +98,9 @@ struct MeasureCommand: ParsableCommand {
             Variant(label: "q8", profile: .q8),
             Variant(label: "q4 (default: q4_0, embedding + q/k/v + LM head q8_0)", profile: .q4),
         ]
+        var q8F16Ends = QuantizationProfile.q8
+        for role in [TensorLayout.Role.embedding, .lmHead] { q8F16Ends.types[role] = .f16 }
+        variants.append(Variant(label: "q8 but embedding + LM head f16", profile: q8F16Ends))
         var maxabsMixed = QuantizationProfile.q4
         maxabsMixed.q4Method = .maxabs
         variants.append(Variant(label: "q4 default, plain max-abs/7 scales", profile: maxabsMixed))

@@ -25,8 +25,13 @@ public final class LLaDAModel: @unchecked Sendable {
             let packed = try PackedModel(path: path)
             let tokenizer = try loadTokenizer(packed)
             let weights = try packed.makeWeights()
-            return LLaDAModel(config: packed.config, tokenizer: tokenizer, weights: weights,
-                              loadSeconds: Date().timeIntervalSince(start))
+            let model = LLaDAModel(config: packed.config, tokenizer: tokenizer, weights: weights,
+                                   loadSeconds: Date().timeIntervalSince(start))
+            let linears = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOut, $0.gate, $0.up, $0.down] } + [weights.lmHead]
+            if linears.allSatisfy({ $0 is KernelLinear }) {
+                model.transformer.attentionThreads = ComputeThreads.configureForKernels()
+            }
+            return model
         }
         let directory = URL(fileURLWithPath: path)
         let checkpoint = try HFCheckpoint(directory: directory)
@@ -56,8 +61,13 @@ public final class LLaDAModel: @unchecked Sendable {
 
     /// Token ids of a prompt: the chat template around `text`, or the text alone when `raw`.
     public func promptIDs(for text: String, raw: Bool) throws -> [Int] {
+        try Self.promptIDs(for: text, raw: raw, tokenizer: tokenizer)
+    }
+
+    /// The same with only a tokenizer, before the weights are loaded (for the memory check).
+    public static func promptIDs(for text: String, raw: Bool, tokenizer: Tokenizer) throws -> [Int] {
         if raw { return tokenizer.encode(text) }
-        return try promptIDs(for: [ChatMessage(role: "user", content: text)])
+        return tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render([ChatMessage(role: "user", content: text)]))
     }
 
     public func promptIDs(for messages: [ChatMessage]) throws -> [Int] {
@@ -65,15 +75,43 @@ public final class LLaDAModel: @unchecked Sendable {
     }
 
     /// Runs the sampler after validating the settings against this prompt and model.
-    public func generate(promptIDs: [Int], settings: GenerationSettings) throws -> GenerationResult {
+    /// `observer` hears every step and finished block and may stop the run (SamplerEvents.swift).
+    public func generate(promptIDs: [Int], settings: GenerationSettings,
+                         observer: SamplerObserver? = nil) throws -> GenerationResult {
+        try generate(promptIDs: promptIDs, canvas: Array(repeating: maskID, count: max(0, settings.genLength)),
+                     settings: settings, observer: observer)
+    }
+
+    /// Fills the mask ids of `canvas` (gen_length ids after the prompt) and keeps its other ids:
+    /// infilling with the same sampler (`Sampler.generate(prompt:canvas:model:observer:)`).
+    public func generate(promptIDs: [Int], canvas: [Int], settings: GenerationSettings,
+                         observer: SamplerObserver? = nil) throws -> GenerationResult {
         try settings.validate(promptLength: promptIDs.count, maxSequenceLength: config.maxSequenceLength)
-        if let bad = promptIDs.first(where: { $0 < 0 || $0 >= config.paddedVocabSize }) {
+        guard canvas.count == settings.genLength else {
+            throw LLaDAError("the canvas holds \(canvas.count) tokens but --gen-length is \(settings.genLength)")
+        }
+        if let bad = (promptIDs + canvas).first(where: { $0 < 0 || $0 >= config.paddedVocabSize }) {
             throw LLaDAError("prompt token id \(bad) is outside the model's vocabulary (0..<\(config.paddedVocabSize))")
         }
+        try checkSpecialTokens(for: settings)
         // Logit rows past the tokenizer (LLaDA pads the vocabulary) can never be decoded.
         let limit = tokenizer.vocabularySize < config.paddedVocabSize ? tokenizer.vocabularySize : nil
         let sampler = Sampler(settings: settings, maskID: maskID, eosID: eosID, eotID: endOfTurnID, tokenLimit: limit)
-        return sampler.generate(prompt: promptIDs, model: transformer)
+        return sampler.generate(prompt: promptIDs, canvas: canvas, model: transformer, observer: observer)
+    }
+
+    /// The EOS and end-of-turn ids the options rely on exist, and EOS (which early stop writes
+    /// into the canvas) is a token of the model.
+    func checkSpecialTokens(for settings: GenerationSettings) throws {
+        if settings.logitsEOSInf && eosID == nil {
+            throw LLaDAError("--logits-eos-inf needs an end-of-text token, but the tokenizer has no eos_token and config.json no eos_token_id")
+        }
+        if settings.confidenceEOSEOTInf && endOfTurnID == nil {
+            throw LLaDAError("--confidence-eos-eot-inf needs the tokenizer's \(ChatTemplate.endOfTurn) token, which it lacks")
+        }
+        if settings.earlyStop || settings.logitsEOSInf, let eos = eosID, eos < 0 || eos >= config.paddedVocabSize {
+            throw LLaDAError("the end-of-text token id \(eos) (tokenizer eos_token or config.json eos_token_id) is outside the model's vocabulary (0..<\(config.paddedVocabSize)): the tokenizer does not match the model")
+        }
     }
 
     /// The answer: generated ids up to the first EOS or end-of-turn, decoded without specials.

@@ -25,8 +25,13 @@ public final class HFCheckpoint: @unchecked Sendable {
             throw LLaDAError("\(configURL.path) is missing: not a Hugging Face checkpoint directory")
         }
         config = try LLaDAConfig.load(from: configURL)
-        layout = TensorLayout(config: config)
         locations = try Self.openShards(directory)
+        // A config implying more tensors than the files hold is refused before its layout is built.
+        if TensorLayout.tensorCount(config) > locations.count,
+           let missing = TensorLayout.firstMissing(config, present: { [locations] in locations[$0] != nil }) {
+            throw LLaDAError("\(directory.path): tensor \(missing) is missing from the checkpoint (config.json implies \(TensorLayout.tensorCount(config)) tensors, the files hold \(locations.count))")
+        }
+        layout = TensorLayout(config: config)
         try validateTensors()
     }
 
@@ -120,24 +125,9 @@ public final class HFCheckpoint: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: indexURL.path) else {
             throw LLaDAError("\(directory.path) has neither model.safetensors nor model.safetensors.index.json")
         }
-        let weightMap: [String: String]
-        do {
-            let data = try Data(contentsOf: indexURL)
-            guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let map = root["weight_map"] as? [String: String] else {
-                throw LLaDAError("\(indexURL.path) has no \"weight_map\" object of tensor name → shard file")
-            }
-            weightMap = map
-        } catch let error as LLaDAError {
-            throw error
-        } catch {
-            throw LLaDAError("\(indexURL.path) is not valid JSON: fix or re-download it")
-        }
+        let weightMap = try ShardIndex.parse(try readIndex(indexURL), path: indexURL.path)
         var shards: [String: SafeTensorsFile] = [:]
         for shardName in Set(weightMap.values).sorted() {
-            guard !shardName.contains("/"), !shardName.contains("\\"), shardName != "..", !shardName.isEmpty else {
-                throw LLaDAError("\(indexURL.path): shard name \"\(shardName)\" must be a file name inside the checkpoint directory")
-            }
             let path = directory.appendingPathComponent(shardName).path
             guard FileManager.default.fileExists(atPath: path) else {
                 throw LLaDAError("\(path) is missing (named by model.safetensors.index.json)")
@@ -151,5 +141,11 @@ public final class HFCheckpoint: @unchecked Sendable {
             result[name] = (file, info)
         }
         return result
+    }
+
+    private static func readIndex(_ url: URL) throws -> Data {
+        do { return try Data(contentsOf: url) } catch {
+            throw LLaDAError("cannot read \(url.path): \(error.localizedDescription)")
+        }
     }
 }

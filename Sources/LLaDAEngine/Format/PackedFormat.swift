@@ -46,11 +46,64 @@ public enum WeightType: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Byte-level constants and record codecs of the packed file, version 1. The layout is the
+/// How a matrix's records are arranged in the file (docs/packed-format.md, "Layouts").
+public enum DataLayout: UInt8, Sendable, CustomStringConvertible {
+    /// Row after row, each row `in/32` blocks (or `in` values): the checkpoint's order.
+    case rows = 0
+    /// The matmul kernels' repacked layout (llada_gemm.h): groups of 16 rows, each its
+    /// interleaved quants then its scales, the last group padded with zero rows. Used in place.
+    case kernelGroups = 1
+
+    public var description: String { self == .rows ? "rows" : "kernel" }
+}
+
+/// A tensor's type and layout together: what its bytes are and how chunks may cut them.
+public struct TensorEncoding: Sendable, Equatable {
+    public let type: WeightType
+    public let layout: DataLayout
+    /// Row length (in_features; 1 for vectors).
+    public let columns: Int
+
+    public init(type: WeightType, layout: DataLayout, columns: Int) {
+        self.type = type
+        self.layout = layout
+        self.columns = columns
+    }
+
+    var gemmType: llada_gemm_type {
+        switch type {
+        case .q8_0: LLADA_GEMM_Q8_0
+        case .q4_0: LLADA_GEMM_Q4_0
+        default: LLADA_GEMM_F16
+        }
+    }
+
+    /// The layout can hold this type: kernel groups exist for q8_0, q4_0 and f16.
+    public var isValid: Bool { layout == .rows || type != .f32 }
+
+    /// The unit chunks are cut in: a block (or value) for rows, a group of 16 rows for kernel groups.
+    public var recordBytes: Int {
+        layout == .rows ? type.recordBytes : llada_repack_group_bytes(gemmType, columns)
+    }
+
+    public var recordElements: Int { layout == .rows ? type.recordElements : 16 * columns }
+
+    /// Bytes of the first `elements` values of the tensor (whole records; a partial last group of
+    /// rows is padded to a whole group).
+    public func byteCount(elements: Int) -> Int {
+        layout == .rows ? type.byteCount(elements: elements)
+            : (elements + recordElements - 1) / recordElements * recordBytes
+    }
+}
+
+/// Byte-level constants and record codecs of the packed file, version 2 (version 1, without
+/// layouts, is still read). The layout is the
 /// contract between `llada-quantize` and the runtime and is specified in docs/packed-format.md.
 public enum PackedFormat {
     public static let magic: [UInt8] = Array("LLADAPAK".utf8)
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
+    /// Versions this build reads: 1 (every tensor in rows) and 2 (adds `DataLayout`).
+    public static let readableVersions: ClosedRange<UInt32> = 1...2
     public static let preambleSize = 256
     /// Every chunk starts at a multiple of this, so raw chunks can be used in place from the mapping.
     public static let alignment = 4096
@@ -86,8 +139,8 @@ public enum PackedFormat {
 
     /// Raw chunk size for a type: a multiple of both the page size and the record size (so a chunk
     /// holds whole records and in-place raw chunks of one tensor are contiguous), near `target`.
-    static func chunkRawBytes(for type: WeightType, target: Int) -> Int {
-        let record = type.recordBytes
+    static func chunkRawBytes(for encoding: TensorEncoding, target: Int) -> Int {
+        let record = encoding.recordBytes
         let lcm = alignment / gcd(alignment, record) * record
         return max(1, target / lcm) * lcm
     }
@@ -151,6 +204,7 @@ struct ByteReader {
 public struct PackedTensor: Sendable, Equatable {
     public let name: String
     public let type: WeightType
+    public let layout: DataLayout
     /// [out, in] for matrices (row-major, blocks along `in`), [n] for vectors.
     public let shape: [Int]
     /// Bytes of the data in `type` (the sum of the chunks' raw sizes).
@@ -162,12 +216,14 @@ public struct PackedTensor: Sendable, Equatable {
     public let chunks: [PackedChunk]
 
     public var elementCount: Int { shape.reduce(1, *) }
+    public var encoding: TensorEncoding { TensorEncoding(type: type, layout: layout, columns: shape.count > 1 ? shape[1] : 1) }
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(count: PackedFormat.tensorRecordSize)
         writer.put(Array(name.utf8), at: 0)
         writer.put(type.rawValue, at: 64)
         writer.put(UInt8(shape.count), at: 65)
+        writer.put(layout.rawValue, at: 66)
         writer.put(UInt32(firstChunk), at: 68)
         writer.put(UInt32(chunks.count), at: 72)
         writer.put(UInt64(shape[0]), at: 80)

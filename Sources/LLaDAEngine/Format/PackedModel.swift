@@ -19,6 +19,8 @@ import LLaDAKernels
 public final class PackedModel: @unchecked Sendable {
     public let path: String
     public let fileSize: Int
+    /// The file's format version (PackedFormat.readableVersions).
+    public let formatVersion: UInt32
     public let config: LLaDAConfig
     /// The config as stored (normalised JSON, see `PackedFormat.normalizedConfigJSON`).
     public let configJSON: Data
@@ -66,9 +68,10 @@ public final class PackedModel: @unchecked Sendable {
             throw corrupt("header checksum mismatch (bytes 0–\(PackedFormat.preambleSize - 1))")
         }
         let version = reader.get(UInt32.self, at: 8)
-        guard version == PackedFormat.version else {
-            throw LLaDAError("\(path) has packed format version \(version); this build reads version \(PackedFormat.version) (convert the checkpoint again with this llada-quantize)")
+        guard PackedFormat.readableVersions.contains(version) else {
+            throw LLaDAError("\(path) has packed format version \(version); this build reads versions \(PackedFormat.readableVersions.lowerBound)–\(PackedFormat.readableVersions.upperBound) (convert the checkpoint again with this llada-quantize)")
         }
+        formatVersion = version
         let statedSize = reader.get(UInt64.self, at: 16)
         if UInt64(size) < statedSize {
             throw LLaDAError("\(path) is truncated: \(size) bytes, the header says \(statedSize); re-run llada-quantize or copy the file again")
@@ -122,12 +125,13 @@ public final class PackedModel: @unchecked Sendable {
         let tokenizerConfig = sectionData(.tokenizerConfig)
         tokenizerConfigJSON = tokenizerConfig.isEmpty ? nil : tokenizerConfig
 
-        let layout = TensorLayout(config: config)
-        guard tensorCount == layout.entries.count, ranges[3].count == tensorCount * PackedFormat.tensorRecordSize,
+        // Checked before the layout is built: the header's counts are bounded by the file size, the config's are not.
+        guard tensorCount == TensorLayout.tensorCount(config), ranges[3].count == tensorCount * PackedFormat.tensorRecordSize,
               ranges[4].count == chunkCount * PackedFormat.chunkRecordSize else {
-            throw corrupt("the directory holds \(tensorCount) tensors and \(chunkCount) chunks in \(ranges[3].count) + \(ranges[4].count) bytes; the config implies \(layout.entries.count) tensors")
+            throw corrupt("the directory holds \(tensorCount) tensors and \(chunkCount) chunks in \(ranges[3].count) + \(ranges[4].count) bytes; the config implies \(TensorLayout.tensorCount(config)) tensors")
         }
-        tensors = try Self.readDirectory(reader, layout: layout, tensorTable: ranges[3].lowerBound, chunkTable: ranges[4].lowerBound,
+        let layout = TensorLayout(config: config)
+        tensors = try Self.readDirectory(reader, version: version, layout: layout, tensorTable: ranges[3].lowerBound, chunkTable: ranges[4].lowerBound,
                                          chunkCount: chunkCount, dataOffset: Int(dataOffset), fileSize: size, corrupt: corrupt)
         // Every record passed its own checksum; the table checksums cover the same bytes.
         for section in [PackedFormat.Section.tensorTable, .chunkTable] where !sectionCRCMatches(section) {
@@ -141,7 +145,7 @@ public final class PackedModel: @unchecked Sendable {
         if let index = bytes.firstIndex(where: { $0 != 0 }) { throw error(start + index) }
     }
 
-    private static func readDirectory(_ reader: ByteReader, layout: TensorLayout, tensorTable: Int, chunkTable: Int, chunkCount: Int,
+    private static func readDirectory(_ reader: ByteReader, version: UInt32, layout: TensorLayout, tensorTable: Int, chunkTable: Int, chunkCount: Int,
                                       dataOffset: Int, fileSize: Int, corrupt: (String) -> LLaDAError) throws -> [PackedTensor] {
         var tensors: [PackedTensor] = []
         var nextChunk = 0
@@ -162,6 +166,13 @@ public final class PackedModel: @unchecked Sendable {
                 throw corrupt("\(label) has unknown type code \(reader.get(UInt8.self, at: base + 64))")
             }
             let rank = Int(reader.get(UInt8.self, at: base + 65))
+            let layoutCode = reader.get(UInt8.self, at: base + 66)
+            guard let dataLayout = DataLayout(rawValue: layoutCode), version >= 2 || dataLayout == .rows,
+                  TensorEncoding(type: type, layout: dataLayout, columns: 1).isValid,
+                  // Only the matrices the kernels multiply may be in their layout.
+                  dataLayout == .rows || (rank == 2 && entry.role != .embedding) else {
+                throw corrupt("\(label) has unknown or impossible layout code \(layoutCode) for \(type)")
+            }
             let dims = [reader.get(UInt64.self, at: base + 80), reader.get(UInt64.self, at: base + 88)]
             guard rank == entry.shape.count, dims[0] == UInt64(entry.shape[0]), dims[1] == UInt64(rank == 2 ? entry.shape[1] : 1) else {
                 throw corrupt("\(label) has shape rank \(rank) \(dims), the config implies \(entry.shape)")
@@ -174,9 +185,10 @@ public final class PackedModel: @unchecked Sendable {
             if type.isBlockQuantized && rowLength % type.recordElements != 0 {
                 throw corrupt("\(label) is \(type) but its rows of \(rowLength) are not whole blocks")
             }
+            let encoding = TensorEncoding(type: type, layout: dataLayout, columns: rowLength)
             let byteSize = Int(exactly: reader.get(UInt64.self, at: base + 96)) ?? -1   // a crafted huge value must not trap
-            guard byteSize == type.byteCount(elements: elements) else {
-                throw corrupt("\(label) declares \(byteSize) bytes, \(entry.shape) in \(type) takes \(type.byteCount(elements: elements))")
+            guard byteSize == encoding.byteCount(elements: elements) else {
+                throw corrupt("\(label) declares \(byteSize) bytes, \(entry.shape) in \(type) (\(dataLayout) layout) takes \(encoding.byteCount(elements: elements))")
             }
             let storedSize = reader.get(UInt64.self, at: base + 104)
             let firstChunk = Int(reader.get(UInt32.self, at: base + 68))
@@ -201,8 +213,9 @@ public final class PackedModel: @unchecked Sendable {
                       let filter = PackedFormat.Filter(rawValue: reader.get(UInt8.self, at: record + 25)) else {
                     throw corrupt("directory record of \(chunkLabel) has an unknown codec, filter or owner")
                 }
-                guard raw > 0, raw <= PackedFormat.maxChunkBytes, raw % type.recordBytes == 0,
-                      codec == .raw ? (stored == raw && filter == .none) : (stored > 0 && stored < raw),
+                // LZ4 expands at most 255-fold, so a compressed chunk's raw size is bounded by its stored bytes.
+                guard raw > 0, raw <= PackedFormat.maxChunkBytes, raw % encoding.recordBytes == 0,
+                      codec == .raw ? (stored == raw && filter == .none) : (stored > 0 && stored < raw && raw <= stored * 255),
                       offset == UInt64(PackedFormat.roundUp(previousEnd, to: PackedFormat.alignment)),
                       offset <= UInt64(fileSize), UInt64(stored) <= UInt64(fileSize) - offset else {
                     throw corrupt("\(chunkLabel) has inconsistent offset \(offset) / sizes \(stored) stored, \(raw) raw")
@@ -217,7 +230,7 @@ public final class PackedModel: @unchecked Sendable {
                 throw corrupt("\(label): its chunks hold \(rawTotal) raw / \(storedTotal) stored bytes, the directory says \(byteSize) / \(storedSize)")
             }
             nextChunk += count
-            tensors.append(PackedTensor(name: name, type: type, shape: entry.shape, byteSize: byteSize, storedSize: storedTotal,
+            tensors.append(PackedTensor(name: name, type: type, layout: dataLayout, shape: entry.shape, byteSize: byteSize, storedSize: storedTotal,
                                         firstChunk: firstChunk, chunks: chunks))
         }
         guard nextChunk == chunkCount, previousEnd == fileSize else {
@@ -299,7 +312,13 @@ public final class PackedModel: @unchecked Sendable {
         /// Drops the resident pages of a mapped range (they are re-read from the file if touched
         /// again); owned memory is left alone.
         func releaseMappedPages(byteCount: Int) {
-            guard file != nil, byteCount > 0 else { return }
+            guard file != nil else { return }
+            Self.releasePages(pointer, byteCount: byteCount)
+        }
+
+        /// Drops this process's resident pages of a read-only mapped range (the page cache keeps them).
+        static func releasePages(_ pointer: UnsafeRawPointer, byteCount: Int) {
+            guard byteCount > 0 else { return }
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             let start = Int(bitPattern: pointer) / page * page
             let end = Int(bitPattern: pointer) + byteCount
@@ -309,8 +328,22 @@ public final class PackedModel: @unchecked Sendable {
         deinit { owned?.deallocate() }
     }
 
-    /// One tensor's data in its stored type (decompressed, checksums verified): for tools and tests.
+    /// One tensor's data in its stored type, in rows (decompressed, checksums verified, a
+    /// kernel-layout tensor unrepacked): for tools and tests.
     public func tensorData(_ name: String) throws -> Data {
+        let stored = try storedTensorData(name)
+        guard let tensor = tensors.first(where: { $0.name == name }), tensor.layout == .kernelGroups else { return stored }
+        var rows = Data(count: tensor.type.byteCount(elements: tensor.elementCount))
+        stored.withUnsafeBytes { source in
+            rows.withUnsafeMutableBytes {
+                llada_unrepack(tensor.encoding.gemmType, source.baseAddress, $0.baseAddress, tensor.shape[0], tensor.shape[1])
+            }
+        }
+        return rows
+    }
+
+    /// One tensor's bytes exactly as its chunks hold them, decompressed and checked.
+    public func storedTensorData(_ name: String) throws -> Data {
         guard let t = tensors.firstIndex(where: { $0.name == name }) else {
             throw LLaDAError("\(path): no tensor named \(name)")
         }
@@ -365,9 +398,16 @@ public final class PackedModel: @unchecked Sendable {
             return tensor.chunks.map { chunk in defer { offset += chunk.rawSize }; return offset }
         }
         let inPlace = tensors.map(isInPlace)
+        // Of a mapped embedding only the rows of the tokens in use are needed: each chunk's pages,
+        // read by its checksum, are handed back at once (they come back a row at a time), so
+        // loading never holds the whole table.
+        let sparse = tensors.map { $0.name == "model.transformer.wte.weight" }
         try forEveryChunk { t, index, chunk, next in
             if let error = checkChunk(t, index, chunk, nextOffset: next) { return error }
-            if inPlace[t] { return nil }
+            if inPlace[t] {
+                if sparse[t] { Storage.releasePages(base + chunk.offset, byteCount: chunk.storedSize) }
+                return nil
+            }
             let destination = storages[t].mutablePointer + rawOffsets[t][index]
             let source = base + chunk.offset
             switch chunk.codec {
@@ -395,15 +435,25 @@ public final class PackedModel: @unchecked Sendable {
         for (tensor, storage) in zip(tensors, storages) { byName[tensor.name] = (tensor, storage) }
         func linear(_ name: String) throws -> any LinearLayer {
             let (tensor, storage) = byName[name]!
-            let format: KernelWeightFormat? = switch tensor.type {
-            case .q8_0: .q8_0
-            case .q4_0: .q4_0
-            case .f16: .f16
-            case .f32: nil
+            let (rows, columns) = (tensor.shape[0], tensor.shape[1])
+            let dequantize = ProcessInfo.processInfo.environment["LLADA_LINEARS"] == "dequant"
+            if tensor.layout == .kernelGroups {
+                guard let format = KernelWeightFormat(tensor.type) else { throw LLaDAError("\(path): \(tensor.name): no kernel for \(tensor.type)") }
+                if !dequantize {
+                    // Used in place: the mapping's pages are the weights (read-only, pageable).
+                    return KernelLinear(weights: try PackedWeights(format: format, outFeatures: rows, inFeatures: columns,
+                                                                   repacked: UnsafeRawBufferPointer(start: storage.pointer, count: tensor.byteSize),
+                                                                   owner: storage))
+                }
+                let blocks = Storage(byteCount: tensor.type.byteCount(elements: tensor.elementCount))
+                llada_unrepack(tensor.encoding.gemmType, storage.pointer, blocks.mutablePointer, rows, columns)
+                storage.releaseMappedPages(byteCount: tensor.byteSize)
+                return QuantizedLinear(type: tensor.type, outFeatures: rows, inFeatures: columns, data: blocks.pointer, owner: blocks)
             }
+            let format = KernelWeightFormat(tensor.type)
             // LLADA_LINEARS=dequant keeps the dequantize + sgemm path (f32 activations): the
             // baseline the kernels' activation rounding is measured against.
-            guard let format, ProcessInfo.processInfo.environment["LLADA_LINEARS"] != "dequant" else {
+            guard let format, !dequantize else {
                 return QuantizedLinear(type: tensor.type, outFeatures: tensor.shape[0], inFeatures: tensor.shape[1],
                                        data: storage.pointer, owner: storage)
             }
@@ -431,8 +481,11 @@ public final class PackedModel: @unchecked Sendable {
                 gate: try linear(name("ff_proj")), up: try linear(name("up_proj")), down: try linear(name("ff_out"))))
         }
         let (embeddingTensor, embeddingStorage) = byName["model.transformer.wte.weight"]!
+        // A mapped embedding is read by rows from the file (see QuantizedEmbedding.RowFile).
+        let embeddingInPlace = isInPlace(embeddingTensor)
         let embedding = QuantizedEmbedding(type: embeddingTensor.type, rows: embeddingTensor.shape[0], dimension: embeddingTensor.shape[1],
-                                           data: embeddingStorage.pointer, owner: embeddingStorage)
+                                           data: embeddingStorage.pointer, owner: embeddingStorage,
+                                           file: embeddingInPlace ? file : nil, fileOffset: embeddingTensor.chunks[0].offset)
         return ModelWeights(config: config, embedding: embedding, layers: layers,
                             finalNorm: vector("model.transformer.ln_f.weight"),
                             lmHead: try linear("model.transformer.ff_out.weight"))

@@ -16,6 +16,10 @@ public struct ConversionOptions: Sendable {
     /// Seconds to sleep after writing each chunk: a test hook that makes a conversion slow enough
     /// to interrupt. Zero in normal use.
     public var delayPerChunk: Double = 0
+    /// Store the kernels' matrices in their layout (used in place at load). Off writes every
+    /// tensor in rows, the only layout of version 1 (the header still says version 2; tests
+    /// patch it to make a version 1 file).
+    public var kernelLayout = true
 
     public init() {}
 }
@@ -120,7 +124,8 @@ public enum PackedConverter {
 
     struct TensorPlan {
         let entry: TensorLayout.Entry
-        let type: WeightType
+        let encoding: TensorEncoding
+        var type: WeightType { encoding.type }
         let source: SafeTensorInfo
         let sourceBytes: UnsafeRawBufferPointer
         let byteSize: Int
@@ -159,27 +164,36 @@ public enum PackedConverter {
             var jobs: [Job] = []
             for entry in checkpoint.layout.entries {
                 let type = profile.type(for: entry.role)
+                var encoding = TensorEncoding(type: type, layout: profile.layout(for: entry.role),
+                                              columns: entry.shape.count > 1 ? entry.shape[1] : 1)
+                // A row length whose groups do not fit whole chunks of a sane size keeps rows
+                // (the runtime repacks those at load).
+                if !options.kernelLayout || !encoding.isValid || PackedFormat.chunkRawBytes(for: encoding, target: options.chunkBytes) > PackedFormat.maxChunkBytes / 2 {
+                    encoding = TensorEncoding(type: type, layout: .rows, columns: encoding.columns)
+                }
                 let (info, bytes) = try checkpoint.rawData(entry.name)
                 guard entry.name.utf8.count < PackedFormat.nameCapacity else {
                     throw LLaDAError("\(directory.path): tensor name \(entry.name) is longer than \(PackedFormat.nameCapacity - 1) bytes, which the packed format does not hold")
                 }
                 let elements = info.elementCount
-                let byteSize = type.byteCount(elements: elements)
-                let chunkRaw = PackedFormat.chunkRawBytes(for: type, target: options.chunkBytes)
+                let byteSize = encoding.byteCount(elements: elements)
+                let chunkRaw = PackedFormat.chunkRawBytes(for: encoding, target: options.chunkBytes)
                 let count = max(1, (byteSize + chunkRaw - 1) / chunkRaw)
-                let elementsPerChunk = chunkRaw / type.recordBytes * type.recordElements
-                tensors.append(TensorPlan(entry: entry, type: type, source: info, sourceBytes: bytes, byteSize: byteSize,
+                let elementsPerChunk = chunkRaw / encoding.recordBytes * encoding.recordElements
+                tensors.append(TensorPlan(entry: entry, encoding: encoding, source: info, sourceBytes: bytes, byteSize: byteSize,
                                           firstJob: jobs.count, jobCount: count))
                 for chunk in 0..<count {
                     let first = chunk * elementsPerChunk
                     let n = min(elementsPerChunk, elements - first)
                     jobs.append(Job(tensor: tensors.count - 1, chunk: chunk, elementStart: first, elementCount: n,
-                                    rawBytes: type.byteCount(elements: n)))
+                                    rawBytes: encoding.byteCount(elements: n)))
                 }
             }
             maxBytesPerJob = jobs.map { job in
                 let tensor = tensors[job.tensor]
-                return 3 * job.rawBytes + job.elementCount * tensor.source.dtype.byteSize
+                // Kernel-layout chunks are quantized into rows first, then repacked: one buffer more.
+                let buffers = tensor.encoding.layout == .rows ? 3 : 4
+                return buffers * job.rawBytes + job.elementCount * tensor.source.dtype.byteSize
             }.max() ?? 1
             guard jobs.count < Int(UInt32.max) else { throw LLaDAError("\(directory.path): too many chunks for the packed format") }
             self.tensors = tensors
@@ -343,7 +357,8 @@ public enum PackedConverter {
             let tensor = plan.tensors[job.tensor]
             sourceDone += job.elementCount * tensor.source.dtype.byteSize
             if job.chunk == tensor.jobCount - 1 {
-                packed.append(PackedTensor(name: tensor.entry.name, type: tensor.type, shape: tensor.entry.shape,
+                packed.append(PackedTensor(name: tensor.entry.name, type: tensor.type, layout: tensor.encoding.layout,
+                                           shape: tensor.entry.shape,
                                            byteSize: tensor.byteSize, storedSize: chunks.reduce(0) { $0 + $1.storedSize },
                                            firstChunk: tensor.firstJob, chunks: chunks))
                 chunks = []
@@ -394,6 +409,10 @@ public enum PackedConverter {
         let type = tensor.type
         let rawBuffer = try PageBuffer(job.rawBytes)
         let raw = rawBuffer.pointer
+        // Kernel layout: quantize the chunk's rows as rows, then repack them (groups are
+        // self-contained, so the chunk's groups are exactly its bytes of the whole repack).
+        let rowsBuffer = tensor.encoding.layout == .kernelGroups ? try PageBuffer(type.byteCount(elements: job.elementCount)) : nil
+        let quantized = rowsBuffer?.pointer ?? raw
         let sourceSize = tensor.source.dtype.byteSize
         let sourceStart = tensor.sourceBytes.baseAddress! + job.elementStart * sourceSize
         var done = 0
@@ -402,11 +421,15 @@ public enum PackedConverter {
             let piece = UnsafeRawBufferPointer(start: sourceStart + done * sourceSize, count: n * sourceSize)
             HFCheckpoint.convert(piece, dtype: tensor.source.dtype, count: n, into: scratch)
             try encode(scratch, count: n, type: type, method: plan.profile.q4Method,
-                       into: raw + type.byteCount(elements: done), tensor: tensor, firstElement: job.elementStart + done,
+                       into: quantized + type.byteCount(elements: done), tensor: tensor, firstElement: job.elementStart + done,
                        source: plan.checkpoint.directory.path)
             done += n
         }
         releasePages(UnsafeRawBufferPointer(start: sourceStart, count: job.elementCount * sourceSize))
+        if rowsBuffer != nil {
+            let columns = tensor.encoding.columns
+            llada_repack_serial(tensor.encoding.gemmType, quantized, raw, job.elementCount / columns, columns)
+        }
 
         // Byte planes put the highly repetitive exponent bytes of floats together; on the
         // quantized types they gain under 1% (docs/quantization.md), so they are not shuffled.

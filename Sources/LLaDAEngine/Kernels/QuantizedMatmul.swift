@@ -9,6 +9,16 @@ public enum KernelWeightFormat: Sendable, CaseIterable, CustomStringConvertible 
     /// IEEE half precision.
     case f16
 
+    /// The kernel format of a stored type (nil for f32, which runs through sgemm).
+    public init?(_ type: WeightType) {
+        switch type {
+        case .q8_0: self = .q8_0
+        case .q4_0: self = .q4_0
+        case .f16: self = .f16
+        case .f32: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .q8_0: "q8_0"
@@ -35,16 +45,42 @@ public enum KernelWeightFormat: Sendable, CaseIterable, CustomStringConvertible 
     }
 }
 
-/// A weight matrix W [outFeatures × inFeatures] repacked into the kernels' layout, in owned
-/// memory (64-byte aligned; huge-page backed on Linux when large). The on-disk bytes are only read during `init`, so the caller may
-/// release (or unmap) them afterwards.
+/// A weight matrix W [outFeatures × inFeatures] in the kernels' layout: repacked from on-disk
+/// blocks into owned memory (64-byte aligned; huge-page backed on Linux when large; the blocks
+/// are only read during `init`), or used in place where a packed file already stores it.
 public final class PackedWeights: @unchecked Sendable {
     public let format: KernelWeightFormat
     public let outFeatures: Int
     public let inFeatures: Int
     /// Size of the repacked copy (rows padded to a multiple of 16).
     public let byteCount: Int
-    let storage: UnsafeMutableRawPointer
+    let storage: UnsafeRawPointer
+    /// Memory allocated here (freed in deinit); nil when the weights live in `owner`'s memory.
+    private let allocated: UnsafeMutableRawPointer?
+    private let owner: AnyObject?
+    /// True when the weights are used in place (not copied into memory of their own).
+    public var isInPlace: Bool { allocated == nil }
+
+    /// Weights already in the kernels' layout (a packed file's layout-1 tensor), used in place:
+    /// `owner` keeps the memory (e.g. the file mapping) alive. No copy, so mapped pages stay
+    /// pageable and shared with the page cache.
+    public init(format: KernelWeightFormat, outFeatures: Int, inFeatures: Int, repacked: UnsafeRawBufferPointer,
+                owner: AnyObject) throws {
+        guard outFeatures > 0, inFeatures > 0, format == .f16 || inFeatures % 32 == 0 else {
+            throw LLaDAError("packed weights: \(format) cannot hold a \(outFeatures)×\(inFeatures) matrix")
+        }
+        let expected = llada_repack_size(format.cType, outFeatures, inFeatures)
+        guard repacked.count == expected, let base = repacked.baseAddress else {
+            throw LLaDAError("packed weights: repacked \(format) \(outFeatures)×\(inFeatures) needs \(expected) bytes, got \(repacked.count)")
+        }
+        self.format = format
+        self.outFeatures = outFeatures
+        self.inFeatures = inFeatures
+        byteCount = expected
+        storage = base
+        allocated = nil
+        self.owner = owner
+    }
 
     /// `blocks`: the matrix as stored on disk, rows one after another (q8_0 / q4_0 blocks along
     /// each row, or halves for f16). For q8_0 / q4_0 `inFeatures` must be a multiple of 32.
@@ -66,15 +102,17 @@ public final class PackedWeights: @unchecked Sendable {
         guard let memory = llada_packed_alloc(byteCount) else {
             throw LLaDAError("packed weights: cannot allocate \(byteCount) bytes for \(format) \(outFeatures)×\(inFeatures)")
         }
-        storage = memory
+        storage = UnsafeRawPointer(memory)
+        allocated = memory
+        owner = nil
         switch format {
-        case .q8_0: llada_repack_q8_0(source, storage, outFeatures, inFeatures)
-        case .q4_0: llada_repack_q4_0(source, storage, outFeatures, inFeatures)
-        case .f16: llada_repack_f16(source.assumingMemoryBound(to: UInt16.self), storage, outFeatures, inFeatures)
+        case .q8_0: llada_repack_q8_0(source, memory, outFeatures, inFeatures)
+        case .q4_0: llada_repack_q4_0(source, memory, outFeatures, inFeatures)
+        case .f16: llada_repack_f16(source.assumingMemoryBound(to: UInt16.self), memory, outFeatures, inFeatures)
         }
     }
 
-    deinit { llada_packed_free(storage, byteCount) }
+    deinit { if let allocated { llada_packed_free(allocated, byteCount) } }
 }
 
 /// y = x · Wᵀ on packed weights with the SIMD kernels, plus the process-wide kernel settings.

@@ -130,6 +130,11 @@ public struct LLaDAConfig: Codable, Equatable, Sendable {
         }
         guard dModel % nHeads == 0 else { throw LLaDAError("\(source): d_model \(dModel) is not divisible by n_heads \(nHeads)") }
         guard headDim % 2 == 0 else { throw LLaDAError("\(source): head dimension \(headDim) must be even for RoPE") }
+        // The RoPE tables hold max_sequence_length × head_dim floats (twice); LLaDA-8B needs 2^19.
+        let ropeLimit = 1 << 27
+        guard maxSequenceLength * headDim <= ropeLimit else {
+            throw LLaDAError("\(source): max_sequence_length \(maxSequenceLength) × head dimension \(headDim) is implausibly large (limit \(ropeLimit) = 1 GiB of RoPE tables)")
+        }
         guard kvHeads == nHeads, multiQueryAttention != true else {
             throw refuse("grouped/multi-query attention (n_kv_heads \(kvHeads) != n_heads \(nHeads))")
         }

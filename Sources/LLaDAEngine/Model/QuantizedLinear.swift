@@ -1,5 +1,10 @@
 import CBLAS
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A weight matrix [outFeatures × inFeatures] in one of the packed file's types: each row is
 /// `inFeatures` values stored as `type` (f32, f16, or q8_0 / q4_0 blocks along the row).
@@ -75,19 +80,45 @@ public final class QuantizedEmbedding: EmbeddingTable, @unchecked Sendable {
     public let data: UnsafeRawPointer
     private let owner: AnyObject
 
-    public init(type: WeightType, rows: Int, dimension: Int, data: UnsafeRawPointer, owner: AnyObject) {
+    /// With a file, rows are read with pread instead of through the mapping. Page-cache pages
+    /// are often large folios (up to 2 MiB) that a fault maps whole, so looking up a few hundred
+    /// scattered rows through the mapping made ~240 MB of the 8B's embedding resident; pread
+    /// copies just the row.
+    private let file: MappedFile?
+    private let fileOffset: Int
+
+    /// `data`: the table in `type`, rows one after another, kept alive by `owner`. With `file`
+    /// (where the same bytes start at `fileOffset`), rows are read from it with pread; `data`
+    /// remains the fallback if a read fails.
+    init(type: WeightType, rows: Int, dimension: Int, data: UnsafeRawPointer, owner: AnyObject,
+         file: MappedFile?, fileOffset: Int) {
         precondition(dimension % type.recordElements == 0, "rows must be whole blocks")
         self.type = type
         self.rows = rows
         self.dimension = dimension
         self.data = data
         self.owner = owner
+        self.file = file
+        self.fileOffset = fileOffset
+    }
+
+    public convenience init(type: WeightType, rows: Int, dimension: Int, data: UnsafeRawPointer, owner: AnyObject) {
+        self.init(type: type, rows: rows, dimension: dimension, data: data, owner: owner, file: nil, fileOffset: 0)
     }
 
     public var weightBytes: Int { rows * type.byteCount(elements: dimension) }
 
     public func copyRow(_ token: Int, into destination: UnsafeMutablePointer<Float>) {
-        type.dequantize(data + token * type.byteCount(elements: dimension), elements: dimension, into: destination)
+        let rowBytes = type.byteCount(elements: dimension)
+        if let file {
+            let read = withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { row -> Bool in
+                guard file.read(into: row.baseAddress!, count: rowBytes, at: fileOffset + token * rowBytes) else { return false }
+                type.dequantize(UnsafeRawPointer(row.baseAddress!), elements: dimension, into: destination)
+                return true
+            }
+            if read { return }
+        }
+        type.dequantize(data + token * rowBytes, elements: dimension, into: destination)
     }
 }
 

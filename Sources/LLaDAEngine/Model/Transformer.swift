@@ -13,6 +13,8 @@ public final class Transformer: @unchecked Sendable {
     public let weights: ModelWeights
     public var config: LLaDAConfig { weights.config }
     let rope: RotaryEmbedding
+    /// Time accounting for benchmarks (ForwardProfile.swift); nil = none.
+    public var profile: ForwardProfile?
 
     public init(weights: ModelWeights) {
         self.weights = weights
@@ -23,6 +25,8 @@ public final class Transformer: @unchecked Sendable {
     /// Logits [outputPositions.count × embedding_size] for the sequence `tokens`.
     /// Only the listed positions go through ln_f and the LM head (all positions when nil).
     public func logits(tokens: [Int], outputPositions: [Int]? = nil) -> FloatMatrix {
+        let callStart = profile.start()
+        defer { profile.stopCall(callStart) }
         let hidden = hiddenStates(tokens: tokens, rows: 0..<tokens.count, context: .full(fill: nil))
         return head(hidden, positions: outputPositions ?? Array(0..<tokens.count))
     }
@@ -30,6 +34,8 @@ public final class Transformer: @unchecked Sendable {
     /// Logits at `outputPositions` (absolute canvas positions inside `rows`) from a pass that
     /// computes only `rows` of `tokens`, seeing the rest of the canvas through `context`.
     public func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, outputPositions: [Int]) -> FloatMatrix {
+        let callStart = profile.start()
+        defer { profile.stopCall(callStart) }
         let hidden = hiddenStates(tokens: tokens, rows: rows, context: context)
         return head(hidden, positions: outputPositions.map { $0 - rows.lowerBound })
     }
@@ -50,12 +56,28 @@ public final class Transformer: @unchecked Sendable {
         case .prefix: precondition(rows.upperBound == tokens.count, "a prefix-cached pass runs to the end"); keyRows = tokens.count
         case .dual(_, let canvasLength): keyRows = canvasLength
         }
-        let scratch = Scratch(queries: rows.count, keys: keyRows, config: config)
+        let scratch = Scratch(queries: rows.count, keys: keyRows, config: config, slice: max(1, feedForwardSlice),
+                              scoreSlots: min(max(1, attentionThreads), config.nHeads))
         for (index, layer) in weights.layers.enumerated() {
+            // Ctrl-C: the rest of this pass is skipped and its result discarded (Interruption.swift).
+            if llada_interrupt_requested() != 0 { break }
             block(layer, index: index, x: x, rows: rows, context: context, scratch: scratch)
         }
         return x
     }
+
+    /// Rows of the feed-forward hidden buffers: passes longer than this go through the
+    /// feed-forward block in slices. The kernels compute every row on its own, so slicing is
+    /// bit-identical there (tested); OpenBLAS may pick other kernels for other row counts, so
+    /// the f32 path may differ in the last bits for passes over 256 rows.
+    public static let feedForwardSlice = 256
+    /// This transformer's slice (tests use small ones).
+    public var feedForwardSlice = Transformer.feedForwardSlice
+    /// Attention heads spread over this many threads, each head's products on single-threaded
+    /// OpenBLAS (1 = all heads in turn on OpenBLAS's own threads). For models whose linears all
+    /// run on our kernels: OpenBLAS's threads then never spin next to the kernels' (see
+    /// `ComputeThreads.configureForKernels`).
+    public var attentionThreads = 1
 
     /// Buffers reused across the blocks of one forward call.
     private final class Scratch {
@@ -65,7 +87,7 @@ public final class Transformer: @unchecked Sendable {
         let allKeys, allValues: FloatMatrix
         let scores: FloatMatrix
 
-        init(queries: Int, keys: Int, config: LLaDAConfig) {
+        init(queries: Int, keys: Int, config: LLaDAConfig, slice: Int, scoreSlots: Int) {
             let d = config.dModel
             normed = FloatMatrix(rows: queries, cols: d)
             query = FloatMatrix(rows: queries, cols: d)
@@ -73,11 +95,11 @@ public final class Transformer: @unchecked Sendable {
             value = FloatMatrix(rows: queries, cols: d)
             attention = FloatMatrix(rows: queries, cols: d)
             projected = FloatMatrix(rows: queries, cols: d)
-            gate = FloatMatrix(rows: queries, cols: config.ffHiddenSize)
-            up = FloatMatrix(rows: queries, cols: config.ffHiddenSize)
+            gate = FloatMatrix(rows: min(queries, slice), cols: config.ffHiddenSize)
+            up = FloatMatrix(rows: min(queries, slice), cols: config.ffHiddenSize)
             allKeys = keys == queries ? key : FloatMatrix(rows: keys, cols: d)
             allValues = keys == queries ? value : FloatMatrix(rows: keys, cols: d)
-            scores = FloatMatrix(rows: queries, cols: keys)
+            scores = FloatMatrix(rows: queries * scoreSlots, cols: keys)
         }
     }
 
@@ -85,9 +107,11 @@ public final class Transformer: @unchecked Sendable {
         let length = x.rows, d = x.cols
         let eps = config.normEps
         llada_rms_norm(x.pointer, layer.attentionNorm.pointer, s.normed.pointer, length, d, eps)
+        var mark = profile.start()
         layer.query.apply(s.normed.pointer, rows: length, into: s.query.pointer)
         layer.key.apply(s.normed.pointer, rows: length, into: s.key.pointer)
         layer.value.apply(s.normed.pointer, rows: length, into: s.value.pointer)
+        mark = profile.stop(.matmul, mark)
         let first = rows.lowerBound
         rope.apply(s.query.pointer, rows: length, heads: config.nHeads) { first + $0 }
         rope.apply(s.key.pointer, rows: length, heads: config.nHeads) { first + $0 }
@@ -107,30 +131,53 @@ public final class Transformer: @unchecked Sendable {
             cache.read(layer: index, .value, start: 0, rows: canvasLength, into: s.allValues.pointer)
         }
         attend(query: s.query, key: s.allKeys, value: s.allValues, scores: s.scores, into: s.attention)
+        mark = profile.stop(.attention, mark)
         layer.attentionOut.apply(s.attention.pointer, rows: length, into: s.projected.pointer)
+        profile.stop(.matmul, mark)
         addInPlace(x.pointer, s.projected.pointer, count: length * d)
 
         llada_rms_norm(x.pointer, layer.feedForwardNorm.pointer, s.normed.pointer, length, d, eps)
-        layer.gate.apply(s.normed.pointer, rows: length, into: s.gate.pointer)
-        layer.up.apply(s.normed.pointer, rows: length, into: s.up.pointer)
-        llada_swiglu(s.gate.pointer, s.up.pointer, length * config.ffHiddenSize)
-        layer.down.apply(s.gate.pointer, rows: length, into: s.projected.pointer)
+        // Rows are independent here: long passes go through in slices, so the two hidden-size
+        // buffers stay small (a 768-row pass of the 8B would need 75 MB for them).
+        for start in stride(from: 0, to: length, by: s.gate.rows) {
+            let slice = min(s.gate.rows, length - start)
+            let input = s.normed.row(start), output = s.projected.row(start)
+            mark = profile.start()
+            layer.gate.apply(input, rows: slice, into: s.gate.pointer)
+            layer.up.apply(input, rows: slice, into: s.up.pointer)
+            profile.stop(.matmul, mark)
+            llada_swiglu(s.gate.pointer, s.up.pointer, slice * config.ffHiddenSize)
+            mark = profile.start()
+            layer.down.apply(s.gate.pointer, rows: slice, into: output)
+            profile.stop(.matmul, mark)
+        }
         addInPlace(x.pointer, s.projected.pointer, count: length * d)
     }
 
-    /// Full (non-causal) multi-head attention of `query` rows over `key`/`value` rows.
+    /// Full (non-causal) multi-head attention of `query` rows over `key`/`value` rows. `scores`
+    /// holds one [queries × keys] slot per attention thread.
     func attend(query: FloatMatrix, key: FloatMatrix, value: FloatMatrix, scores: FloatMatrix, into output: FloatMatrix) {
         let queries = query.rows, keys = key.rows, d = config.dModel, headDim = config.headDim
         let scale = 1 / Float(headDim).squareRoot()
-        for h in 0..<config.nHeads {
+        let slots = scores.rows / max(queries, 1)
+        func head(_ h: Int, slot: Int) {
             let offset = h * headDim
+            let p = scores.pointer + slot * queries * keys
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries), Int32(keys), Int32(headDim),
                         scale, query.pointer + offset, Int32(d), key.pointer + offset, Int32(d),
-                        0, scores.pointer, Int32(keys))
-            for r in 0..<queries { llada_softmax_row(scores.pointer + r * keys, keys) }
+                        0, p, Int32(keys))
+            for r in 0..<queries { llada_softmax_row(p + r * keys, keys) }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queries), Int32(headDim), Int32(keys),
-                        1, scores.pointer, Int32(keys), value.pointer + offset, Int32(d),
+                        1, p, Int32(keys), value.pointer + offset, Int32(d),
                         0, output.pointer + offset, Int32(d))
+        }
+        guard slots > 1 else {
+            for h in 0..<config.nHeads { head(h, slot: 0) }
+            return
+        }
+        let heads = config.nHeads
+        parallelFor(slots) { slot in
+            for h in stride(from: slot, to: heads, by: slots) { head(h, slot: slot) }
         }
     }
 
@@ -143,7 +190,9 @@ public final class Transformer: @unchecked Sendable {
         }
         llada_rms_norm(gathered.pointer, weights.finalNorm.pointer, gathered.pointer, positions.count, d, config.normEps)
         let logits = FloatMatrix(rows: positions.count, cols: weights.lmHead.outFeatures)
+        let mark = profile.start()
         weights.lmHead.apply(gathered.pointer, rows: positions.count, into: logits.pointer)
+        profile.stop(.lmHead, mark)
         return logits
     }
 

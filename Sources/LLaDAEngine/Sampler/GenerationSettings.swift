@@ -127,6 +127,9 @@ public struct GenerationSettings: Sendable, Equatable {
             throw LLaDAError("--cfg-scale cannot be combined with --cache \(cache.rawValue) (Fast-dLLM's caches have no guidance); use --cache none")
         }
         guard promptLength > 0 else { throw LLaDAError("the prompt is empty: give some text (or use the chat template)") }
+        guard genLength < maxSequenceLength else {
+            throw LLaDAError("--gen-length \(genLength) leaves no room for the prompt in the model's max_sequence_length \(maxSequenceLength); lower --gen-length")
+        }
         guard promptLength <= maxSequenceLength, genLength <= maxSequenceLength - promptLength else {
             throw LLaDAError("prompt (\(promptLength) tokens) + --gen-length \(genLength) exceeds the model's max_sequence_length \(maxSequenceLength); shorten the prompt to at most \(max(0, maxSequenceLength - genLength)) tokens or lower --gen-length")
         }

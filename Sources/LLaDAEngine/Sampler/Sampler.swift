@@ -22,6 +22,8 @@ public struct GenerationResult: Sendable {
     /// Bytes of the key/value cache (0 without one) and per canvas position.
     public var cacheBytes = 0
     public var cacheBytesPerToken = 0
+    /// True when an observer stopped the run early.
+    public var stopped = false
 }
 
 /// LLaDA's reverse process: start from prompt + gen_length masks; go through the blocks left to
@@ -61,13 +63,22 @@ public struct Sampler {
         self.tokenLimit = tokenLimit
     }
 
-    public func generate(prompt: [Int], model: MaskPredictor) -> GenerationResult {
-        var state = CanvasState(prompt: prompt, genLength: settings.genLength, maskID: maskID, seed: settings.seed)
+    public func generate(prompt: [Int], model: MaskPredictor, observer: SamplerObserver? = nil) -> GenerationResult {
+        generate(prompt: prompt, canvas: Array(repeating: maskID, count: settings.genLength), model: model, observer: observer)
+    }
+
+    /// Generation from a given start of the generated part: `canvas` holds gen_length ids, the mask
+    /// id where a token is to be filled (infilling). All masks is the reference; fixed ids are
+    /// treated like the prompt (context, and masked in the unconditional input of guidance), and a
+    /// block's schedule counts only its own masks.
+    public func generate(prompt: [Int], canvas: [Int], model: MaskPredictor, observer: SamplerObserver? = nil) -> GenerationResult {
+        precondition(canvas.count == settings.genLength, "the canvas must hold gen_length ids")
+        var state = CanvasState(prompt: prompt, canvas: canvas, maskID: maskID, seed: settings.seed)
         let cache = settings.cache == .none ? nil : model.makeCache(capacity: state.x.count, storage: settings.kvStorage)
         var result = GenerationResult(promptIDs: prompt, outputIDs: [], decodedAtStep: [], modelCalls: 0,
                                       cacheBytes: cache?.totalBytes ?? 0, cacheBytesPerToken: cache?.bytesPerToken ?? 0)
 
-        for block in 0..<settings.blockCount {
+        blocks: for block in 0..<settings.blockCount {
             let blockStart = prompt.count + block * settings.blockLength
             let blockRange = blockStart..<(blockStart + settings.blockLength)
             let counts = settings.schedule.counts(masks: state.masks(in: blockRange), steps: settings.stepsPerBlock)
@@ -79,6 +90,10 @@ public struct Sampler {
                     // last step commits every candidate left, so the block always ends complete.
                     let wanted = last && settings.remaskCommitted != nil ? state.x.count : count + state.owed
                     step(&state, block: blockRange, fullPass: true, count: wanted, lastStep: last, cache: nil, model: model)
+                    if report(&state, block: block, observer) == .stop {
+                        result.stopped = !last || block + 1 < settings.blockCount
+                        break blocks
+                    }
                 }
             } else {
                 var stepInBlock = 0
@@ -90,8 +105,14 @@ public struct Sampler {
                     step(&state, block: blockRange, fullPass: stepInBlock == 0, count: count, lastStep: false,
                          cache: cache, model: model)
                     stepInBlock += 1
+                    if report(&state, block: block, observer) == .stop {
+                        // A stop on the run's very last step stopped nothing.
+                        result.stopped = state.masks(in: blockRange) > 0 || block + 1 < settings.blockCount
+                        break blocks
+                    }
                 }
             }
+            var ended = false
             if settings.earlyStop, block + 1 < settings.blockCount, endsInPadding(state, through: blockRange.upperBound),
                let eosID {
                 for position in blockRange.upperBound..<state.x.count where state.x[position] == maskID { state.x[position] = eosID }
@@ -99,8 +120,14 @@ public struct Sampler {
                 // known in advance, so the blocks skipped are reported instead.
                 result.blocksSkipped = settings.blockCount - block - 1
                 if settings.threshold == nil { result.stepsSaved = result.blocksSkipped * settings.stepsPerBlock }
-                break
+                ended = true
             }
+            if let observer {
+                let range = (blockRange.lowerBound - prompt.count)..<(blockRange.upperBound - prompt.count)
+                let event = SamplerBlockEvent(block: block, range: range, ids: Array(state.x[blockRange]), endsGeneration: ended)
+                if observer(.blockDone(event)) == .stop, !ended, block + 1 < settings.blockCount { result.stopped = true; break }
+            }
+            if ended { break }
         }
         result.outputIDs = Array(state.x[prompt.count...])
         result.decodedAtStep = Array(state.decodedAt[prompt.count...])
@@ -108,6 +135,20 @@ public struct Sampler {
         result.remasked = state.remasked
         result.stepSeconds = state.stepSeconds
         return result
+    }
+
+    /// Tells the observer about the step just run.
+    func report(_ state: inout CanvasState, block: Int, _ observer: SamplerObserver?) -> SamplerControl {
+        guard let observer, state.calls > state.reportedCalls else { return .proceed }
+        state.reportedCalls = state.calls
+        let offset = state.promptLength
+        let generated = Array(state.x[offset...])
+        let event = SamplerStepEvent(call: state.calls, block: block,
+                                     committed: state.lastCommitted.map { $0 - offset }.filter { $0 >= 0 },
+                                     remasked: state.lastRemasked.map { $0 - offset },
+                                     generated: generated, masksLeft: generated.lazy.filter { $0 == maskID }.count,
+                                     seconds: state.stepSeconds.last ?? 0)
+        return observer(.step(event))
     }
 
     /// The canvas and its bookkeeping.
@@ -124,9 +165,13 @@ public struct Sampler {
         var remaskBudget = 0
         var remasked = 0
         var stepSeconds: [Double] = []
+        /// What the last step changed, for the observer.
+        var lastCommitted: [Int] = []
+        var lastRemasked: [Int] = []
+        var reportedCalls = 0
 
-        init(prompt: [Int], genLength: Int, maskID: Int, seed: UInt64) {
-            x = prompt + Array(repeating: maskID, count: genLength)
+        init(prompt: [Int], canvas: [Int], maskID: Int, seed: UInt64) {
+            x = prompt + canvas
             isPrompt = x.map { $0 != maskID }
             promptLength = prompt.count
             self.maskID = maskID
@@ -145,6 +190,8 @@ public struct Sampler {
         let searchRange = fullPass ? 0..<block.upperBound : block
         let candidates = searchRange.filter { state.x[$0] == maskID }
         let wanted = settings.threshold == nil ? count : candidates.count
+        state.lastCommitted = []
+        state.lastRemasked = []
         guard wanted > 0, !candidates.isEmpty else { return }
         let started = DispatchTime.now().uptimeNanoseconds
         defer { state.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) }
@@ -167,6 +214,7 @@ public struct Sampler {
             state.x[candidates[row]] = predictions.tokens[row]
             state.decodedAt[candidates[row]] = state.calls - 1
         }
+        state.lastCommitted = chosen.map { candidates[$0] }
         state.owed = 0
         if !reviewing.isEmpty, let policy = settings.remaskCommitted {
             let taken = weakCommitted(logits, reviewing: reviewing, firstRow: candidates.count, state: state, policy: policy)
@@ -174,6 +222,7 @@ public struct Sampler {
                 state.x[position] = maskID
                 state.decodedAt[position] = -1
             }
+            state.lastRemasked = taken
             state.owed += taken.count
             state.remaskBudget -= taken.count
             state.remasked += taken.count

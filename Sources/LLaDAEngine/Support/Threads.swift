@@ -16,6 +16,15 @@ public enum ComputeThreads {
         openblas_set_num_threads(Int32(llada_gemm_threads()))
     }
 
-    /// The current count (the kernels' pool, which `configure` keeps equal to OpenBLAS's).
+    /// For a model whose linears all run on our kernels, OpenBLAS only does attention; it then
+    /// runs single-threaded inside our own per-head threads (`Transformer.attentionThreads`), so
+    /// no OpenBLAS thread polls next to the kernels' pool. Returns the attention thread count.
+    @discardableResult
+    public static func configureForKernels() -> Int {
+        openblas_set_num_threads(1)
+        return count
+    }
+
+    /// The current count (the kernels' pool; OpenBLAS's too unless `configureForKernels`).
     public static var count: Int { Int(llada_gemm_threads()) }
 }

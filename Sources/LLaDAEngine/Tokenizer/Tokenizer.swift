@@ -19,7 +19,7 @@ public final class Tokenizer: Sendable {
     private let byteSymbolIDs: [Int32]
     private let merges: MergeTable
     private let ignoreMerges: Bool
-    private let normalizesToNFC: Bool
+    let normalizesToNFC: Bool
     private let rawAddedTokens: AddedTokenMatcher
     private let normalizedAddedTokens: AddedTokenMatcher
     /// Ids dropped by `decode(skipSpecialTokens: true)`. `tokenizers` drops every token whose string
@@ -37,6 +37,9 @@ public final class Tokenizer: Sendable {
     public convenience init(directory: URL) throws {
         let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
+            throw LLaDAError("\(tokenizerURL.path) is missing: a checkpoint directory needs its tokenizer.json")
+        }
         let tokenizerData: Data
         do {
             tokenizerData = try Data(contentsOf: tokenizerURL)
@@ -185,6 +188,11 @@ public final class Tokenizer: Sendable {
     /// result is converted with Rust's lossy UTF-8 rule. Unlike `tokenizers`, which silently skips
     /// unknown ids, an id outside the vocabulary is an error.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) throws -> String {
+        UTF8Lossy.string(from: try decodeBytes(ids, skipSpecialTokens: skipSpecialTokens))
+    }
+
+    /// The bytes `decode` converts to text (a token may end inside a UTF-8 sequence).
+    public func decodeBytes(_ ids: [Int], skipSpecialTokens: Bool) throws -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(ids.count * 4)
         for id in ids {
@@ -194,7 +202,7 @@ public final class Tokenizer: Sendable {
             if skipSpecialTokens && skippedAsSpecial[id] { continue }
             ByteLevel.appendDecodedBytes(of: tokens.strings[id], to: &bytes)
         }
-        return UTF8Lossy.string(from: bytes)
+        return bytes
     }
 }
 

@@ -38,13 +38,29 @@ enum UTF8Lossy {
         return true
     }
 
+    /// How many leading bytes can be converted now without changing what later bytes would make
+    /// of them: all but a final sequence that is valid so far and only lacks bytes. The lossy text
+    /// of that prefix is then a prefix of the lossy text of any continuation (for streaming).
+    static func completePrefixLength(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { bytes in
+            var i = 0
+            while i < bytes.count {
+                let length = validSequenceLength(bytes, at: i)
+                if !length.isValid && length.truncated { return i }
+                i += length.consumed
+            }
+            return bytes.count
+        }
+    }
+
     /// Follows Rust's `Utf8Chunks`: how many bytes starting at `i` form a valid scalar, or, if they do
     /// not, how many bytes the single replacement character stands for (at least one).
     @inline(__always)
+    /// `truncated`: invalid only because the bytes ended before the sequence did.
     private static func validSequenceLength(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int)
-        -> (consumed: Int, isValid: Bool) {
+        -> (consumed: Int, isValid: Bool, truncated: Bool) {
         let lead = bytes[i]
-        if lead < 0x80 { return (1, true) }
+        if lead < 0x80 { return (1, true, false) }
         func byte(_ offset: Int) -> UInt8? { i + offset < bytes.count ? bytes[i + offset] : nil }
         func isContinuation(_ b: UInt8?) -> Bool { b.map { $0 & 0xC0 == 0x80 } ?? false }
         let width: Int
@@ -57,12 +73,13 @@ enum UTF8Lossy {
         case 0xF0: width = 4; secondByteRange = 0x90...0xBF
         case 0xF1...0xF3: width = 4; secondByteRange = 0x80...0xBF
         case 0xF4: width = 4; secondByteRange = 0x80...0x8F  // up to U+10FFFF
-        default: return (1, false)  // continuation byte, C0, C1 or F5...FF
+        default: return (1, false, false)  // continuation byte, C0, C1 or F5...FF
         }
-        guard let second = byte(1), secondByteRange.contains(second) else { return (1, false) }
+        guard let second = byte(1) else { return (1, false, true) }
+        guard secondByteRange.contains(second) else { return (1, false, false) }
         for offset in 2..<width where !isContinuation(byte(offset)) {
-            return (offset, false)
+            return (offset, false, byte(offset) == nil)
         }
-        return (width, true)
+        return (width, true, false)
     }
 }

@@ -34,5 +34,6 @@ const char *llada_kernels_path(void);
 #endif
 
 #include "llada_gemm.h"   // quantized / f16 matrix multiply (issue 4)
+#include "llada_interrupt.h"   // Ctrl-C: stop generation between layers
 
 #endif

@@ -7,16 +7,22 @@
 // consecutive blocks. q8_0 = fp16 d | int8 q[32]; q4_0 = fp16 d | uint8 qs[16] with
 // u[i] = qs[i] & 15, u[i+16] = qs[i] >> 4, w = d·(u − 8). f16 = plain IEEE halves [n × k].
 //
-// Repacked layout (what llada_repack_* writes, what the kernels read). Rows are taken in groups
-// of 16 (G = ceil(n/16) groups, the last padded with zero rows); nb = k/32.
-//   q8_0: quants region, G·nb records of 512 bytes: record (g, b) is 8 vectors of 64 bytes; in
-//         vector t byte 4j+i is q[16g+j][32b+4t+i] + 128 (unsigned, so vpdpbusd can take it).
-//         Then the scales region: G·nb records of 16 fp16, record (g, b) = d of rows 16g…16g+15.
+// Repacked layout (what llada_repack_* writes, what the kernels read; also stored as is in packed
+// files, "layout 1" in docs/packed-format.md). Rows are taken in groups of 16 (G = ceil(n/16)
+// groups, the last padded with zero rows); nb = k/32. Groups follow one another, each
+// self-contained, so the repack of rows 16a … 16b−1 is bytes [a·S, b·S) of the whole
+// (S = llada_repack_group_bytes):
+//   q8_0: group g = nb quant records of 512 bytes, then nb scale records of 16 fp16.
+//         Quant record b is 8 vectors of 64 bytes; in vector t byte 4j+i is
+//         q[16g+j][32b+4t+i] + 128 (unsigned, so vpdpbusd can take it). Scale record b holds d
+//         of rows 16g … 16g+15.
 //   q4_0: the same with 256-byte quant records: 4 vectors of 64 bytes; in vector v byte 4j+i
 //         holds u[16g+j][32b+8v+i] in its low nibble and u[16g+j][32b+8v+4+i] in its high one
 //         (so the low nibbles of vector v are "vector t = 2v" of the q8 layout, the high t = 2v+1).
-//   f16:  G·k records of 16 halves: record (g, c) = W[16g … 16g+15][c].
-// The regions start 64-byte aligned when the buffer is. Repacked size = llada_repack_size.
+//   f16:  group g = k records of 16 halves: record c = W[16g … 16g+15][c].
+// Padding rows have zero scales and zero weights (quant bytes 0x80 / 0x88, halves 0).
+// Every group starts 64-byte aligned when the buffer is (group sizes are multiples of 64 when k
+// is a multiple of 64, as in LLaDA; otherwise of 32). Repacked size = llada_repack_size.
 //
 // Arithmetic (identical on every path, so every path is bit-exact with the scalar one):
 //   q8/q4: each 32-block of an activation row is quantized with amax = max|x|, d = amax/127,
@@ -44,6 +50,8 @@ typedef enum {
 
 /// Bytes of the repacked weights of an [n × k] matrix (k % 32 == 0 for q8_0 / q4_0).
 size_t llada_repack_size(llada_gemm_type type, size_t n, size_t k);
+/// Bytes of one group of 16 rows: the repack of n rows is ceil(n/16) of them.
+size_t llada_repack_group_bytes(llada_gemm_type type, size_t k);
 
 /// Memory for repacked weights, 64-byte aligned. On Linux, buffers of 2 MiB and more are 2 MiB
 /// aligned and advised for transparent huge pages: streaming weights then misses the TLB once per
@@ -58,6 +66,12 @@ void llada_packed_free(void *memory, size_t bytes);
 void llada_repack_q8_0(const void *blocks, void *dst, size_t n, size_t k);
 void llada_repack_q4_0(const void *blocks, void *dst, size_t n, size_t k);
 void llada_repack_f16(const uint16_t *halves, void *dst, size_t n, size_t k);
+/// The same repack on the calling thread only, for callers that run their own parallelism
+/// (the converter's chunk workers).
+void llada_repack_serial(llada_gemm_type type, const void *src, void *dst, size_t n, size_t k);
+/// The inverse: repacked weights of an [n × k] matrix → on-disk blocks / halves (padding rows
+/// dropped). Single-threaded; for tools, tests and the dequantize path.
+void llada_unrepack(llada_gemm_type type, const void *packed, void *dst, size_t n, size_t k);
 
 /// y[m × n] = x[m × k] · Wᵀ with W repacked; rows of x and y are contiguous (strides k and n).
 /// Uses the current path and the thread pool; calls are serialized (one runs at a time).

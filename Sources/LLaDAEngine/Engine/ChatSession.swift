@@ -1,0 +1,50 @@
+/// A multi-turn conversation kept as token ids, with the semantics of ML-GSAI/LLaDA `chat.py`:
+///
+/// - each turn's user message is rendered alone through the chat template (BOS, user header,
+///   trimmed content, `<|eot_id|>`, assistant header) and tokenized;
+/// - the first turn's prompt is those ids; a later turn appends them to the history without their
+///   first id, the BOS (`torch.cat([prompt, input_ids[:, 1:]])`);
+/// - after generating, the history becomes prompt + every generated id with every
+///   `<|endoftext|>` removed (`out[out != 126081]`): the padding goes, the answer's `<|eot_id|>`
+///   and anything the model wrote after it stay.
+public struct ChatSession: Sendable {
+    public let tokenizer: Tokenizer
+    /// `<|endoftext|>`, removed from the history after every turn (chat.py hard-codes 126081).
+    public let endOfTextID: Int
+    private let template: ChatTemplate
+    /// Prompt and answers of the turns so far, as the next turn's prompt starts.
+    public private(set) var history: [Int] = []
+    public private(set) var turns = 0
+
+    public init(tokenizer: Tokenizer, endOfTextID: Int) throws {
+        self.tokenizer = tokenizer
+        self.endOfTextID = endOfTextID
+        template = try ChatTemplate(tokenizer: tokenizer)
+    }
+
+    /// A session for `model`, whose `<|endoftext|>` is its EOS.
+    public init(model: LLaDAModel) throws {
+        guard let eos = model.eosID else {
+            throw LLaDAError("the model has no end-of-text token (eos_token_id or the tokenizer's eos_token), which chat removes from the history")
+        }
+        try self.init(tokenizer: model.tokenizer, endOfTextID: eos)
+    }
+
+    /// The ids of the next turn's prompt: the history followed by this message's template ids.
+    public func promptIDs(for message: String) -> [Int] {
+        let turn = tokenizer.encode(template.render([ChatMessage(role: "user", content: message)]))
+        return turns == 0 ? turn : history + turn.dropFirst()
+    }
+
+    /// Records a finished turn: `prompt` as returned by `promptIDs(for:)` and every generated id.
+    public mutating func record(prompt: [Int], output: [Int]) {
+        history = (prompt + output).filter { $0 != endOfTextID }
+        turns += 1
+    }
+
+    /// Forgets the conversation: the next turn starts with a BOS again.
+    public mutating func reset() {
+        history = []
+        turns = 0
+    }
+}

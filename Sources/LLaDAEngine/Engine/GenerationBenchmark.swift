@@ -1,0 +1,51 @@
+import Foundation
+
+/// One timed generation with the forward pass profiled, for `llada bench --model`.
+public struct GenerationBenchmark: Sendable {
+    /// Wall time of the whole generation.
+    public var seconds: Double
+    /// Forward time of the first model call (the first full pass over prompt + masks; both
+    /// passes with CFG).
+    public var prefillSeconds: Double
+    public var stepSeconds: [Double]
+    public var modelCalls: Int
+    public var kvCacheBytes: Int
+    /// Forward time by region (ForwardProfile); `matmul` includes `lmHead`.
+    public var forwardSeconds: Double
+    public var matmulSeconds: Double
+    public var lmHeadSeconds: Double
+    public var attentionSeconds: Double
+
+    /// Step time outside the forward pass: token choice, confidences, top-k and commits.
+    public var samplerSeconds: Double { max(0, stepSeconds.reduce(0, +) - forwardSeconds) }
+    public var otherForwardSeconds: Double { max(0, forwardSeconds - matmulSeconds - attentionSeconds) }
+
+    /// Generates once from `promptIDs` with a profile attached to the model's forward pass.
+    public static func run(model: LLaDAModel, promptIDs: [Int], settings: GenerationSettings) throws -> GenerationBenchmark {
+        let profile = ForwardProfile()
+        model.transformer.profile = profile
+        defer { model.transformer.profile = nil }
+        var prefillNanoseconds: UInt64?
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try model.generate(promptIDs: promptIDs, settings: settings) { event in
+            if case .step = event, prefillNanoseconds == nil { prefillNanoseconds = profile.totalNanoseconds }
+            return .proceed
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return GenerationBenchmark(seconds: seconds, prefillSeconds: Double(prefillNanoseconds ?? 0) / 1e9,
+                                   stepSeconds: result.stepSeconds, modelCalls: result.modelCalls, kvCacheBytes: result.cacheBytes,
+                                   forwardSeconds: Double(profile.totalNanoseconds) / 1e9,
+                                   matmulSeconds: Double(profile.matmulNanoseconds) / 1e9,
+                                   lmHeadSeconds: Double(profile.lmHeadNanoseconds) / 1e9,
+                                   attentionSeconds: Double(profile.attentionNanoseconds) / 1e9)
+    }
+
+    /// A deterministic prompt of `length` ordinary tokens (no special tokens, never the mask id),
+    /// spread over the vocabulary so the embedding lookups touch different rows.
+    public static func syntheticPrompt(length: Int, tokenizer: Tokenizer, config: LLaDAConfig) throws -> [Int] {
+        let limit = min(tokenizer.vocabularySize, config.paddedVocabSize)
+        let ordinary = (0..<limit).filter { !tokenizer.specialTokenIDs.contains($0) && $0 != config.maskID }
+        guard !ordinary.isEmpty else { throw LLaDAError("the tokenizer has no ordinary tokens to build a synthetic prompt from; use --prompt") }
+        return (0..<length).map { ordinary[($0 * 7919) % ordinary.count] }
+    }
+}

@@ -1,0 +1,35 @@
+// See llada_interrupt.h. The handler only touches lock-free atomics and calls write/_exit.
+#include "llada_interrupt.h"
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t requested = 0;
+static volatile sig_atomic_t deferring = 0;
+
+static void on_signal(int sig) {
+    if (__atomic_load_n(&deferring, __ATOMIC_SEQ_CST) && !__atomic_load_n(&requested, __ATOMIC_SEQ_CST)) {
+        __atomic_store_n(&requested, sig, __ATOMIC_SEQ_CST);
+        return;
+    }
+    static const char message[] = "interrupted\n";
+    ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
+    (void)ignored;
+    _exit(128 + sig);
+}
+
+void llada_interrupt_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+}
+
+void llada_interrupt_defer(int on) { __atomic_store_n(&deferring, on ? 1 : 0, __ATOMIC_SEQ_CST); }
+
+int llada_interrupt_requested(void) { return __atomic_load_n(&requested, __ATOMIC_RELAXED); }
+
+void llada_interrupt_request(int signal_number) { __atomic_store_n(&requested, signal_number, __ATOMIC_SEQ_CST); }

@@ -1,0 +1,18 @@
+import ArgumentParser
+import Foundation
+import LLaDAEngine
+
+/// `--force` and the memory check `generate` and `bench` run before loading weights (their run's
+/// size is known up front; a chat grows turn by turn and an infill canvas is as long as its text).
+struct MemoryOptions: ParsableArguments {
+    @Flag(name: .long, help: "Run even when the memory estimate exceeds the memory available (MemAvailable, or LLADA_MEMORY_LIMIT_BYTES when set).")
+    var force = false
+
+    /// The estimate for this run; throws one error line when it does not fit (unless --force).
+    @discardableResult
+    func check(_ footprint: WeightFootprint, settings: GenerationSettings, promptLength: Int) throws -> MemoryEstimate {
+        let estimate = MemoryEstimate(footprint: footprint, settings: settings, promptLength: promptLength, pageSize: ProcessMemory.pageSize)
+        if !force { try estimate.check(against: try AvailableMemory.current()) }
+        return estimate
+    }
+}

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import LLaDAEngine
+
+/// `llada bench --model`: loads once, generates `--repetitions` times with the forward pass
+/// profiled, and reports one table or one JSON object. Measures; asserts nothing about time.
+struct ModelBench {
+    let command: BenchCommand
+    let modelPath: String
+
+    func run() throws {
+        if command.prompt != nil && command.promptLength != nil { throw ValidationError("give --prompt or --prompt-length, not both") }
+        if command.raw && command.prompt == nil { throw ValidationError("--raw applies to --prompt") }
+        if let length = command.promptLength, length < 1 { throw ValidationError("--prompt-length must be at least 1 (got \(length))") }
+        let threads = command.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let repetitions = command.repetitions ?? 1
+        // Every block runs (no early stop), so runs do the same work and tokens/s counts them all.
+        let settings = try command.sampling.settings(modelPath: modelPath, chatTemplate: false)
+        try settings.validate(promptLength: command.promptLength ?? 1, maxSequenceLength: .max)
+
+        let footprint = try WeightFootprint.load(path: modelPath)
+        // The synthetic prompt is built only once its length is known to fit the model.
+        try settings.validate(promptLength: command.promptLength ?? 1, maxSequenceLength: footprint.config.maxSequenceLength)
+        let promptIDs = try promptIDs(config: footprint.config)
+        try settings.validate(promptLength: promptIDs.count, maxSequenceLength: footprint.config.maxSequenceLength)
+        let estimate = try command.memory.check(footprint, settings: settings, promptLength: promptIDs.count)
+
+        let model = try LLaDAModel.load(path: modelPath, threads: threads)
+        let residentAfterLoad = ProcessMemory.residentBytes()
+        var runs: [GenerationBenchmark] = []
+        for _ in 0..<repetitions {
+            runs.append(try GenerationBenchmark.run(model: model, promptIDs: promptIDs, settings: settings))
+        }
+        let peak = ProcessMemory.peakResidentBytes()
+        let residentAfterRun = ProcessMemory.residentBytes()
+        let anonymousAfterRun = ProcessMemory.anonymousResidentBytes()
+        let report = Report(model: modelPath, format: footprint.isPacked ? "packed" : "checkpoint", threads: threads,
+                            kernel_path: QuantizedMatmul.currentPath.name, prompt_length: promptIDs.count, settings: settings,
+                            repetitions: repetitions, load_seconds: model.loadSeconds, runs: runs,
+                            peak_rss_bytes: peak.bytes, peak_rss_source: peak.source, rss_after_load_bytes: residentAfterLoad,
+                            rss_after_run_bytes: residentAfterRun, rss_anon_after_run_bytes: anonymousAfterRun,
+                            memory_estimate_bytes: estimate.totalBytes,
+                            available_memory_bytes: (try? AvailableMemory.current())?.bytes)
+        if command.json {
+            try printJSON(report)
+        } else {
+            print(report.table)
+        }
+    }
+
+    /// The prompt's ids, from a tokenizer that is freed before the weights are loaded.
+    func promptIDs(config: LLaDAConfig) throws -> [Int] {
+        let tokenizer = try LLaDAModel.loadTokenizer(path: modelPath)
+        if let prompt = command.prompt { return try LLaDAModel.promptIDs(for: prompt, raw: command.raw, tokenizer: tokenizer) }
+        return try GenerationBenchmark.syntheticPrompt(length: command.promptLength ?? 64, tokenizer: tokenizer, config: config)
+    }
+
+    /// The JSON object (documented field by field in Benchmarks/README.md).
+    struct Report: Encodable {
+        let model: String
+        let format: String
+        let threads: Int
+        let kernel_path: String
+        let prompt_length: Int
+        let gen_length: Int
+        let steps: Int
+        let block_length: Int
+        let cache: String
+        let threshold: Nullable<Double>
+        let kv_type: String
+        let repetitions: Int
+        let load_seconds: Double
+        let prefill_seconds: Double
+        let generation_seconds: Double
+        let run_seconds: [Double]
+        let model_calls: Int
+        let step_seconds_median: Double
+        let step_seconds_p90: Double
+        let tokens_per_second: Double
+        let forward_seconds: Double
+        let matmul_seconds: Double
+        let lm_head_seconds: Double
+        let attention_seconds: Double
+        let other_forward_seconds: Double
+        let sampler_seconds: Double
+        let matmul_share: Double
+        let attention_share: Double
+        let other_forward_share: Double
+        let sampler_share: Double
+        let kv_cache_bytes: Int
+        let peak_rss_bytes: Int
+        let peak_rss_source: String
+        let rss_after_load_bytes: Nullable<Int>
+        let rss_after_run_bytes: Nullable<Int>
+        let rss_anon_after_run_bytes: Nullable<Int>
+        let memory_estimate_bytes: Int
+        let available_memory_bytes: Nullable<Int>
+
+        init(model: String, format: String, threads: Int, kernel_path: String, prompt_length: Int, settings: GenerationSettings,
+             repetitions: Int, load_seconds: Double, runs: [GenerationBenchmark], peak_rss_bytes: Int, peak_rss_source: String,
+             rss_after_load_bytes: Int?, rss_after_run_bytes: Int?, rss_anon_after_run_bytes: Int?, memory_estimate_bytes: Int, available_memory_bytes: Int?) {
+            self.model = model
+            self.format = format
+            self.threads = threads
+            self.kernel_path = kernel_path
+            self.prompt_length = prompt_length
+            gen_length = settings.genLength
+            steps = settings.steps
+            block_length = settings.blockLength
+            cache = settings.cache.rawValue
+            threshold = Nullable(settings.threshold)
+            kv_type = settings.kvStorage.rawValue
+            self.repetitions = repetitions
+            self.load_seconds = load_seconds
+            // Per-run times: the median run; step times: pooled over all runs; the split: summed.
+            prefill_seconds = median(runs.map(\.prefillSeconds))
+            run_seconds = runs.map(\.seconds)
+            generation_seconds = median(run_seconds)
+            model_calls = runs.last?.modelCalls ?? 0
+            let steps = runs.flatMap(\.stepSeconds)
+            step_seconds_median = percentile(steps, 0.5)
+            step_seconds_p90 = percentile(steps, 0.9)
+            tokens_per_second = Double(settings.genLength) / max(generation_seconds, 1e-9)
+            func total(_ value: (GenerationBenchmark) -> Double) -> Double { runs.reduce(0) { $0 + value($1) } }
+            forward_seconds = total(\.forwardSeconds)
+            matmul_seconds = total(\.matmulSeconds)
+            lm_head_seconds = total(\.lmHeadSeconds)
+            attention_seconds = total(\.attentionSeconds)
+            other_forward_seconds = total(\.otherForwardSeconds)
+            sampler_seconds = total(\.samplerSeconds)
+            let stepTotal = max(matmul_seconds + attention_seconds + other_forward_seconds + sampler_seconds, 1e-12)
+            matmul_share = matmul_seconds / stepTotal
+            attention_share = attention_seconds / stepTotal
+            other_forward_share = other_forward_seconds / stepTotal
+            sampler_share = sampler_seconds / stepTotal
+            kv_cache_bytes = runs.last?.kvCacheBytes ?? 0
+            self.peak_rss_bytes = peak_rss_bytes
+            self.peak_rss_source = peak_rss_source
+            self.rss_after_load_bytes = Nullable(rss_after_load_bytes)
+            self.rss_after_run_bytes = Nullable(rss_after_run_bytes)
+            self.rss_anon_after_run_bytes = Nullable(rss_anon_after_run_bytes)
+            self.memory_estimate_bytes = memory_estimate_bytes
+            self.available_memory_bytes = Nullable(available_memory_bytes)
+        }
+
+        var table: String {
+            func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }
+            func percent(_ value: Double) -> String { String(format: "%.1f %%", value * 100) }
+            let rows: [(String, String)] = [
+                ("model", "\(model) (\(format)), \(threads) threads, \(kernel_path) kernels"),
+                ("run", "prompt \(prompt_length), gen \(gen_length), steps \(steps), block \(block_length), cache \(cache), kv \(kv_type), threshold \(threshold.value.map { "\($0)" } ?? "off"), \(repetitions) repetition\(repetitions == 1 ? "" : "s")"),
+                ("load", seconds(load_seconds)),
+                ("prefill", seconds(prefill_seconds) + " (first full pass)"),
+                ("generation", seconds(generation_seconds) + (repetitions > 1 ? " (median run)" : "") + ", \(model_calls) model calls"),
+                ("step", "median \(seconds(step_seconds_median)), p90 \(seconds(step_seconds_p90))"),
+                ("tokens/s", String(format: "%.2f", tokens_per_second)),
+                ("time split", "matmul \(percent(matmul_share)) (LM head \(percent(lm_head_seconds / max(forward_seconds + sampler_seconds, 1e-12)))), attention \(percent(attention_share)), other forward \(percent(other_forward_share)), sampler \(percent(sampler_share))"),
+                ("KV cache", ByteFormat.string(kv_cache_bytes)),
+                ("peak RSS", "\(ByteFormat.string(peak_rss_bytes)) (\(peak_rss_source))" + (rss_after_load_bytes.value.map { "; \(ByteFormat.string($0)) after load" } ?? "")
+                    + (rss_after_run_bytes.value.map { ", \(ByteFormat.string($0)) after the run" } ?? "")
+                    + (rss_anon_after_run_bytes.value.map { " (\(ByteFormat.string($0)) anonymous)" } ?? "")),
+                ("estimate", ByteFormat.string(memory_estimate_bytes) + (available_memory_bytes.value.map { " of \(ByteFormat.string($0)) available" } ?? "")),
+            ]
+            let width = rows.map(\.0.count).max()!
+            return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+        }
+    }
+}
+
+/// An optional that encodes as JSON null instead of leaving its key out.
+struct Nullable<Value: Encodable>: Encodable {
+    let value: Value?
+
+    init(_ value: Value?) { self.value = value }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
+/// The median (the lower middle value for an even count); 0 for none.
+func median(_ values: [Double]) -> Double { percentile(values, 0.5) }

@@ -1,0 +1,75 @@
+import Foundation
+import LLaDAEngine
+import XCTest
+
+/// Ctrl-C during generation: the forward pass skips its remaining layers, the sampler stops after
+/// the step, and `llada` exits 130 with one line, having printed nothing.
+final class InterruptTests: XCTestCase {
+    override func tearDown() {
+        Interruption.request(0)
+    }
+
+    func testARequestSkipsTheRemainingLayersOfTheForwardPass() throws {
+        let transformer = try FixturePaths.transformer()
+        let tokens = [480, 279, 25, 472, 66, 67]
+        let full = transformer.logits(tokens: tokens)
+        Interruption.request(SIGINT)
+        let skipped = transformer.logits(tokens: tokens)
+        Interruption.request(0)
+        XCTAssertNotEqual(skipped.rowArray(5), full.rowArray(5), "the layers still ran")
+        XCTAssertEqual(transformer.logits(tokens: tokens).rowArray(5), full.rowArray(5), "cleared: the full pass again")
+    }
+
+    func testTheObserverStopsTheSamplerAfterTheStep() throws {
+        let model = try LLaDAModel.load(path: FixturePaths.model.path)
+        var settings = GenerationSettings()
+        settings.genLength = 32
+        settings.steps = 32
+        Interruption.request(SIGINT)
+        let result = try model.generate(promptIDs: model.promptIDs(for: "reverse: abcd", raw: false), settings: settings,
+                                        observer: Interruption.observer)
+        XCTAssertTrue(result.stopped)
+        XCTAssertEqual(result.modelCalls, 1)
+    }
+
+    /// CPU seconds a child process has used (Linux), to know it is past loading and generating.
+    func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    func testCtrlCDuringGenerationExits130WithOneLine() throws {
+        let process = Process()
+        process.executableURL = CLITests.executable
+        // 224 steps with guidance on one thread: far longer than the wait below.
+        process.arguments = ["generate", "--model", FixturePaths.model.path, "--prompt", "reverse: abcd", "--gen-length", "224",
+                             "--steps", "224", "--block-length", "224", "--cfg-scale", "1", "--threads", "1", "--no-early-stop"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Wait until it is generating (loading the fixture takes a few ms of CPU); without /proc, a while.
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline, (cpuSeconds(process.processIdentifier) ?? 0) < 0.5 {
+            if cpuSeconds(process.processIdentifier) == nil { Thread.sleep(forTimeInterval: 2); break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(process.isRunning, "generation ended before it could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit, "killed by a signal instead of exiting")
+        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        XCTAssertEqual(stdout.count, 0)
+        let lines = stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, stderr)
+        // Stopped inside the generation, well before its 224 steps.
+        let calls = lines.first.flatMap { $0.wholeMatch(of: /interrupted after (\d+) model calls, nothing printed/) }.flatMap { Int($0.1) }
+        XCTAssertNotNil(calls, stderr)
+        XCTAssertLessThan(calls ?? .max, 224)
+    }
+}

@@ -1,0 +1,62 @@
+import LLaDAEngine
+import LLaDAKernels
+import XCTest
+
+/// The repacked layout is what packed files store (layout 1): it must be invertible, identical
+/// whether made on the pool or one thread, and made of self-contained groups so the converter
+/// can repack a chunk's rows alone.
+final class RepackLayoutTests: XCTestCase {
+    func repack(_ format: KernelWeightFormat, _ blocks: [UInt8], n: Int, k: Int, serial: Bool) -> [UInt8] {
+        let type = format == .q8_0 ? LLADA_GEMM_Q8_0 : format == .q4_0 ? LLADA_GEMM_Q4_0 : LLADA_GEMM_F16
+        var packed = [UInt8](repeating: 0xEE, count: llada_repack_size(type, n, k))
+        blocks.withUnsafeBytes { source in
+            packed.withUnsafeMutableBytes { destination in
+                if serial {
+                    llada_repack_serial(type, source.baseAddress, destination.baseAddress, n, k)
+                } else {
+                    switch format {
+                    case .q8_0: llada_repack_q8_0(source.baseAddress, destination.baseAddress, n, k)
+                    case .q4_0: llada_repack_q4_0(source.baseAddress, destination.baseAddress, n, k)
+                    case .f16: llada_repack_f16(source.baseAddress!.assumingMemoryBound(to: UInt16.self), destination.baseAddress, n, k)
+                    }
+                }
+            }
+        }
+        return packed
+    }
+
+    func unrepack(_ format: KernelWeightFormat, _ packed: [UInt8], n: Int, k: Int) -> [UInt8] {
+        let type = format == .q8_0 ? LLADA_GEMM_Q8_0 : format == .q4_0 ? LLADA_GEMM_Q4_0 : LLADA_GEMM_F16
+        var blocks = [UInt8](repeating: 0, count: format.diskBytes(rows: n, columns: k))
+        packed.withUnsafeBytes { source in
+            blocks.withUnsafeMutableBytes { llada_unrepack(type, source.baseAddress, $0.baseAddress, n, k) }
+        }
+        return blocks
+    }
+
+    func testRepackIsInvertibleAndTheSameOnOneThread() {
+        for format in KernelWeightFormat.allCases {
+            for (n, k) in [(16, 64), (37, 96), (5, 32), (50, 128)] {
+                let blocks = KernelMatmulTests.weights(format, n: n, k: k, seed: UInt64(n * k))
+                let pooled = repack(format, blocks, n: n, k: k, serial: false)
+                XCTAssertEqual(repack(format, blocks, n: n, k: k, serial: true), pooled, "\(format) \(n)×\(k)")
+                XCTAssertEqual(unrepack(format, pooled, n: n, k: k), blocks, "\(format) \(n)×\(k)")
+            }
+        }
+    }
+
+    func testGroupsAreSelfContained() {
+        for format in KernelWeightFormat.allCases {
+            let (n, k) = (53, 64)
+            let type = format == .q8_0 ? LLADA_GEMM_Q8_0 : format == .q4_0 ? LLADA_GEMM_Q4_0 : LLADA_GEMM_F16
+            let groupBytes = llada_repack_group_bytes(type, k)
+            let rowBytes = format.diskBytes(rows: 1, columns: k)
+            let blocks = KernelMatmulTests.weights(format, n: n, k: k, seed: 7)
+            let whole = repack(format, blocks, n: n, k: k, serial: true)
+            XCTAssertEqual(whole.count, 4 * groupBytes)
+            // Rows 16…52 alone (the last group padded) are the whole repack's bytes from group 1 on.
+            let tail = repack(format, Array(blocks[(16 * rowBytes)...]), n: n - 16, k: k, serial: true)
+            XCTAssertEqual(tail, Array(whole[groupBytes...]), "\(format)")
+        }
+    }
+}
