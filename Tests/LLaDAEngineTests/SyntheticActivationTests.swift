@@ -13,6 +13,9 @@ final class SyntheticActivationTests: XCTestCase {
         let tokenizer = try Tokenizer(directory: directory)
         let tokens = tokenizer.encode("The quick brown fox jumps over the lazy dog. What is 12 + 30?")
             + Array(repeating: checkpoint.config.maskID, count: 16)
+        // Loaded first: `threads: 1` applies to both passes (OpenBLAS may round otherwise with
+        // another thread count, e.g. its Haswell sgemm kernels).
+        let model = try LLaDAModel.load(path: directory.path, threads: 1)
         let report = try ActivationProbe.run(checkpoint: checkpoint, tokens: tokens)
 
         XCTAssertEqual(report.residualRMS.count, 1 + Self.shape.nLayers)
@@ -25,7 +28,6 @@ final class SyntheticActivationTests: XCTestCase {
         XCTAssertTrue(report.logitRMS > 0.05 && report.logitRMS < 10, "logit RMS \(report.logitRMS)")
 
         // The probe is the engine's forward pass: same logits as the loaded model, bit for bit.
-        let model = try LLaDAModel.load(path: directory.path, threads: 1)
         let logits = model.transformer.logits(tokens: tokens)
         XCTAssertEqual(logits.rows, report.logits.rows)
         XCTAssertEqual(logits.cols, report.logits.cols)
