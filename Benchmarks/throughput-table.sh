@@ -10,7 +10,7 @@ PROMPT=${PROMPT:-64} GEN=${GEN:-128} STEPS=${STEPS:-128} BLOCK=${BLOCK:-32} THRE
 CACHES=${CACHES:-none prefix dual} THRESHOLDS=${THRESHOLDS:-none 0.9} NONE_STEPS=${NONE_STEPS:-$STEPS}
 OUT=${OUT:-/tmp/llada-throughput}
 mkdir -p "$OUT"
-echo "| model | cache | threshold | steps run | load s | prefill s | step median / p90 s | tokens/s | matmul / attention / other / sampler | KV MB | peak RSS MB |"
+echo "| model | cache | threshold | steps run | load s | prefill s | step median / p90 s | tokens/s | median step: matmul / attention / other / sampler | KV MB | peak RSS MB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for spec in "$@"; do
   label=${spec%%=*} model=${spec#*=}
@@ -28,7 +28,7 @@ mb = lambda b: "%.0f" % (b / 1e6)
 print("| %s | %s | %s | %d | %.1f | %.2f | %.3f / %.3f | %.2f | %.0f / %.0f / %.0f / %.0f %% | %s | %s |" % (
     sys.argv[2], sys.argv[3], sys.argv[4], d["model_calls"], d["load_seconds"], d["prefill_seconds"],
     d["step_seconds_median"], d["step_seconds_p90"], d["tokens_per_second"],
-    100 * d["matmul_share"], 100 * d["attention_share"], 100 * d["other_forward_share"], 100 * d["sampler_share"],
+    *[100 * d["median_step"][k + "_share"] for k in ("matmul", "attention", "other_forward", "sampler")],
     mb(d["kv_cache_bytes"]), mb(d["peak_rss_bytes"])))
 PY
     done

@@ -87,6 +87,7 @@ struct ModelBench {
         let attention_share: Double
         let other_forward_share: Double
         let sampler_share: Double
+        let median_step: StepReport
         let kv_cache_bytes: Int
         let peak_rss_bytes: Int
         let peak_rss_source: String
@@ -133,6 +134,7 @@ struct ModelBench {
             attention_share = attention_seconds / stepTotal
             other_forward_share = other_forward_seconds / stepTotal
             sampler_share = sampler_seconds / stepTotal
+            median_step = StepReport(runs.flatMap(\.steps))
             kv_cache_bytes = runs.last?.kvCacheBytes ?? 0
             self.peak_rss_bytes = peak_rss_bytes
             self.peak_rss_source = peak_rss_source
@@ -155,6 +157,7 @@ struct ModelBench {
                 ("step", "median \(seconds(step_seconds_median)), p90 \(seconds(step_seconds_p90))"),
                 ("tokens/s", String(format: "%.2f", tokens_per_second)),
                 ("time split", "matmul \(percent(matmul_share)) (LM head \(percent(lm_head_seconds / max(forward_seconds + sampler_seconds, 1e-12)))), attention \(percent(attention_share)), other forward \(percent(other_forward_share)), sampler \(percent(sampler_share))"),
+                ("median step", "\(seconds(median_step.seconds)): matmul \(percent(median_step.matmul_share)) (LM head \(seconds(median_step.lm_head_seconds))), attention \(percent(median_step.attention_share)), other forward \(percent(median_step.other_forward_share)), sampler \(percent(median_step.sampler_share))"),
                 ("KV cache", ByteFormat.string(kv_cache_bytes)),
                 ("peak RSS", "\(ByteFormat.string(peak_rss_bytes)) (\(peak_rss_source))" + (rss_after_load_bytes.value.map { "; \(ByteFormat.string($0)) after load" } ?? "")
                     + (rss_after_run_bytes.value.map { ", \(ByteFormat.string($0)) after the run" } ?? "")
@@ -164,6 +167,40 @@ struct ModelBench {
             let width = rows.map(\.0.count).max()!
             return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
         }
+    }
+}
+
+/// The split of one step: the step whose time is the median (nearest rank, as
+/// `step_seconds_median`), so its parts add up to that step. With a cache, steps that refresh it
+/// with a full pass are slower and rarely the median: this is the split of a typical step.
+struct StepReport: Encodable {
+    let seconds: Double
+    let matmul_seconds: Double
+    let lm_head_seconds: Double
+    let attention_seconds: Double
+    let other_forward_seconds: Double
+    let sampler_seconds: Double
+    let matmul_share: Double
+    let attention_share: Double
+    let other_forward_share: Double
+    let sampler_share: Double
+
+    init(_ steps: [GenerationBenchmark.StepSplit]) {
+        let sorted = steps.sorted { $0.seconds < $1.seconds }
+        let rank = Int((0.5 * Double(sorted.count)).rounded(.up))
+        let step = sorted.isEmpty ? GenerationBenchmark.StepSplit(seconds: 0, forwardSeconds: 0, matmulSeconds: 0, lmHeadSeconds: 0, attentionSeconds: 0)
+            : sorted[min(max(rank, 1), sorted.count) - 1]
+        seconds = step.seconds
+        matmul_seconds = step.matmulSeconds
+        lm_head_seconds = step.lmHeadSeconds
+        attention_seconds = step.attentionSeconds
+        other_forward_seconds = step.otherForwardSeconds
+        sampler_seconds = step.samplerSeconds
+        let total = max(matmul_seconds + attention_seconds + other_forward_seconds + sampler_seconds, 1e-12)
+        matmul_share = matmul_seconds / total
+        attention_share = attention_seconds / total
+        other_forward_share = other_forward_seconds / total
+        sampler_share = sampler_seconds / total
     }
 }
 

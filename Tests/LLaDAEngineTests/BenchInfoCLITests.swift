@@ -86,6 +86,14 @@ final class BenchInfoCLITests: XCTestCase {
         let shares = try ["matmul_share", "attention_share", "other_forward_share", "sampler_share"].map { try XCTUnwrap(object[$0] as? Double, $0) }
         XCTAssertTrue(shares.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(shares)")
         XCTAssertEqual(shares.reduce(0, +), 1, accuracy: 1e-9)
+        // The median step's own split: its parts add up to that step, which is the median step time.
+        let step = try XCTUnwrap(object["median_step"] as? [String: Double])
+        XCTAssertEqual(step["seconds"], object["step_seconds_median"] as? Double)
+        let parts = ["matmul_seconds", "attention_seconds", "other_forward_seconds", "sampler_seconds"].map { step[$0] ?? -1 }
+        XCTAssertTrue(parts.allSatisfy { $0 >= 0 }, "\(step)")
+        XCTAssertEqual(parts.reduce(0, +), step["seconds"] ?? 0, accuracy: 1e-6)
+        XCTAssertGreaterThan(step["matmul_seconds"] ?? 0, 0)
+        XCTAssertEqual(["matmul_share", "attention_share", "other_forward_share", "sampler_share"].map { step[$0] ?? -1 }.reduce(0, +), 1, accuracy: 1e-9)
         for name in ["peak_rss_bytes", "memory_estimate_bytes", "rss_after_load_bytes", "rss_after_run_bytes", "rss_anon_after_run_bytes",
                      "available_memory_bytes"] {
             XCTAssertGreaterThan(object[name] as? Int ?? 0, 0, name)
@@ -97,7 +105,7 @@ final class BenchInfoCLITests: XCTestCase {
         let table = try run(["bench", "--model", model, "--prompt", "reverse: abcd", "--gen-length", "8", "--steps", "8",
                              "--block-length", "8", "--threads", "1"])
         XCTAssertEqual(table.status, 0, table.stderr)
-        for label in ["load", "prefill", "step", "tokens/s", "time split", "KV cache", "peak RSS", "estimate"] {
+        for label in ["load", "prefill", "step", "tokens/s", "time split", "median step", "KV cache", "peak RSS", "estimate"] {
             XCTAssertTrue(table.stdout.contains("\n\(label) "), "\(table.stdout) lacks \(label)")
         }
         XCTAssertTrue(table.stdout.contains("prompt 15, gen 8"), table.stdout)   // the chat template's 15 ids

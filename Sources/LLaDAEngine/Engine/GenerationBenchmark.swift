@@ -15,6 +15,27 @@ public struct GenerationBenchmark: Sendable {
     public var matmulSeconds: Double
     public var lmHeadSeconds: Double
     public var attentionSeconds: Double
+    /// Each timed step's time and its forward pass split, in order.
+    public var steps: [StepSplit]
+
+    /// One step: its wall time and the forward pass's regions inside it.
+    public struct StepSplit: Sendable {
+        public var seconds: Double
+        public var forwardSeconds: Double
+        public var matmulSeconds: Double
+        public var lmHeadSeconds: Double
+        public var attentionSeconds: Double
+        public var otherForwardSeconds: Double { max(0, forwardSeconds - matmulSeconds - attentionSeconds) }
+        public var samplerSeconds: Double { max(0, seconds - forwardSeconds) }
+
+        public init(seconds: Double, forwardSeconds: Double, matmulSeconds: Double, lmHeadSeconds: Double, attentionSeconds: Double) {
+            self.seconds = seconds
+            self.forwardSeconds = forwardSeconds
+            self.matmulSeconds = matmulSeconds
+            self.lmHeadSeconds = lmHeadSeconds
+            self.attentionSeconds = attentionSeconds
+        }
+    }
 
     /// Step time outside the forward pass: token choice, confidences, top-k and commits.
     public var samplerSeconds: Double { max(0, stepSeconds.reduce(0, +) - forwardSeconds) }
@@ -26,9 +47,20 @@ public struct GenerationBenchmark: Sendable {
         model.transformer.profile = profile
         defer { model.transformer.profile = nil }
         var prefillNanoseconds: UInt64?
+        var steps: [StepSplit] = []
+        // The profile's totals at the previous step event: each step's split is the difference.
+        var previous = (total: UInt64(0), matmul: UInt64(0), lmHead: UInt64(0), attention: UInt64(0))
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try model.generate(promptIDs: promptIDs, settings: settings) { event in
-            if case .step = event, prefillNanoseconds == nil { prefillNanoseconds = profile.totalNanoseconds }
+            guard case .step(let step) = event else { return .proceed }
+            if prefillNanoseconds == nil { prefillNanoseconds = profile.totalNanoseconds }
+            let now = (total: profile.totalNanoseconds, matmul: profile.matmulNanoseconds,
+                       lmHead: profile.lmHeadNanoseconds, attention: profile.attentionNanoseconds)
+            steps.append(StepSplit(seconds: step.seconds, forwardSeconds: Double(now.total - previous.total) / 1e9,
+                                   matmulSeconds: Double(now.matmul - previous.matmul) / 1e9,
+                                   lmHeadSeconds: Double(now.lmHead - previous.lmHead) / 1e9,
+                                   attentionSeconds: Double(now.attention - previous.attention) / 1e9))
+            previous = now
             return .proceed
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -37,7 +69,7 @@ public struct GenerationBenchmark: Sendable {
                                    forwardSeconds: Double(profile.totalNanoseconds) / 1e9,
                                    matmulSeconds: Double(profile.matmulNanoseconds) / 1e9,
                                    lmHeadSeconds: Double(profile.lmHeadNanoseconds) / 1e9,
-                                   attentionSeconds: Double(profile.attentionNanoseconds) / 1e9)
+                                   attentionSeconds: Double(profile.attentionNanoseconds) / 1e9, steps: steps)
     }
 
     /// A deterministic prompt of `length` ordinary tokens (no special tokens, never the mask id),

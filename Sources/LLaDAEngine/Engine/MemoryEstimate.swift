@@ -8,7 +8,8 @@
 ///                  × whole pages per row, capped at the table; otherwise the whole table
 ///     KV cache     layers × 2 × canvas × d_model × bytes of --kv-type   (0 with --cache none)
 ///     activations  the largest forward pass: 4 · (Q·(7·d + 2·mlp) + Q·K + 2·K·d when K ≠ Q),
-///                  Q = rows computed, K = rows attended (Transformer.Scratch + the residual)
+///                  Q = rows computed, K = rows attended (Transformer.Scratch + the residual;
+///                  2·K·d bounds the cached passes' per-thread head buffers, 2·K·head_dim each)
 ///     logits       (block + 1) × vocab × 4, twice the block with CFG
 ///     kernels      1.25 × the largest quantized-activation buffer (m·k int8 + 2·m·k/32 floats
 ///                  for q8_0/q4_0; m·k floats for f16; none for f32 weights)

@@ -67,6 +67,21 @@ public final class KVCache: @unchecked Sendable {
             llada_f16_to_f32(base(layer, kind).assumingMemoryBound(to: UInt16.self) + start * width, destination, count)
         }
     }
+
+    /// Loads columns `column ..< column + count` (one head) of `rows` positions from `start` as
+    /// f32, row after row `count` apart: attention converts a head at a time into a buffer that
+    /// stays in cache instead of the whole canvas at once.
+    public func read(layer: Int, _ kind: Kind, start: Int, rows: Int, column: Int, count: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(start >= 0 && start + rows <= capacity && column >= 0 && column + count <= width)
+        switch storage {
+        case .f32:
+            let source = base(layer, kind).assumingMemoryBound(to: Float.self) + start * width + column
+            for row in 0..<rows { (destination + row * count).update(from: source + row * width, count: count) }
+        case .f16:
+            let source = base(layer, kind).assumingMemoryBound(to: UInt16.self) + start * width + column
+            for row in 0..<rows { llada_f16_to_f32(source + row * width, destination + row * count, count) }
+        }
+    }
 }
 
 /// How a forward pass over part of the canvas sees the rest of it.

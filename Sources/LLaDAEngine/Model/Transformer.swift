@@ -50,13 +50,13 @@ public final class Transformer: @unchecked Sendable {
             precondition(token >= 0 && token < weights.embedding.rows, "token id out of range")
             weights.embedding.copyRow(token, into: x.row(row))
         }
-        let keyRows: Int
+        let keyRows: Int, cached: Bool
         switch context {
-        case .full: precondition(rows == 0..<tokens.count, "a full pass covers the whole sequence"); keyRows = rows.count
-        case .prefix: precondition(rows.upperBound == tokens.count, "a prefix-cached pass runs to the end"); keyRows = tokens.count
-        case .dual(_, let canvasLength): keyRows = canvasLength
+        case .full: precondition(rows == 0..<tokens.count, "a full pass covers the whole sequence"); keyRows = rows.count; cached = false
+        case .prefix: precondition(rows.upperBound == tokens.count, "a prefix-cached pass runs to the end"); keyRows = tokens.count; cached = true
+        case .dual(_, let canvasLength): keyRows = canvasLength; cached = true
         }
-        let scratch = Scratch(queries: rows.count, keys: keyRows, config: config, slice: max(1, feedForwardSlice),
+        let scratch = Scratch(queries: rows.count, keys: keyRows, cached: cached, config: config, slice: max(1, feedForwardSlice),
                               scoreSlots: min(max(1, attentionThreads), config.nHeads))
         for (index, layer) in weights.layers.enumerated() {
             // Ctrl-C: the rest of this pass is skipped and its result discarded (Interruption.swift).
@@ -83,11 +83,12 @@ public final class Transformer: @unchecked Sendable {
     private final class Scratch {
         let normed, query, key, value, attention, projected: FloatMatrix
         let gate, up: FloatMatrix
-        /// Keys/values of every attended position when part of them come from a cache.
-        let allKeys, allValues: FloatMatrix
+        /// One head's keys and values of every attended position per attention thread, when part
+        /// of them come from a cache ([keys × head_dim] each).
+        let headKeys, headValues: FloatMatrix
         let scores: FloatMatrix
 
-        init(queries: Int, keys: Int, config: LLaDAConfig, slice: Int, scoreSlots: Int) {
+        init(queries: Int, keys: Int, cached: Bool, config: LLaDAConfig, slice: Int, scoreSlots: Int) {
             let d = config.dModel
             normed = FloatMatrix(rows: queries, cols: d)
             query = FloatMatrix(rows: queries, cols: d)
@@ -97,8 +98,9 @@ public final class Transformer: @unchecked Sendable {
             projected = FloatMatrix(rows: queries, cols: d)
             gate = FloatMatrix(rows: min(queries, slice), cols: config.ffHiddenSize)
             up = FloatMatrix(rows: min(queries, slice), cols: config.ffHiddenSize)
-            allKeys = keys == queries ? key : FloatMatrix(rows: keys, cols: d)
-            allValues = keys == queries ? value : FloatMatrix(rows: keys, cols: d)
+            let headRows = cached ? keys * scoreSlots : 0
+            headKeys = FloatMatrix(rows: headRows, cols: config.headDim)
+            headValues = FloatMatrix(rows: headRows, cols: config.headDim)
             scores = FloatMatrix(rows: queries * scoreSlots, cols: keys)
         }
     }
@@ -115,22 +117,22 @@ public final class Transformer: @unchecked Sendable {
         let first = rows.lowerBound
         rope.apply(s.query.pointer, rows: length, heads: config.nHeads) { first + $0 }
         rope.apply(s.key.pointer, rows: length, heads: config.nHeads) { first + $0 }
+        let cached: CachedKeys?
         switch context {
         case .full(let fill):
             fill?.write(layer: index, .key, start: 0, rows: length, from: s.key.pointer)
             fill?.write(layer: index, .value, start: 0, rows: length, from: s.value.pointer)
+            cached = nil
         case .prefix(let cache):
-            cache.read(layer: index, .key, start: 0, rows: first, into: s.allKeys.pointer)
-            cache.read(layer: index, .value, start: 0, rows: first, into: s.allValues.pointer)
-            s.allKeys.row(first).update(from: s.key.pointer, count: length * d)
-            s.allValues.row(first).update(from: s.value.pointer, count: length * d)
+            // Positions before the rows from the cache, the rows' own keys as computed.
+            cached = CachedKeys(cache: cache, layer: index, rows: first, keys: first + length)
         case .dual(let cache, let canvasLength):
+            // The rows' keys go into the cache first; every key is then read from it.
             cache.write(layer: index, .key, start: first, rows: length, from: s.key.pointer)
             cache.write(layer: index, .value, start: first, rows: length, from: s.value.pointer)
-            cache.read(layer: index, .key, start: 0, rows: canvasLength, into: s.allKeys.pointer)
-            cache.read(layer: index, .value, start: 0, rows: canvasLength, into: s.allValues.pointer)
+            cached = CachedKeys(cache: cache, layer: index, rows: canvasLength, keys: canvasLength)
         }
-        attend(query: s.query, key: s.allKeys, value: s.allValues, scores: s.scores, into: s.attention)
+        attend(query: s.query, key: s.key, value: s.value, cached: cached, scratch: s, into: s.attention)
         mark = profile.stop(.attention, mark)
         layer.attentionOut.apply(s.attention.pointer, rows: length, into: s.projected.pointer)
         profile.stop(.matmul, mark)
@@ -154,21 +156,49 @@ public final class Transformer: @unchecked Sendable {
         addInPlace(x.pointer, s.projected.pointer, count: length * d)
     }
 
-    /// Full (non-causal) multi-head attention of `query` rows over `key`/`value` rows. `scores`
-    /// holds one [queries × keys] slot per attention thread.
-    func attend(query: FloatMatrix, key: FloatMatrix, value: FloatMatrix, scores: FloatMatrix, into output: FloatMatrix) {
-        let queries = query.rows, keys = key.rows, d = config.dModel, headDim = config.headDim
+    /// The keys and values attention reads from a KV cache: positions 0..<rows come from layer
+    /// `layer` of `cache`, positions rows..<keys are the pass's own rows (prefix cache).
+    struct CachedKeys {
+        let cache: KVCache
+        let layer: Int
+        let rows: Int
+        let keys: Int
+    }
+
+    /// Full (non-causal) multi-head attention of `query` rows over the pass's own `key`/`value`
+    /// rows and, when `cached` is given, the cached positions before them. Each head's keys and
+    /// values are gathered (and converted from the cache's f16) into a [keys × head_dim] buffer of
+    /// its thread's slot, which stays in cache for both products; `scores` holds one
+    /// [queries × keys] slot per attention thread.
+    private func attend(query: FloatMatrix, key: FloatMatrix, value: FloatMatrix, cached: CachedKeys?, scratch s: Scratch,
+                        into output: FloatMatrix) {
+        let queries = query.rows, d = config.dModel, headDim = config.headDim
+        let keys = cached?.keys ?? key.rows
         let scale = 1 / Float(headDim).squareRoot()
-        let slots = scores.rows / max(queries, 1)
+        let slots = s.scores.rows / max(queries, 1)
         func head(_ h: Int, slot: Int) {
             let offset = h * headDim
-            let p = scores.pointer + slot * queries * keys
+            var keyPointer = UnsafePointer(key.pointer + offset), valuePointer = UnsafePointer(value.pointer + offset)
+            var stride = d
+            if let cached {
+                let headKeys = s.headKeys.row(slot * keys), headValues = s.headValues.row(slot * keys)
+                cached.cache.read(layer: cached.layer, .key, start: 0, rows: cached.rows, column: offset, count: headDim, into: headKeys)
+                cached.cache.read(layer: cached.layer, .value, start: 0, rows: cached.rows, column: offset, count: headDim, into: headValues)
+                for row in cached.rows..<keys {
+                    (headKeys + row * headDim).update(from: key.row(row - cached.rows) + offset, count: headDim)
+                    (headValues + row * headDim).update(from: value.row(row - cached.rows) + offset, count: headDim)
+                }
+                keyPointer = UnsafePointer(headKeys)
+                valuePointer = UnsafePointer(headValues)
+                stride = headDim
+            }
+            let p = s.scores.pointer + slot * queries * keys
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries), Int32(keys), Int32(headDim),
-                        scale, query.pointer + offset, Int32(d), key.pointer + offset, Int32(d),
+                        scale, query.pointer + offset, Int32(d), keyPointer, Int32(stride),
                         0, p, Int32(keys))
             for r in 0..<queries { llada_softmax_row(p + r * keys, keys) }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queries), Int32(headDim), Int32(keys),
-                        1, p, Int32(keys), value.pointer + offset, Int32(d),
+                        1, p, Int32(keys), valuePointer, Int32(stride),
                         0, output.pointer + offset, Int32(d))
         }
         guard slots > 1 else {
