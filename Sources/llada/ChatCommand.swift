@@ -20,14 +20,21 @@ struct ChatCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var memory: MemoryOptions
 
     @Flag(name: .long, help: "On a terminal, redraw the canvas on standard error as tokens are committed.")
     var visual = false
+
+    /// The prompt length the memory check assumes for the first turn.
+    static let firstTurnTokens = 32
 
     func run() throws {
         var options = sampling
         var settings = try options.settings(modelPath: modelOptions.model)
         try settings.validate(promptLength: 1, maxSequenceLength: .max)
+        // Before loading: a first turn (the template around a short message) must fit. Later turns
+        // grow the canvas by their history, far less than the weights for a big model.
+        try memory.check(try WeightFootprint.load(path: modelOptions.model), settings: settings, promptLength: Self.firstTurnTokens)
         let interactive = Terminal.isTTY(0)
         let model = try modelOptions.load()
         var session = try ChatSession(model: model)

@@ -48,6 +48,14 @@ struct GenerateCommand: ParsableCommand {
         let tokens_per_second: Double
     }
 
+    /// The last --json-stream line when SIGINT/SIGTERM stopped the run (exit 128 + signal follows).
+    struct InterruptedEvent: Encodable {
+        var event = "interrupted"
+        let signal: Int
+        let model_calls: Int
+        let seconds: Double
+    }
+
     func run() throws {
         let promptText = try readPrompt()
         let settings = try sampling.settings(modelPath: modelOptions.model, chatTemplate: !raw)
@@ -71,6 +79,10 @@ struct GenerateCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         live.finish()
         if live.interrupted, let signal = Interruption.signal {
+            // A program reading the stream gets a last event instead of a stream that just stops.
+            if jsonStream {
+                try Terminal.out(jsonLine(InterruptedEvent(signal: Int(signal), model_calls: result.modelCalls, seconds: seconds)) + "\n")
+            }
             Llada.interrupted(signal, "after \(result.modelCalls) model calls" + (live.printedText ? "" : ", nothing printed"))
         }
         let text = try model.answerText(result.outputIDs)

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import LLaDAEngine
 
-/// `--force` and the memory check `generate` and `bench` run before loading weights (their run's
-/// size is known up front; a chat grows turn by turn and an infill canvas is as long as its text).
+/// `--force` and the memory check `generate`, `bench` and `chat` run before loading weights
+/// (chat checks a first turn; its later turns grow. `infill` has no check: its canvas length is
+/// known only once the text is tokenized).
 struct MemoryOptions: ParsableArguments {
     @Flag(name: .long, help: "Run even when the memory estimate exceeds the memory available (MemAvailable, or LLADA_MEMORY_LIMIT_BYTES when set).")
     var force = false

@@ -42,6 +42,10 @@ final class BenchInfoCLITests: XCTestCase {
         // A limit above the estimate lets the run through.
         XCTAssertEqual(try run(generate, environment: [limitVariable: "\(1 << 40)"]).stdout, "dcba\n")
         assertOneErrorLine(try run(generate, environment: [limitVariable: "lots"]), ["LLADA_MEMORY_LIMIT_BYTES", "\"lots\""])
+        // chat checks before loading too (stdin is not a terminal: nothing is prompted).
+        let chat = ["chat", "--model", model, "--gen-length", "32", "--steps", "32", "--threads", "1"]
+        assertOneErrorLine(try run(chat, environment: limit), ["needs about", "LLADA_MEMORY_LIMIT_BYTES", "--force"])
+        XCTAssertEqual(try run(chat + ["--force"], environment: limit).status, 0)
     }
 
     // MARK: bench

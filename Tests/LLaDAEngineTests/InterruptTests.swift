@@ -41,12 +41,13 @@ final class InterruptTests: XCTestCase {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    func testCtrlCDuringGenerationExits130WithOneLine() throws {
+    /// Starts a long generation, waits until it is generating and sends SIGINT; returns stdout, stderr, status.
+    func interruptedGeneration(_ extra: [String] = []) throws -> (stdout: Data, stderr: String, status: Int32) {
         let process = Process()
         process.executableURL = CLITests.executable
         // 224 steps with guidance on one thread: far longer than the wait below.
         process.arguments = ["generate", "--model", FixturePaths.model.path, "--prompt", "reverse: abcd", "--gen-length", "224",
-                             "--steps", "224", "--block-length", "224", "--cfg-scale", "1", "--threads", "1", "--no-early-stop"]
+                             "--steps", "224", "--block-length", "224", "--cfg-scale", "1", "--threads", "1", "--no-early-stop"] + extra
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -63,7 +64,12 @@ final class InterruptTests: XCTestCase {
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationReason, .exit, "killed by a signal instead of exiting")
-        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        return (stdout, stderr, process.terminationStatus)
+    }
+
+    func testCtrlCDuringGenerationExits130WithOneLine() throws {
+        let (stdout, stderr, status) = try interruptedGeneration()
+        XCTAssertEqual(status, 130, stderr)
         XCTAssertEqual(stdout.count, 0)
         let lines = stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, stderr)
@@ -71,5 +77,18 @@ final class InterruptTests: XCTestCase {
         let calls = lines.first.flatMap { $0.wholeMatch(of: /interrupted after (\d+) model calls, nothing printed/) }.flatMap { Int($0.1) }
         XCTAssertNotNil(calls, stderr)
         XCTAssertLessThan(calls ?? .max, 224)
+    }
+
+    /// --json-stream ends with an `interrupted` event, after the step events already printed.
+    func testCtrlCEndsTheJSONStreamWithAnInterruptedEvent() throws {
+        let (stdout, stderr, status) = try interruptedGeneration(["--json-stream"])
+        XCTAssertEqual(status, 130, stderr)
+        let lines = String(decoding: stdout, as: UTF8.self).split(separator: "\n")
+        let events = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let last = try XCTUnwrap(events.last, "no JSON lines")
+        XCTAssertEqual(last["event"] as? String, "interrupted")
+        XCTAssertEqual(last["signal"] as? Int, 2)
+        XCTAssertEqual(last["model_calls"] as? Int, events.filter { $0["event"] as? String == "step" }.count)
+        XCTAssertFalse(events.contains { $0["event"] as? String == "done" })
     }
 }
