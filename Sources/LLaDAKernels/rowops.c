@@ -1,5 +1,5 @@
-// Row-wise operations of the forward pass. Plain C that the compiler vectorises at -O2/-O3;
-// accumulations that decide accuracy (the RMS) are done in double.
+// Row-wise operations of the forward pass (the ones built on exp are in exp_rows.c). Plain C that
+// the compiler vectorises at -O2/-O3; accumulations that decide accuracy (the RMS) are in double.
 #include "LLaDAKernels.h"
 #include <math.h>
 
@@ -14,24 +14,4 @@ void llada_rms_norm(const float *x, const float *weight, float *out, size_t rows
         float *dst = out + r * n;
         for (size_t i = 0; i < n; i++) dst[i] = weight[i] * (row[i] * scale);
     }
-}
-
-void llada_swiglu(float *gate, const float *up, size_t count) {
-    for (size_t i = 0; i < count; i++) {
-        float g = gate[i];
-        gate[i] = g / (1.0f + expf(-g)) * up[i];
-    }
-}
-
-void llada_softmax_row(float *row, size_t n) {
-    float max = -INFINITY;
-    for (size_t i = 0; i < n; i++) max = row[i] > max ? row[i] : max;
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        float e = expf(row[i] - max);
-        row[i] = e;
-        sum += e;
-    }
-    float inv = (float)(1.0 / sum);
-    for (size_t i = 0; i < n; i++) row[i] *= inv;
 }

@@ -25,6 +25,13 @@ void llada_rms_norm(const float *x, const float *weight, float *out, size_t rows
 void llada_swiglu(float *gate, const float *up, size_t count);
 /// In-place softmax of one row.
 void llada_softmax_row(float *row, size_t n);
+// The two above evaluate exp with one polynomial on every path (exp_rows.c), so each SIMD path
+// is bit-identical to its scalar twin; `path` is an LLADA_GEMM_PATH_* value the CPU supports
+// (NEON runs the scalar code).
+void llada_swiglu_scalar(float *gate, const float *up, size_t count);
+void llada_softmax_row_scalar(float *row, size_t n);
+void llada_swiglu_path(float *gate, const float *up, size_t count, int path);
+void llada_softmax_row_path(float *row, size_t n, int path);
 
 /// Name of the SIMD path the dispatcher chose ("avx512", "avx2", "neon", "scalar").
 const char *llada_kernels_path(void);
