@@ -115,8 +115,11 @@ struct GenerateCommand: ParsableCommand {
 }
 
 /// The q-quantile of `values` by nearest rank; 0 for none.
-func percentile(_ values: [Double], _ q: Double) -> Double {
-    guard !values.isEmpty else { return 0 }
+func percentile(_ values: [Double], _ q: Double) -> Double { nearestRank(values, q) { $0 } ?? 0 }
+
+/// The element at the q-quantile of `values` ordered by `key`, by nearest rank; nil for none.
+func nearestRank<Element>(_ values: [Element], _ q: Double, by key: (Element) -> Double) -> Element? {
+    guard !values.isEmpty else { return nil }
     let rank = Int((q * Double(values.count)).rounded(.up))
-    return values.sorted()[min(max(rank, 1), values.count) - 1]
+    return values.sorted { key($0) < key($1) }[min(max(rank, 1), values.count) - 1]
 }

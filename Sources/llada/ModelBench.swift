@@ -186,10 +186,8 @@ struct StepReport: Encodable {
     let sampler_share: Double
 
     init(_ steps: [GenerationBenchmark.StepSplit]) {
-        let sorted = steps.sorted { $0.seconds < $1.seconds }
-        let rank = Int((0.5 * Double(sorted.count)).rounded(.up))
-        let step = sorted.isEmpty ? GenerationBenchmark.StepSplit(seconds: 0, forwardSeconds: 0, matmulSeconds: 0, lmHeadSeconds: 0, attentionSeconds: 0)
-            : sorted[min(max(rank, 1), sorted.count) - 1]
+        let step = nearestRank(steps, 0.5, by: \.seconds)
+            ?? GenerationBenchmark.StepSplit(seconds: 0, forwardSeconds: 0, matmulSeconds: 0, lmHeadSeconds: 0, attentionSeconds: 0)
         seconds = step.seconds
         matmul_seconds = step.matmulSeconds
         lm_head_seconds = step.lmHeadSeconds
