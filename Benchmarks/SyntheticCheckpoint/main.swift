@@ -22,6 +22,12 @@ struct SynthCommand: ParsableCommand {
     @Option(name: .long, help: "Number of safetensors shards (default: 6 for 8b, 2 otherwise; 1 = model.safetensors).")
     var shards: Int?
 
+    @Option(name: .long, help: "Copy the tensor-to-shard assignment of this model.safetensors.index.json (e.g. a real LLaDA-8B index; replaces --shards).")
+    var index: String?
+
+    @Option(name: .long, help: "Whose published metadata to copy: instruct (LLaDA-8B-Instruct), base (LLaDA-8B-Base: no chat tokens) or 1.5 (LLaDA-1.5).")
+    var release = "instruct"
+
     @Option(name: .long, help: "Weight dtype: bf16, f16 or f32.")
     var dtype = "bf16"
 
@@ -58,6 +64,8 @@ struct SynthCommand: ParsableCommand {
         if TensorDType(rawValue: dtype.uppercased()).map({ [.bf16, .f16, .f32].contains($0) }) != true {
             throw ValidationError("--dtype must be bf16, f16 or f32 (got \(dtype))")
         }
+        if SyntheticRelease(rawValue: release) == nil { throw ValidationError("--release must be instruct, base or 1.5 (got \(release))") }
+        if index != nil && shards != nil { throw ValidationError("--index and --shards exclude each other: the index decides the shards") }
         if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024 (got \(threads))") }
     }
 
@@ -79,7 +87,8 @@ struct SynthCommand: ParsableCommand {
         let options = SyntheticCheckpointOptions(
             shape: shape, dtype: TensorDType(rawValue: dtype.uppercased())!,
             shards: shards ?? SyntheticModelShape.defaultShards(preset), seed: seed,
-            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            shardIndex: index.map { URL(fileURLWithPath: $0) }, release: SyntheticRelease(rawValue: release)!)
         let writer = try SyntheticCheckpointWriter(options: options, destination: destination, replaceExisting: force)
         let signals = removeOutputOnSignal(writer)
         defer { signals.forEach { $0.cancel() } }

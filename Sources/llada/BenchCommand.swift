@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "With --model: a synthetic prompt of this many ordinary token ids (default 64 unless --prompt is given).")
     var promptLength: Int?
 
-    @Option(name: .long, help: "With --model: this prompt text instead, through the chat template unless --raw.")
+    @Option(name: .long, parsing: .unconditional, help: "With --model: this prompt text instead, through the chat template unless --raw.")
     var prompt: String?
 
     @Flag(name: .long, help: "With --prompt: no chat template.")

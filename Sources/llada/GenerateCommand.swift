@@ -10,7 +10,7 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var memory: MemoryOptions
 
-    @Option(name: .long, help: "The prompt text; `-` reads it from standard input.")
+    @Option(name: .long, parsing: .unconditional, help: "The prompt text; `-` reads it from standard input.")
     var prompt: String
 
     @Flag(name: .long, help: "Send the prompt as plain text, without the chat template (Base models).")

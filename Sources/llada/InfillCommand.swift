@@ -26,10 +26,10 @@ struct InfillCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var sampling: SamplingOptions
 
-    @Option(name: .long, help: "Text with holes: [MASK] is one token, [MASK*N] is N tokens; `-` reads standard input.")
+    @Option(name: .long, parsing: .unconditional, help: "Text with holes: [MASK] is one token, [MASK*N] is N tokens; `-` reads standard input.")
     var text: String
 
-    @Option(name: .long, help: "A user message; the text is then the assistant's answer to it (chat template).")
+    @Option(name: .long, parsing: .unconditional, help: "A user message; the text is then the assistant's answer to it (chat template).")
     var prompt: String?
 
     @Option(name: .long, help: "With --prompt: <|endoftext|> padding after the answer's <|eot_id|> (default: 32).")

@@ -56,6 +56,8 @@ struct InfoCommand: ParsableCommand {
         let format: String
         let file_bytes: Int
         let config: Config
+        /// config.json keys neither the reference nor this engine knows (kept, never a refusal).
+        let unknown_config_keys: [String]
         let tensor_types: [RoleGroup]
         let memory_estimate: Estimate
         let available_memory_bytes: Int
@@ -77,6 +79,7 @@ struct InfoCommand: ParsableCommand {
             model: model, format: footprint.isPacked ? "packed" : "checkpoint", file_bytes: footprint.fileBytes,
             config: Config(layers: c.nLayers, d_model: c.dModel, heads: c.nHeads, head_dim: c.headDim, mlp_hidden_size: c.ffHiddenSize,
                            vocab_size: c.paddedVocabSize, max_sequence_length: c.maxSequenceLength, mask_id: c.maskID),
+            unknown_config_keys: c.unknownFields.keys.sorted(),
             tensor_types: Self.groups(footprint.tensors),
             memory_estimate: Estimate(
                 prompt_length: promptLength, gen_length: settings.genLength, block_length: settings.blockLength,
@@ -128,8 +131,11 @@ struct InfoCommand: ParsableCommand {
         var lines = [
             "\(o.model): \(footprint.isPacked ? "packed file" : "checkpoint directory (run in f32)"), \(b(o.file_bytes)) on disk",
             "config: \(c.layers) layers, d_model \(c.d_model), \(c.heads) heads (head dim \(c.head_dim)), mlp \(c.mlp_hidden_size), vocab \(c.vocab_size), max sequence \(c.max_sequence_length), mask id \(c.mask_id)",
-            "tensors:",
         ]
+        if !o.unknown_config_keys.isEmpty {
+            lines.append("config keys this engine does not know (ignored): " + o.unknown_config_keys.joined(separator: ", "))
+        }
+        lines.append("tensors:")
         let width = o.tensor_types.map(\.role.count).max() ?? 0
         for group in o.tensor_types {
             let memory = group.memory_bytes == group.file_bytes ? "" : " → \(b(group.memory_bytes)) in memory"

@@ -8,7 +8,7 @@ struct TokenizeCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "The text to tokenize.")
+    @Option(name: .long, parsing: .unconditional, help: "The text to tokenize.")
     var text: String
 
     @Flag(name: .long, help: "Print {\"ids\": [...]}.")
@@ -32,7 +32,7 @@ struct DetokenizeCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "Comma-separated token ids, e.g. 1,2,3.")
+    @Option(name: .long, parsing: .unconditional, help: "Comma-separated token ids, e.g. 1,2,3.")
     var ids: String
 
     @Flag(name: .long, help: "Drop special tokens.")

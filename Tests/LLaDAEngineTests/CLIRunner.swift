@@ -10,9 +10,10 @@ enum CLIRunner {
     }
 
     /// `environment` entries are added to (or replace) this process's environment.
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Run {
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
+                    executable: URL = CLITests.executable) throws -> Run {
         let process = Process()
-        process.executableURL = CLITests.executable
+        process.executableURL = executable
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

@@ -82,3 +82,28 @@ final class ChatSessionTests: XCTestCase {
         XCTAssertEqual(session.promptIDs(for: "reverse: abcd"), try model.promptIDs(for: "reverse: abcd", raw: false))
     }
 }
+
+/// chat.py and generate.py encode with `tokenizer(prompt)` (add_special_tokens=True): a tokenizer
+/// whose post-processor adds ids gets them in every prompt, and a later chat turn drops the first
+/// id of its own encoding, whatever it is, as `input_ids[:, 1:]` does.
+final class PostProcessorPromptTests: XCTestCase {
+    func testPromptsCarryThePostProcessorsIDs() throws {
+        let directory = FixturePaths.root.appendingPathComponent("tokenizer-components")
+        let tokenizer = try Tokenizer(tokenizerJSON: Data(contentsOf: directory.appendingPathComponent("template.tokenizer.json")),
+                                      tokenizerConfigJSON: Data(contentsOf: FixturePaths.model.appendingPathComponent("tokenizer_config.json")))
+        XCTAssertEqual(tokenizer.postProcessorPrefixIDs, [480])
+        XCTAssertEqual(tokenizer.postProcessorSuffixIDs, [481])
+        let rendered = ChatTemplate(bosToken: "<|startoftext|>").render([ChatMessage(role: "user", content: "reverse: abcd")])
+        let expected = [480] + tokenizer.encode(rendered) + [481]
+        XCTAssertEqual(try LLaDAModel.promptIDs(for: "reverse: abcd", raw: false, tokenizer: tokenizer), expected)
+        XCTAssertEqual(try LLaDAModel.promptIDs(for: "abc", raw: true, tokenizer: tokenizer), [480] + tokenizer.encode("abc") + [481])
+
+        var session = try ChatSession(tokenizer: tokenizer, endOfTextID: 481)
+        let first = session.promptIDs(for: "reverse: abcd")
+        XCTAssertEqual(first, expected)
+        session.record(prompt: first, output: [66, 495, 481, 481])
+        let second = session.promptIDs(for: "sort: 3 1")
+        let turn = [480] + tokenizer.encode(ChatTemplate(bosToken: "<|startoftext|>").render([ChatMessage(role: "user", content: "sort: 3 1")])) + [481]
+        XCTAssertEqual(second, first.filter { $0 != 481 } + [66, 495] + turn.dropFirst())
+    }
+}

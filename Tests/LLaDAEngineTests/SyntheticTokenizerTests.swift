@@ -18,13 +18,13 @@ final class SyntheticTokenizerTests: XCTestCase {
 
     func testRealSizeTokenizerHasLLaDAsIdsAndLoadsFast() throws {
         let (tokenizer, seconds) = try realSizeTokenizer()
-        XCTAssertEqual(tokenizer.vocabularySize, 126464)
+        XCTAssertEqual(tokenizer.vocabularySize, 126349)
         let expected = ["<|startoftext|>": 126080, "<|endoftext|>": 126081, "<|mdm_mask|>": 126336,
                         "<|start_header_id|>": 126346, "<|end_header_id|>": 126347, "<|eot_id|>": 126348,
-                        "<|reserved_token_0|>": 126082]
+                        "<|reserved_token_0|>": 126084, "[CLS]": 126082]
         for (token, id) in expected { XCTAssertEqual(tokenizer.id(forToken: token), id, token) }
-        XCTAssertEqual(tokenizer.token(forID: 126463), "<|reserved_token_377|>")
-        XCTAssertEqual(tokenizer.specialTokenIDs, Set(126080..<126464))
+        XCTAssertEqual(tokenizer.token(forID: 126339), "<|reserved_token_255|>")
+        XCTAssertEqual(tokenizer.specialTokenIDs, Set(126080..<126349))
         XCTAssertEqual(tokenizer.token(forID: 220), "Ġ")
         XCTAssertEqual(tokenizer.bosToken, "<|startoftext|>")
         XCTAssertEqual(tokenizer.eosToken, "<|endoftext|>")
@@ -56,7 +56,7 @@ final class SyntheticTokenizerTests: XCTestCase {
         XCTAssertEqual(model.endOfTurnID, vocabulary.endOfTurn)
         XCTAssertEqual(model.eosID, vocabulary.endOfText)
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("tokenizer_config.json"))) as! [String: Any]
-        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: FixturePaths.model.appendingPathComponent("tokenizer_config.json"))) as! [String: Any]
+        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: PublishedMetadataTests.root.appendingPathComponent("instruct/tokenizer_config.json"))) as! [String: Any]
         XCTAssertEqual(config["chat_template"] as? String, fixture["chat_template"] as? String)
         XCTAssertEqual(Set(config.keys), Set(fixture.keys))
     }
@@ -65,13 +65,13 @@ final class SyntheticTokenizerTests: XCTestCase {
         let root = try JSONSerialization.jsonObject(with: Data(SyntheticTokenizerFiles(vocabularySize: 4096).tokenizerJSON.utf8)) as! [String: Any]
         let model = root["model"] as! [String: Any]
         let vocab = model["vocab"] as! [String: Int], merges = model["merges"] as! [[String]]
-        XCTAssertEqual(vocab.count, 4096 - SyntheticVocabulary.addedCount)
+        XCTAssertEqual(vocab.count, 4096 - SyntheticVocabulary.reservedRows)
         XCTAssertEqual(merges.count, vocab.count - 256)
         for (rank, merge) in merges.enumerated() {
             XCTAssertEqual(vocab[merge[0] + merge[1]], 256 + rank, "\(merge)")
             XCTAssertLessThan(vocab[merge[0]]!, 256 + rank)
             XCTAssertLessThan(vocab[merge[1]]!, 256 + rank)
         }
-        XCTAssertEqual((root["added_tokens"] as! [[String: Any]]).map { $0["id"] as! Int }, Array(3712..<4096))
+        XCTAssertEqual((root["added_tokens"] as! [[String: Any]]).map { $0["id"] as! Int }, Array(3712..<(3712 + 269)), "LLaDA's 269 added tokens; the last 115 rows have none")
     }
 }

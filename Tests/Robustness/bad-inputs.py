@@ -200,7 +200,7 @@ def cases():
     edit_json(os.path.join(path, "tokenizer.json"), lambda t: t["model"].update(type="WordPiece"))
     yield "tokenizer.json with a WordPiece model", generate(path), None, None
     path = fresh("tokenizer-vocab")
-    edit_json(os.path.join(path, "tokenizer.json"), lambda t: t["model"]["vocab"].update({"Ġzz": 100000}))
+    edit_json(os.path.join(path, "tokenizer.json"), lambda t: t["model"]["vocab"].update({"Ġzz": 5000000}))
     yield "tokenizer.json vocabulary id out of range", generate(path), None, None
     path = fresh("tokenizer-deep")
     write(os.path.join(path, "tokenizer.json"), "[" * 100000)

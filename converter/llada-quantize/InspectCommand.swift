@@ -48,6 +48,7 @@ struct InspectCommand: ParsableCommand {
         let formatVersion: Int
         let fileSize: Int
         let config: LLaDAConfig
+        let unknownConfigKeys: [String]
         let hasTokenizerConfig: Bool
         let tensors: [TensorReport]
         let types: [String: TypeReport]
@@ -55,6 +56,7 @@ struct InspectCommand: ParsableCommand {
         enum CodingKeys: String, CodingKey {
             case file, config, tensors, types
             case formatVersion = "format_version", fileSize = "file_size", hasTokenizerConfig = "has_tokenizer_config"
+            case unknownConfigKeys = "unknown_config_keys"
         }
     }
 
@@ -75,12 +77,15 @@ struct InspectCommand: ParsableCommand {
         }
         if json {
             try printJSON(Report(file: file, formatVersion: Int(model.formatVersion), fileSize: model.fileSize, config: model.config,
-                                 hasTokenizerConfig: model.tokenizerConfigJSON != nil, tensors: tensors, types: types))
+                                 unknownConfigKeys: model.config.unknownFields.keys.sorted(), hasTokenizerConfig: model.tokenizerConfigJSON != nil, tensors: tensors, types: types))
             return
         }
         let c = model.config
         print("\(file): packed LLaDA model, format v\(model.formatVersion), \(formatBytes(model.fileSize))")
         print("config: d_model \(c.dModel), \(c.nLayers) layers, \(c.nHeads) heads, mlp \(c.ffHiddenSize), vocab \(c.paddedVocabSize), max length \(c.maxSequenceLength), mask id \(c.maskID)")
+        if !c.unknownFields.isEmpty {
+            print("config keys this engine does not know (ignored): " + c.unknownFields.keys.sorted().joined(separator: ", "))
+        }
         print("tokenizer.json \(formatBytes(model.tokenizerJSON.count)), tokenizer_config.json \(model.tokenizerConfigJSON.map { formatBytes($0.count) } ?? "absent")")
         let nameWidth = max(4, tensors.map(\.name.count).max() ?? 0)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }

@@ -1,7 +1,8 @@
 /// A multi-turn conversation kept as token ids, with the semantics of ML-GSAI/LLaDA `chat.py`:
 ///
 /// - each turn's user message is rendered alone through the chat template (BOS, user header,
-///   trimmed content, `<|eot_id|>`, assistant header) and tokenized;
+///   trimmed content, `<|eot_id|>`, assistant header) and tokenized as `tokenizer(prompt)` does
+///   (`add_special_tokens=True`: the post-processor's ids, if it has any, are added);
 /// - the first turn's prompt is those ids; a later turn appends them to the history without their
 ///   first id, the BOS (`torch.cat([prompt, input_ids[:, 1:]])`);
 /// - after generating, the history becomes prompt + every generated id with every
@@ -32,7 +33,7 @@ public struct ChatSession: Sendable {
 
     /// The ids of the next turn's prompt: the history followed by this message's template ids.
     public func promptIDs(for message: String) -> [Int] {
-        let turn = tokenizer.encode(template.render([ChatMessage(role: "user", content: message)]))
+        let turn = tokenizer.encode(template.render([ChatMessage(role: "user", content: message)]), addSpecialTokens: true)
         return turns == 0 ? turn : history + turn.dropFirst()
     }
 

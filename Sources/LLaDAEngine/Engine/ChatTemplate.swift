@@ -34,6 +34,11 @@ public struct ChatTemplate: Sendable {
         bosToken = bos
     }
 
+    /// The template with a given BOS string, for rendering without a tokenizer.
+    public init(bosToken: String) {
+        self.bosToken = bosToken
+    }
+
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> String {
         var text = ""
         for (index, message) in messages.enumerated() {

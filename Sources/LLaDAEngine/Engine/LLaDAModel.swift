@@ -65,13 +65,16 @@ public final class LLaDAModel: @unchecked Sendable {
     }
 
     /// The same with only a tokenizer, before the weights are loaded (for the memory check).
+    /// `generate.py` encodes with `tokenizer(prompt)`, i.e. `add_special_tokens=True`: whatever the
+    /// tokenizer's post-processor adds is added here too (LLaDA's adds nothing).
     public static func promptIDs(for text: String, raw: Bool, tokenizer: Tokenizer) throws -> [Int] {
-        if raw { return tokenizer.encode(text) }
-        return tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render([ChatMessage(role: "user", content: text)]))
+        if raw { return tokenizer.encode(text, addSpecialTokens: true) }
+        return tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render([ChatMessage(role: "user", content: text)]),
+                                addSpecialTokens: true)
     }
 
     public func promptIDs(for messages: [ChatMessage]) throws -> [Int] {
-        tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render(messages))
+        tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render(messages), addSpecialTokens: true)
     }
 
     /// Runs the sampler after validating the settings against this prompt and model.

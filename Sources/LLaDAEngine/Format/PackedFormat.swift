@@ -160,7 +160,17 @@ public enum PackedFormat {
         normalized.torchDtype = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(normalized)
+        var json = try encoder.encode(normalized)
+        // Keys nobody here knows travel along verbatim (after the known ones), so `inspect` and
+        // `info` can still list them; without any, the bytes are the encoder's alone.
+        if !config.unknownFields.isEmpty, json.last == UInt8(ascii: "}") {
+            json.removeLast()
+            for (key, value) in config.unknownFields.sorted(by: { $0.key < $1.key }) {
+                json.append(contentsOf: Array(",\(JSONText.quoted(key)):\(value)".utf8))
+            }
+            json.append(UInt8(ascii: "}"))
+        }
+        return json
     }
 }
 

@@ -47,7 +47,12 @@ public struct LLaDAConfig: Codable, Equatable, Sendable {
     public var architectures: [String]?
     public var torchDtype: String?
 
-    enum CodingKeys: String, CodingKey {
+    /// Keys of the source config.json that neither the reference nor this engine knows, with each
+    /// value's JSON text: never a reason to refuse, listed by `llada info` and `llada-quantize
+    /// inspect`, and kept in packed files.
+    public internal(set) var unknownFields: [String: String] = [:]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case dModel = "d_model", nHeads = "n_heads", nKVHeads = "n_kv_heads", nLayers = "n_layers"
         case mlpHiddenSize = "mlp_hidden_size", mlpRatio = "mlp_ratio"
         case vocabSize = "vocab_size", embeddingSize = "embedding_size"
@@ -91,7 +96,7 @@ public struct LLaDAConfig: Codable, Equatable, Sendable {
     }
 
     public static func decode(_ data: Data, source: String) throws -> LLaDAConfig {
-        let config: LLaDAConfig
+        var config: LLaDAConfig
         do {
             config = try JSONDecoder().decode(LLaDAConfig.self, from: data)
         } catch let DecodingError.keyNotFound(key, _) {
@@ -103,6 +108,10 @@ public struct LLaDAConfig: Codable, Equatable, Sendable {
         } catch {
             throw LLaDAError("\(source) is not valid JSON: fix or re-download the file")
         }
+        // Decoding succeeded, so this is a JSON object.
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        try ConfigKeys.checkRequired(in: object, source: source)
+        config.unknownFields = ConfigKeys.unknownFields(in: object)
         try config.validate(source: source)
         return config
     }
@@ -142,7 +151,12 @@ public struct LLaDAConfig: Codable, Equatable, Sendable {
             throw LLaDAError("\(source): embedding_size \(paddedVocabSize) is smaller than vocab_size \(vocabSize)")
         }
         if let blockType, blockType != "llama" { throw refuse("block_type \"\(blockType)\" (only \"llama\")") }
-        if let activationType, activationType != "silu" && activationType != "swiglu" {
+        if activationType == "swiglu" {
+            // The reference's SwiGLU chunks ff_proj's output in halves (silu(second) * first) and
+            // halves ff_out's input: another network than LLaDA's silu(ff_proj) * up_proj.
+            throw refuse("activation_type \"swiglu\" (the reference's chunked SwiGLU; LLaDA checkpoints use \"silu\")")
+        }
+        if let activationType, activationType != "silu" {
             throw refuse("activation_type \"\(activationType)\" (only \"silu\")")
         }
         if let layerNormType, layerNormType != "rms" { throw refuse("layer_norm_type \"\(layerNormType)\" (only \"rms\")") }

@@ -13,14 +13,22 @@ public struct SyntheticCheckpointOptions: Sendable {
     public var seed: UInt64
     /// Generator threads (default: all cores).
     public var threads: Int
+    /// A real `model.safetensors.index.json` whose tensor-to-shard assignment to copy (then
+    /// `shards` is not used).
+    public var shardIndex: URL?
+    /// Whose metadata files to copy (tokenizer table, special tokens, generation config).
+    public var release: SyntheticRelease
 
     public init(shape: SyntheticModelShape, dtype: TensorDType = .bf16, shards: Int, seed: UInt64 = 0,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, shardIndex: URL? = nil,
+                release: SyntheticRelease = .instruct) {
+        self.release = release
         self.shape = shape
         self.dtype = dtype
         self.shards = shards
         self.seed = seed
         self.threads = threads
+        self.shardIndex = shardIndex
     }
 }
 
@@ -56,8 +64,18 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
         self.options = options
         self.destination = destination.standardizedFileURL
         self.replaceExisting = replaceExisting
-        config = try options.shape.config(dtype: options.dtype)
-        plan = try ShardPlan(layout: TensorLayout(config: config), dtype: options.dtype, shards: options.shards)
+        config = try options.shape.config()
+        let layout = TensorLayout(config: config)
+        if let index = options.shardIndex {
+            let data: Data
+            do { data = try Data(contentsOf: index) } catch {
+                throw LLaDAError("cannot read \(index.path): \(error.localizedDescription)")
+            }
+            plan = try ShardPlan(layout: layout, dtype: options.dtype,
+                                 weightMap: ShardIndex.parse(data, path: index.path), source: index.path)
+        } else {
+            plan = try ShardPlan(layout: layout, dtype: options.dtype, shards: options.shards)
+        }
         let suffix = UUID().uuidString.prefix(8)
         temporaryDirectory = URL(fileURLWithPath: self.destination.path + ".tmp-\(suffix)")
         try checkDestination()
@@ -114,10 +132,10 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
     static func gigabytes(_ bytes: Int) -> String { String(format: "%.2f GB", Double(bytes) / 1e9) }
 
     private func writeMetadataFiles() throws -> [String] {
-        let tokenizer = SyntheticTokenizerFiles(vocabularySize: options.shape.vocabSize)
+        let tokenizer = SyntheticTokenizerFiles(vocabularySize: options.shape.vocabSize, release: options.release)
         var files = [
-            ("config.json", options.shape.configJSON(dtype: options.dtype)),
-            ("generation_config.json", options.shape.generationConfigJSON),
+            ("config.json", options.shape.configJSON),
+            ("generation_config.json", options.shape.generationConfigJSON(release: options.release)),
             ("tokenizer.json", tokenizer.tokenizerJSON),
             ("tokenizer_config.json", tokenizer.tokenizerConfigJSON),
             ("special_tokens_map.json", tokenizer.specialTokensMapJSON),

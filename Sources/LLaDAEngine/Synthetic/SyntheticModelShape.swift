@@ -48,14 +48,10 @@ public struct SyntheticModelShape: Sendable, Equatable {
         return 2 * vocabSize * dModel + nLayers * perLayer + dModel
     }
 
-    /// config.json, with every field and every non-shape value of the real LLaDA-8B-Instruct
-    /// (keys sorted, floats spelled as transformers writes them).
-    public func configJSON(dtype: TensorDType) -> String {
-        let torchDtype = switch dtype {
-        case .f16: "float16"
-        case .f32: "float32"
-        default: "bfloat16"
-        }
+    /// config.json as GSAI-ML/LLaDA-8B-Instruct publishes it (the same file for Base and 1.5), with
+    /// this shape's numbers and the special ids of `SyntheticVocabulary`: byte for byte the real
+    /// file for the 8b preset. Like the real one it has no `torch_dtype`; the shards say the dtype.
+    public var configJSON: String {
         let vocabulary = SyntheticVocabulary(size: vocabSize)
         let fields: [(String, String)] = [
             ("activation_type", "\"silu\""), ("alibi", "false"), ("alibi_bias_max", "8.0"),
@@ -64,8 +60,8 @@ public struct SyntheticModelShape: Sendable, Equatable {
             ("auto_map", """
             {
                 "AutoConfig": "configuration_llada.LLaDAConfig",
-                "AutoModel": "modeling_llada.LLaDAModelLM",
-                "AutoModelForCausalLM": "modeling_llada.LLaDAModelLM"
+                "AutoModelForCausalLM": "modeling_llada.LLaDAModelLM",
+                "AutoModel": "modeling_llada.LLaDAModelLM"
               }
             """),
             ("bias_for_layer_norm", "false"), ("block_group_size", "1"), ("block_type", "\"llama\""),
@@ -79,32 +75,32 @@ public struct SyntheticModelShape: Sendable, Equatable {
             ("multi_query_attention", "null"), ("n_heads", "\(nHeads)"), ("n_kv_heads", "\(nHeads)"),
             ("n_layers", "\(nLayers)"), ("pad_token_id", "\(vocabulary.endOfText)"), ("precision", "\"amp_bf16\""),
             ("residual_dropout", "0.0"), ("rms_norm_eps", "1e-05"), ("rope", "true"), ("rope_full_precision", "true"),
-            ("rope_theta", "500000.0"), ("scale_logits", "false"), ("torch_dtype", "\"\(torchDtype)\""),
+            ("rope_theta", "500000.0"), ("scale_logits", "false"),
             ("transformers_version", "\"4.46.3\""), ("use_cache", "false"), ("vocab_size", "\(vocabSize)"),
             ("weight_tying", "false"),
         ]
-        return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+        return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}"
     }
 
-    public var generationConfigJSON: String {
+    /// generation_config.json as the release publishes it, with this vocabulary's ids.
+    public func generationConfigJSON(release: SyntheticRelease = .instruct) -> String {
         let vocabulary = SyntheticVocabulary(size: vocabSize)
         return """
         {
-          "_from_model_config": true,
-          "bos_token_id": \(vocabulary.startOfText),
-          "eos_token_id": \(vocabulary.endOfText),
-          "transformers_version": "4.46.3"
+            "_from_model_config": true,
+            "bos_token_id": \(vocabulary.startOfText),
+            "eos_token_id": \(vocabulary.endOfText),
+            "transformers_version": "\(release.generationTransformersVersion)"
         }
-
         """
     }
 
     /// The config as the engine reads it, validated; refuses shapes the engine or the tokenizer
     /// layout cannot represent.
-    public func config(dtype: TensorDType) throws -> LLaDAConfig {
+    public func config() throws -> LLaDAConfig {
         guard vocabSize >= SyntheticVocabulary.minimumSize else {
-            throw LLaDAError("vocabulary size \(vocabSize) is too small: the synthetic tokenizer needs at least \(SyntheticVocabulary.minimumSize) ids (256 bytes + \(SyntheticVocabulary.addedCount) special/reserved tokens)")
+            throw LLaDAError("vocabulary size \(vocabSize) is too small: the synthetic tokenizer needs at least \(SyntheticVocabulary.minimumSize) ids (256 bytes + \(SyntheticVocabulary.reservedRows) rows of added tokens and padding)")
         }
-        return try LLaDAConfig.decode(Data(configJSON(dtype: dtype).utf8), source: "synthetic config")
+        return try LLaDAConfig.decode(Data(configJSON.utf8), source: "synthetic config")
     }
 }

@@ -9,12 +9,12 @@ public struct SyntheticTokenizerFiles: Sendable {
     /// LLaDA-8B-Instruct's chat template, verbatim (the version that always appends the assistant header).
     public static let chatTemplate = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}"
 
-    public init(vocabularySize: Int) {
-        let vocabulary = SyntheticVocabulary(size: vocabularySize)
+    public init(vocabularySize: Int, release: SyntheticRelease = .instruct) {
+        let vocabulary = SyntheticVocabulary(size: vocabularySize, release: release)
         let bpe = SyntheticMerges(count: vocabulary.bpeCount)
         tokenizerJSON = Self.tokenizer(bpe: bpe, added: vocabulary.addedTokens)
-        tokenizerConfigJSON = Self.tokenizerConfig(added: vocabulary.addedTokens)
-        specialTokensMapJSON = Self.specialTokensMap
+        tokenizerConfigJSON = Self.tokenizerConfig(added: vocabulary.addedTokens, additional: release.additionalSpecialTokens)
+        specialTokensMapJSON = Self.specialTokensMap(additional: release.additionalSpecialTokens, commaAfterFirst: release != .base)
     }
 
     private static func tokenizer(bpe: SyntheticMerges, added: [(id: Int, content: String)]) -> String {
@@ -62,7 +62,9 @@ public struct SyntheticTokenizerFiles: Sendable {
         return out
     }
 
-    private static func tokenizerConfig(added: [(id: Int, content: String)]) -> String {
+    /// tokenizer_config.json in the published layout (json.dumps, indent 2): byte for byte
+    /// LLaDA-8B-Instruct's file for the real vocabulary size.
+    private static func tokenizerConfig(added: [(id: Int, content: String)], additional: [String]) -> String {
         let decoder = added.map { token in
             """
                 "\(token.id)": {
@@ -82,68 +84,58 @@ public struct SyntheticTokenizerFiles: Sendable {
           "added_tokens_decoder": {
         \(decoder)
           },
+          "additional_special_tokens": [
+        \(additional.map { "    " + JSONText.quoted($0) }.joined(separator: ",\n"))
+          ],
           "bos_token": "<|startoftext|>",
           "chat_template": \(JSONText.quoted(chatTemplate)),
           "clean_up_tokenization_spaces": false,
+          "cls_token": "[CLS]",
           "eos_token": "<|endoftext|>",
           "fast_tokenizer": true,
+          "gmask_token": "[gMASK]",
+          "merges_file": null,
           "model_input_names": [
             "input_ids",
             "attention_mask"
           ],
           "model_max_length": 1000000000000000019884624838656,
           "pad_token": "<|endoftext|>",
-          "tokenizer_class": "PreTrainedTokenizerFast"
+          "tokenizer_class": "PreTrainedTokenizerFast",
+          "trust_remote_code": true,
+          "vocab_file": null
         }
 
         """
     }
 
-    private static let specialTokensMap = """
-        {
-          "bos_token": {
-            "content": "<|startoftext|>",
-            "lstrip": false,
-            "normalized": false,
-            "rstrip": false,
-            "single_word": false
-          },
-          "eos_token": {
-            "content": "<|endoftext|>",
-            "lstrip": false,
-            "normalized": false,
-            "rstrip": false,
-            "single_word": false
-          },
-          "pad_token": {
-            "content": "<|endoftext|>",
+    /// special_tokens_map.json as published. Base's lacks the comma after its first list entry
+    /// (invalid JSON, which nothing here reads; kept so the synthetic files are the real ones).
+    private static func specialTokensMap(additional: [String], commaAfterFirst: Bool) -> String {
+        let entries = additional.enumerated().map { index, token in
+            "    " + JSONText.quoted(token) + (index == additional.count - 1 ? "" : index == 0 && !commaAfterFirst ? "" : ",")
+        }.joined(separator: "\n")
+        let named = [("bos_token", "<|startoftext|>"), ("cls_token", "[CLS]"), ("eos_token", "<|endoftext|>"), ("pad_token", "<|endoftext|>")]
+        return """
+            {
+              "additional_special_tokens": [
+            \(entries)
+              ],
+            \(named.map { tokenEntry($0.0, $0.1) }.joined(separator: ",\n"))
+            }
+
+            """
+    }
+
+    private static func tokenEntry(_ name: String, _ content: String) -> String {
+        """
+          "\(name)": {
+            "content": \(JSONText.quoted(content)),
             "lstrip": false,
             "normalized": false,
             "rstrip": false,
             "single_word": false
           }
-        }
-
         """
-}
-
-/// JSON string literals without Foundation's per-call overhead (the tokenizer has 250k strings).
-enum JSONText {
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

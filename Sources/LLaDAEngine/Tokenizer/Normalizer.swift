@@ -1,90 +1,54 @@
-/// Unicode NFC as `tokenizers` computes it.
+/// Unicode normalisation (NFC, NFD, NFKC, NFKD) as `tokenizers` computes it.
 ///
 /// Neither Foundation's `precomposedStringWithCanonicalMapping` nor the standard library can be used:
 /// both skip canonical reordering around U+0F73/U+0F75/U+0F81 (e.g. "_\u{31B}\u{F73}" stays
 /// unordered), and `tokenizers` uses Unicode 9.0 tables, so combining marks added later are starters
-/// for it. This is the textbook algorithm (full canonical decomposition, canonical ordering,
-/// canonical composition) over the Unicode 9.0 data in `NFCData`.
-struct NFCNormalizer: Sendable {
-    static let shared = NFCNormalizer()
+/// for it and later compatibility characters have no decomposition. This is the textbook algorithm
+/// (full decomposition, canonical ordering, then canonical composition for the C forms) over the
+/// Unicode 9.0 data in `NFCData` and, for the K forms, the compatibility decompositions in `NFKCData`.
+struct UnicodeNormalizer: Sendable {
+    static let nfc = UnicodeNormalizer(compatibility: false, composes: true)
+    static let nfd = UnicodeNormalizer(compatibility: false, composes: false)
+    static let nfkc = UnicodeNormalizer(compatibility: true, composes: true)
+    static let nfkd = UnicodeNormalizer(compatibility: true, composes: false)
 
-    /// Scalar -> canonical combining class (non-zero only) and full decomposition (if any), packed as
-    /// class | start << 8 | count << 40 into `decompositionStorage`.
-    private let properties: [UInt32: UInt64]
-    private let decompositionStorage: [UInt32]
-    /// first << 32 | second -> primary composite.
-    private let compositions: [UInt64: UInt32]
-    /// One bit per scalar: set if it is in `properties` (non-zero class or a decomposition). Most
-    /// scalars in a region (CJK, Greek or Cyrillic letters...) are clear and skip the dictionary.
-    private let hasProperties: Bitset
-    /// One bit per scalar: set if it can be the second of a composing pair (Hangul jamo included).
-    private let mayComposeAsSecond: Bitset
+    private let tables: NormalizationTables
+    private let composes: Bool
+    /// Scalars whose UTF-8 lead byte is below this are left alone (see `normalize`).
+    private let firstAffectedLeadByte: UInt8
 
-    private init() {
-        var combiningClass: [UInt32: UInt8] = [:]
-        let ranges = NFCData.combiningClassRanges
-        for i in stride(from: 0, to: ranges.count, by: 3) {
-            for scalar in ranges[i]...ranges[i + 1] { combiningClass[scalar] = UInt8(ranges[i + 2]) }
-        }
-
-        var mapping: [UInt32: [UInt32]] = [:]
-        var compositions: [UInt64: UInt32] = [:]
-        let excluded = Set(NFCData.compositionExclusions)
-        let table = NFCData.decompositions
-        for i in stride(from: 0, to: table.count, by: 3) {
-            let (scalar, first, second) = (table[i], table[i + 1], table[i + 2])
-            mapping[scalar] = second == 0 ? [first] : [first, second]
-            if second != 0 && !excluded.contains(scalar) {
-                compositions[UInt64(first) << 32 | UInt64(second)] = scalar
-            }
-        }
-        func fullDecomposition(_ scalar: UInt32) -> [UInt32] {
-            guard let parts = mapping[scalar] else { return [scalar] }
-            return parts.flatMap(fullDecomposition)
-        }
-
-        var properties: [UInt32: UInt64] = [:]
-        var storage: [UInt32] = []
-        for (scalar, cls) in combiningClass { properties[scalar] = UInt64(cls) }
-        for scalar in mapping.keys {
-            let full = fullDecomposition(scalar)
-            properties[scalar, default: 0] |= UInt64(storage.count) << 8 | UInt64(full.count) << 40
-            storage.append(contentsOf: full)
-        }
-        self.properties = properties
-        self.decompositionStorage = storage
-        self.compositions = compositions
-        var hasProperties = Bitset(count: 0x110000)
-        for scalar in properties.keys { hasProperties.insert(scalar) }
-        self.hasProperties = hasProperties
-        var mayComposeAsSecond = Bitset(count: 0x110000)
-        for key in compositions.keys { mayComposeAsSecond.insert(UInt32(truncatingIfNeeded: key)) }
-        for scalar in Self.hangulVBase..<(Self.hangulVBase + Self.hangulVCount) { mayComposeAsSecond.insert(scalar) }
-        for scalar in (Self.hangulTBase + 1)..<(Self.hangulTBase + Self.hangulTCount) { mayComposeAsSecond.insert(scalar) }
-        self.mayComposeAsSecond = mayComposeAsSecond
+    private init(compatibility: Bool, composes: Bool) {
+        tables = compatibility ? .compatibility : .canonical
+        self.composes = composes
+        // Scalars below U+0300 have combining class 0, never compose as the second of a pair and, in
+        // NFC, are their own normal form. NFD also decomposes some of them (U+00C0...) and the K forms
+        // map some (U+00A0, U+00B2...), so those look at every non-ASCII scalar (lead byte >= 0xC2).
+        firstAffectedLeadByte = composes && !compatibility ? 0xCC : 0xC2
     }
 
     // Hangul syllables compose and decompose arithmetically.
-    private static let hangulSBase: UInt32 = 0xAC00, hangulLBase: UInt32 = 0x1100
-    private static let hangulVBase: UInt32 = 0x1161, hangulTBase: UInt32 = 0x11A7
-    private static let hangulLCount: UInt32 = 19, hangulVCount: UInt32 = 21, hangulTCount: UInt32 = 28
-    private static let hangulNCount = hangulVCount * hangulTCount, hangulSCount = hangulLCount * hangulNCount
+    static let hangulSBase: UInt32 = 0xAC00, hangulLBase: UInt32 = 0x1100
+    static let hangulVBase: UInt32 = 0x1161, hangulTBase: UInt32 = 0x11A7
+    static let hangulLCount: UInt32 = 19, hangulVCount: UInt32 = 21, hangulTCount: UInt32 = 28
+    static let hangulNCount = hangulVCount * hangulTCount, hangulSCount = hangulLCount * hangulNCount
 
-    /// Returns the NFC form of UTF-8 `text`, or nil when `text` is already NFC (the common case).
+    /// Returns the normal form of UTF-8 `text`, or nil when `text` is already normal (the common case).
     ///
-    /// Scalars below U+0300 have combining class 0, are unchanged by NFC and are never the second half
-    /// of a composition, so normalisation never reaches across one. Only the stretches around scalars
-    /// >= U+0300 (whose UTF-8 lead byte is >= 0xCC, a value no other byte of well-formed UTF-8 takes)
-    /// are normalised, each together with the scalar before it (a starter the marks may compose with).
+    /// Scalars with a lead byte below `firstAffectedLeadByte` are unchanged by this form, have
+    /// combining class 0 and are never the second half of a composition, so normalisation never
+    /// reaches across one. Only the stretches around the other scalars (lead bytes >= 0xC2 or 0xCC, values
+    /// no continuation byte takes) are normalised, each together with the scalar before it (a starter
+    /// the marks may compose with).
     func normalize(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard var i = text.firstIndex(where: { $0 >= 0xCC }) else { return nil }
+        let threshold = firstAffectedLeadByte
+        guard var i = text.firstIndex(where: { $0 >= threshold }) else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(text.count + 16)
         var copiedUpTo = 0
         var scalars: [UInt32] = []
         var classes: [UInt8] = []
         while i < text.count {
-            guard text[i] >= 0xCC else {
+            guard text[i] >= threshold else {
                 i += 1
                 continue
             }
@@ -97,7 +61,7 @@ struct NFCNormalizer: Sendable {
             var regionEnd = i + Self.scalarLength(lead: text[i])
             var j = regionEnd
             while j < text.count && j - regionEnd < 32 {
-                if text[j] >= 0xCC {
+                if text[j] >= threshold {
                     regionEnd = j + Self.scalarLength(lead: text[j])
                     j = regionEnd
                 } else {
@@ -107,7 +71,7 @@ struct NFCNormalizer: Sendable {
             output.append(contentsOf: text[copiedUpTo..<regionStart])
             decomposeAndOrder(UnsafeBufferPointer(rebasing: text[regionStart..<regionEnd]),
                               into: &scalars, classes: &classes)
-            compose(&scalars, classes: classes)
+            if composes { compose(&scalars, classes: classes) }
             for scalar in scalars { Self.appendUTF8(scalar, to: &output) }
             copiedUpTo = regionEnd
             i = regionEnd
@@ -116,7 +80,7 @@ struct NFCNormalizer: Sendable {
         return output
     }
 
-    /// NFC of a whole string (used for the contents of normalised added tokens).
+    /// The normal form of a whole string.
     func normalize(_ string: String) -> String {
         var copy = string
         copy.makeContiguousUTF8()
@@ -146,7 +110,7 @@ struct NFCNormalizer: Sendable {
         while i < text.count {
             let (scalar, length) = UTF8Scalars.decode(text, at: i)
             i += length
-            guard hasProperties.contains(scalar) else {
+            guard tables.hasProperties.contains(scalar) else {
                 let sIndex = scalar &- Self.hangulSBase
                 if sIndex < Self.hangulSCount {
                     append(Self.hangulLBase + sIndex / Self.hangulNCount, 0)
@@ -157,24 +121,19 @@ struct NFCNormalizer: Sendable {
                 }
                 continue
             }
-            let packed = properties[scalar]!
+            let packed = tables.properties[scalar]!
             let count = Int(packed >> 40)
             if count == 0 {
                 append(scalar, UInt8(truncatingIfNeeded: packed))
                 continue
             }
             let start = Int((packed >> 8) & 0xFFFF_FFFF)
-            for part in decompositionStorage[start..<(start + count)] { append(part, combiningClass(of: part)) }
+            for part in tables.decompositionStorage[start..<(start + count)] { append(part, tables.combiningClass(of: part)) }
         }
     }
 
-    private func combiningClass(of scalar: UInt32) -> UInt8 {
-        guard hasProperties.contains(scalar) else { return 0 }
-        return properties[scalar].map { UInt8(truncatingIfNeeded: $0) } ?? 0
-    }
-
     private func primaryComposite(_ first: UInt32, _ second: UInt32) -> UInt32? {
-        guard mayComposeAsSecond.contains(second) else { return nil }
+        guard tables.mayComposeAsSecond.contains(second) else { return nil }
         let lIndex = first &- Self.hangulLBase, vIndex = second &- Self.hangulVBase
         if lIndex < Self.hangulLCount && vIndex < Self.hangulVCount {
             return Self.hangulSBase + (lIndex * Self.hangulVCount + vIndex) * Self.hangulTCount
@@ -183,7 +142,7 @@ struct NFCNormalizer: Sendable {
         if sIndex < Self.hangulSCount && sIndex % Self.hangulTCount == 0 && tIndex > 0 && tIndex < Self.hangulTCount {
             return first + tIndex
         }
-        return compositions[UInt64(first) << 32 | UInt64(second)]
+        return tables.compositions[UInt64(first) << 32 | UInt64(second)]
     }
 
     /// Canonical composition: each scalar joins the last starter unless a scalar in between has
@@ -236,6 +195,88 @@ struct NFCNormalizer: Sendable {
         }
     }
 }
+
+/// Decomposition data of one family of forms (canonical for NFC/NFD, compatibility for NFKC/NFKD),
+/// built once on first use. A class so that the four normalisers share two copies.
+final class NormalizationTables: Sendable {
+    static let canonical = NormalizationTables(compatibility: false)
+    static let compatibility = NormalizationTables(compatibility: true)
+
+    /// Scalar -> canonical combining class (non-zero only) and full decomposition (if any), packed as
+    /// class | start << 8 | count << 40 into `decompositionStorage`.
+    let properties: [UInt32: UInt64]
+    let decompositionStorage: [UInt32]
+    /// first << 32 | second -> primary composite (canonical compositions only, for every form).
+    let compositions: [UInt64: UInt32]
+    /// One bit per scalar: set if it is in `properties` (non-zero class or a decomposition). Most
+    /// scalars in a region (CJK, Greek or Cyrillic letters...) are clear and skip the dictionary.
+    let hasProperties: Bitset
+    /// One bit per scalar: set if it can be the second of a composing pair (Hangul jamo included).
+    let mayComposeAsSecond: Bitset
+
+    private init(compatibility: Bool) {
+        var combiningClass: [UInt32: UInt8] = [:]
+        let ranges = NFCData.combiningClassRanges
+        for i in stride(from: 0, to: ranges.count, by: 3) {
+            for scalar in ranges[i]...ranges[i + 1] { combiningClass[scalar] = UInt8(ranges[i + 2]) }
+        }
+
+        var mapping: [UInt32: [UInt32]] = [:]
+        var compositions: [UInt64: UInt32] = [:]
+        let excluded = Set(NFCData.compositionExclusions)
+        let table = NFCData.decompositions
+        for i in stride(from: 0, to: table.count, by: 3) {
+            let (scalar, first, second) = (table[i], table[i + 1], table[i + 2])
+            mapping[scalar] = second == 0 ? [first] : [first, second]
+            if second != 0 && !excluded.contains(scalar) {
+                compositions[UInt64(first) << 32 | UInt64(second)] = scalar
+            }
+        }
+        func fullDecomposition(_ scalar: UInt32) -> [UInt32] {
+            guard let parts = mapping[scalar] else { return [scalar] }
+            return parts.flatMap(fullDecomposition)
+        }
+        var decompositions: [UInt32: [UInt32]] = [:]
+        for scalar in mapping.keys { decompositions[scalar] = fullDecomposition(scalar) }
+        if compatibility {
+            // Already full (and canonically ordered) NFKD mappings; they replace the canonical ones.
+            let data = NFKCData.compatibilityDecompositions
+            var i = 0
+            while i < data.count {
+                let count = Int(data[i + 1])
+                decompositions[data[i]] = Array(data[(i + 2)..<(i + 2 + count)])
+                i += 2 + count
+            }
+        }
+
+        var properties: [UInt32: UInt64] = [:]
+        var storage: [UInt32] = []
+        for (scalar, cls) in combiningClass { properties[scalar] = UInt64(cls) }
+        for (scalar, full) in decompositions {
+            properties[scalar, default: 0] |= UInt64(storage.count) << 8 | UInt64(full.count) << 40
+            storage.append(contentsOf: full)
+        }
+        self.properties = properties
+        self.decompositionStorage = storage
+        self.compositions = compositions
+        var hasProperties = Bitset(count: 0x110000)
+        for scalar in properties.keys { hasProperties.insert(scalar) }
+        self.hasProperties = hasProperties
+        var mayComposeAsSecond = Bitset(count: 0x110000)
+        for key in compositions.keys { mayComposeAsSecond.insert(UInt32(truncatingIfNeeded: key)) }
+        let hangulV = UnicodeNormalizer.hangulVBase..<(UnicodeNormalizer.hangulVBase + UnicodeNormalizer.hangulVCount)
+        let hangulT = (UnicodeNormalizer.hangulTBase + 1)..<(UnicodeNormalizer.hangulTBase + UnicodeNormalizer.hangulTCount)
+        for scalar in hangulV { mayComposeAsSecond.insert(scalar) }
+        for scalar in hangulT { mayComposeAsSecond.insert(scalar) }
+        self.mayComposeAsSecond = mayComposeAsSecond
+    }
+
+    func combiningClass(of scalar: UInt32) -> UInt8 {
+        guard hasProperties.contains(scalar) else { return 0 }
+        return properties[scalar].map { UInt8(truncatingIfNeeded: $0) } ?? 0
+    }
+}
+
 
 /// A fixed-size set of small integers (here: scalar values), one bit each.
 struct Bitset: Sendable {

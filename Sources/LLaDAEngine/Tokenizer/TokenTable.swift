@@ -5,12 +5,16 @@ import Foundation
 /// A `[String: Int]` would be wrong as well as slow: Swift's String equality and hashing follow
 /// canonical equivalence, so "é" and "e\u{301}" would be the same key, while `tokenizers` (Rust)
 /// compares bytes. Keys live in one byte arena and are found by open addressing.
+///
+/// Ids may have gaps (a vocabulary numbered with holes): a gap id has no string and is never found.
 struct TokenTable: Sendable {
-    /// Token strings by id.
+    /// Token strings by id ("" for a gap).
     private(set) var strings: [String] = []
+    /// Whether each id has a token (false for gaps).
+    private(set) var isAssigned: [Bool] = []
     private var arena: [UInt8] = []
-    /// Start of each id's bytes in `arena`; one extra entry marks the end.
-    private var offsets: [Int] = [0]
+    /// Number of ids that have a token.
+    private var assignedCount = 0
     /// An open-addressing slot. It repeats the key's hash and location so that a probe costs one
     /// cache miss for the slot plus one for the arena bytes (loading is memory-latency bound).
     private struct Slot {
@@ -29,9 +33,10 @@ struct TokenTable: Sendable {
         slots = Array(repeating: Slot(), count: capacity)
         mask = capacity - 1
         strings.reserveCapacity(expectedCount)
-        offsets.reserveCapacity(expectedCount + 1)
+        isAssigned.reserveCapacity(expectedCount)
     }
 
+    /// Size of the id space: one past the highest id (gaps included).
     var count: Int { strings.count }
 
     /// Multiply-xorshift over 8-byte words: cheap, and mixes every input bit into the low bits used
@@ -88,23 +93,28 @@ struct TokenTable: Sendable {
         return string.utf8.withContiguousStorageIfAvailable { id(forBytes: $0) } ?? nil
     }
 
-    /// Appends `string` as the next id. Returns the existing id instead if the same bytes are
-    /// already present (nothing is added then).
+    /// Gives `string` the id `id`: a gap, or any id from `count` on (those in between become gaps).
+    /// Returns the existing id instead if the same bytes are already present (nothing is added then).
     @discardableResult
-    mutating func append(_ string: String) -> (id: Int, inserted: Bool) {
+    mutating func insert(_ string: String, id: Int) -> (id: Int, inserted: Bool) {
+        precondition(id >= count || !isAssigned[id], "token id \(id) is already taken")
         var string = string
         string.makeContiguousUTF8()
         let (slot, hashBits) = string.utf8.withContiguousStorageIfAvailable { self.slot(for: $0) }!
         let stored = slots[slot].hashAndID
         if stored != 0 { return (Int(stored & 0xFFFF_FFFF) - 1, false) }
-        let id = strings.count
+        while strings.count <= id {
+            strings.append("")
+            isAssigned.append(false)
+        }
         let start = arena.count
-        strings.append(string)
+        strings[id] = string
+        isAssigned[id] = true
         arena.append(contentsOf: string.utf8)
-        offsets.append(arena.count)
         slots[slot] = Slot(hashAndID: hashBits | UInt64(id + 1),
                            location: UInt64(start) << 32 | UInt64(arena.count - start))
-        if strings.count * 4 > slots.count * 3 { rehash() }
+        assignedCount += 1
+        if assignedCount * 4 > slots.count * 3 { rehash() }
         return (id, true)
     }
 
@@ -113,9 +123,9 @@ struct TokenTable: Sendable {
         slots = Array(repeating: Slot(), count: old.count * 2)
         mask = slots.count - 1
         for entry in old where entry.hashAndID != 0 {
-            let id = Int(entry.hashAndID & 0xFFFF_FFFF) - 1
+            let start = Int(entry.location >> 32), length = Int(entry.location & 0xFFFF_FFFF)
             let (slot, _) = arena.withUnsafeBufferPointer { arena in
-                self.slot(for: UnsafeBufferPointer(rebasing: arena[offsets[id]..<offsets[id + 1]]))
+                self.slot(for: UnsafeBufferPointer(rebasing: arena[start..<(start + length)]))
             }
             slots[slot] = entry
         }

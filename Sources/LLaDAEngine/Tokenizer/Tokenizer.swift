@@ -1,12 +1,13 @@
 import Foundation
 
-/// LLaDA's tokenizer: byte-level BPE that reproduces Hugging Face `tokenizers` token for token
-/// (NFC, added tokens matched before normalisation, LLaDA's split pattern, BPE merges by rank) and its
-/// ByteLevel decoder.
+/// LLaDA's tokenizer, and byte-level BPE tokenizers like it: reproduces Hugging Face `tokenizers`
+/// token for token (added tokens matched before normalisation, the normalizer, the pre-tokenizer's
+/// splits, BPE merges by rank, the post-processor's special tokens) and its ByteLevel decoder.
 ///
 /// Immutable after init, so it can be shared between threads.
 public final class Tokenizer: Sendable {
-    /// Number of ids: the BPE vocabulary plus added tokens.
+    /// Number of ids: one past the highest id of the BPE vocabulary and the added tokens. Ids in gaps
+    /// of a vocabulary numbered with holes count, but have no token (`token(forID:)` is nil).
     public let vocabularySize: Int
     /// Ids of added tokens marked `special: true`.
     public let specialTokenIDs: Set<Int>
@@ -15,17 +16,33 @@ public final class Tokenizer: Sendable {
     public let eosToken: String?
     public let padToken: String?
 
+    /// Ids the post-processor puts before and after a sequence encoded with `addSpecialTokens`
+    /// (e.g. a BOS token for a TemplateProcessing "<s> $A"); empty when it adds none.
+    public let postProcessorPrefixIDs: [Int]
+    public let postProcessorSuffixIDs: [Int]
+
     private let tokens: TokenTable
     private let byteSymbolIDs: [Int32]
     private let merges: MergeTable
     private let ignoreMerges: Bool
-    let normalizesToNFC: Bool
+    private let normalizer: TextNormalizer
+    private let preTokenizer: PreTokenizerPipeline
     private let rawAddedTokens: AddedTokenMatcher
     private let normalizedAddedTokens: AddedTokenMatcher
     /// Ids dropped by `decode(skipSpecialTokens: true)`. `tokenizers` drops every token whose string
     /// is the content of a special added token; strings and ids correspond one to one, so these are
     /// exactly the special ids.
     private let skippedAsSpecial: [Bool]
+
+    /// Whether the normalizer changes text, so that decoding an encoding gives the input back only
+    /// up to that normalisation (e.g. canonically equivalent for NFC).
+    var normalizesToNFC: Bool { !normalizer.isIdentity }
+    /// Whether decoding an encoding always gives the input back: byte for byte without a normalizer,
+    /// canonically equivalent with NFC or NFD. False with NFKC, NFKD or Lowercase, a Split that removes
+    /// text, or ByteLevel adding prefix spaces (the fuzz round-trip check holds only when this is true).
+    var roundTripsText: Bool {
+        preTokenizer.keepsText && normalizer.steps.allSatisfy { $0 == .nfc || $0 == .nfd }
+    }
 
     public convenience init(tokenizerJSON: Data, tokenizerConfigJSON: Data?) throws {
         try self.init(tokenizerJSON: tokenizerJSON, tokenizerName: "tokenizer.json",
@@ -66,7 +83,10 @@ public final class Tokenizer: Sendable {
         byteSymbolIDs = definition.byteSymbolIDs
         merges = definition.merges
         ignoreMerges = definition.ignoreMerges
-        normalizesToNFC = definition.normalizesToNFC
+        normalizer = definition.normalizer
+        preTokenizer = definition.preTokenizer
+        postProcessorPrefixIDs = definition.postProcessor.prefixIDs
+        postProcessorSuffixIDs = definition.postProcessor.suffixIDs
         rawAddedTokens = AddedTokenMatcher(tokens: definition.rawAddedTokens)
         normalizedAddedTokens = AddedTokenMatcher(tokens: definition.normalizedAddedTokens)
         skippedAsSpecial = (0..<definition.tokens.count).map { definition.specialTokenIDs.contains($0) }
@@ -104,9 +124,9 @@ public final class Tokenizer: Sendable {
         tokens.id(for: token)
     }
 
-    /// The string of a token id, or nil if the id is out of range.
+    /// The string of a token id, or nil if the id is out of range or in a gap of the vocabulary.
     public func token(forID id: Int) -> String? {
-        id >= 0 && id < tokens.count ? tokens.strings[id] : nil
+        id >= 0 && id < tokens.count && tokens.isAssigned[id] ? tokens.strings[id] : nil
     }
 
     // MARK: - Encoding
@@ -114,15 +134,24 @@ public final class Tokenizer: Sendable {
     /// Encodes like `tokenizers`' `encode(text, add_special_tokens=False)`: special tokens written in
     /// the text are recognised, nothing is added.
     public func encode(_ text: String) -> [Int] {
+        encode(text, addSpecialTokens: false)
+    }
+
+    /// Encodes like `tokenizers`' `encode(text, add_special_tokens:)`: with `addSpecialTokens` the
+    /// post-processor's ids for a single sequence go around the text's (as `tokenizer(prompt)` does in
+    /// transformers), without it nothing is added.
+    public func encode(_ text: String, addSpecialTokens: Bool) -> [Int] {
         var text = text
         text.makeContiguousUTF8()
         var state = EncodingState()
+        if addSpecialTokens { state.ids = postProcessorPrefixIDs }
         text.utf8.withContiguousStorageIfAvailable { bytes in
             rawAddedTokens.forEachSegment(
                 in: bytes,
                 plainText: { range in encodeUnnormalized(UnsafeBufferPointer(rebasing: bytes[range]), into: &state) },
                 token: { id in state.ids.append(id) })
         }
+        if addSpecialTokens { state.ids += postProcessorSuffixIDs }
         return state.ids
     }
 
@@ -135,7 +164,7 @@ public final class Tokenizer: Sendable {
 
     /// Text between raw added tokens: normalise, then look for normalised added tokens.
     private func encodeUnnormalized(_ text: UnsafeBufferPointer<UInt8>, into state: inout EncodingState) {
-        guard normalizesToNFC, let normalized = NFCNormalizer.shared.normalize(text) else {
+        guard let normalized = normalizer.normalize(text) else {
             encodeNormalized(text, into: &state)
             return
         }
@@ -155,9 +184,7 @@ public final class Tokenizer: Sendable {
 
     /// Pre-tokenizes and BPE-encodes text that contains no added tokens.
     private func encodePlain(_ text: UnsafeBufferPointer<UInt8>, into state: inout EncodingState) {
-        PreTokenizer.forEachPiece(in: text) { range in
-            encodeWord(UnsafeBufferPointer(rebasing: text[range]), into: &state)
-        }
+        preTokenizer.forEachWord(in: text) { word in encodeWord(word, into: &state) }
     }
 
     private func encodeWord(_ word: UnsafeBufferPointer<UInt8>, into state: inout EncodingState) {
@@ -185,8 +212,9 @@ public final class Tokenizer: Sendable {
 
     /// Decodes like `tokenizers`' `decode(ids, skip_special_tokens:)` with the ByteLevel decoder:
     /// every token (added tokens included) becomes bytes, the bytes of all tokens are joined, and the
-    /// result is converted with Rust's lossy UTF-8 rule. Unlike `tokenizers`, which silently skips
-    /// unknown ids, an id outside the vocabulary is an error.
+    /// result is converted with Rust's lossy UTF-8 rule. An id in a gap of the vocabulary decodes to
+    /// nothing, as in `tokenizers`; unlike `tokenizers`, which also skips them silently, an id outside
+    /// 0..<vocabularySize is an error.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) throws -> String {
         UTF8Lossy.string(from: try decodeBytes(ids, skipSpecialTokens: skipSpecialTokens))
     }
@@ -199,7 +227,7 @@ public final class Tokenizer: Sendable {
             guard id >= 0 && id < vocabularySize else {
                 throw LLaDAError("token id \(id) is outside the tokenizer's vocabulary (size \(vocabularySize))")
             }
-            if skipSpecialTokens && skippedAsSpecial[id] { continue }
+            if !tokens.isAssigned[id] || skipSpecialTokens && skippedAsSpecial[id] { continue }
             ByteLevel.appendDecodedBytes(of: tokens.strings[id], to: &bytes)
         }
         return bytes
@@ -213,8 +241,34 @@ extension Tokenizer {
         PreTokenizer.split(text)
     }
 
+    /// Whether encoding uses the hand-written scanner for LLaDA's exact pre-tokenizer (the fast path).
+    @_spi(Testing) public var usesLLaDAScanner: Bool { preTokenizer.isLLaDA }
+
     /// The NFC normaliser on its own (Unicode 9.0 tables, as `tokenizers`), exposed to tests via SPI.
     @_spi(Testing) public static func normalizeNFC(_ text: String) -> String {
-        NFCNormalizer.shared.normalize(text)
+        UnicodeNormalizer.nfc.normalize(text)
+    }
+
+    /// One of tokenizers' normalizers by its tokenizer.json type ("NFD", "NFKC", "Lowercase"...), for
+    /// tests; nil for an unsupported type.
+    @_spi(Testing) public static func normalize(_ text: String, normalizer type: String) -> String? {
+        let json = JSONValue.object([JSONMember(key: "type", value: .string(type))])
+        guard let normalizer = try? TextNormalizer(json: json, fail: { LLaDAError($0) }) else { return nil }
+        return normalizer.normalize(text)
+    }
+
+    /// The pieces a Split(pattern, Isolated) cuts `text` into through the general regex path, even for
+    /// LLaDA's pattern (whose scanner tests compare with it); throws the refusal for a pattern the engine
+    /// cannot reproduce.
+    @_spi(Testing) public static func splitWithRegex(_ text: String, pattern: String) throws -> [String] {
+        let splitter = try RegexSplitter(onigurumaPattern: pattern, fail: { LLaDAError("tokenizer.json: " + $0) })
+        let split = PreTokenizerPipeline.Split(matcher: .regex(splitter), behavior: .isolated, invert: false)
+        var copy = text
+        copy.makeContiguousUTF8()
+        return copy.utf8.withContiguousStorageIfAvailable { bytes in
+            var pieces: [String] = []
+            split.forEachPiece(of: bytes) { pieces.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self)) }
+            return pieces
+        } ?? []
     }
 }

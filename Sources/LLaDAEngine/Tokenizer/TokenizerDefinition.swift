@@ -1,17 +1,23 @@
 import Foundation
 
 /// The contents of a tokenizer.json, checked against what this engine implements: byte-level BPE with
-/// an optional NFC normaliser, LLaDA's split pattern and the ByteLevel decoder. Anything else is
-/// rejected with an LLaDAError naming the file and the unsupported setting, never approximated.
+/// the normalizers, pre-tokenizers, post-processors and decoders Hugging Face byte-level tokenizers
+/// use (see TextNormalizer, PreTokenizerPipeline, PostProcessor, `checkDecoder`). Anything else is
+/// rejected with an LLaDAError naming the file and the unsupported component, never approximated.
 struct TokenizerDefinition {
-    /// Vocabulary then added tokens, id <-> string.
+    /// Ids above this are refused: the id space is allocated densely, and no real vocabulary is near it.
+    static let idLimit = 1 << 22
+
+    /// Vocabulary then added tokens, id <-> string (ids may have gaps).
     var tokens: TokenTable
     /// Vocabulary id of the byte-level symbol of each byte value.
     var byteSymbolIDs: [Int32]
     var merges: MergeTable
     /// BPE `ignore_merges`: a word that is itself in the vocabulary is emitted whole.
     var ignoreMerges: Bool
-    var normalizesToNFC: Bool
+    var normalizer: TextNormalizer
+    var preTokenizer: PreTokenizerPipeline
+    var postProcessor: PostProcessor
     /// Added tokens with `normalized: false`, matched in the raw text.
     var rawAddedTokens: [(content: String, id: Int)]
     /// Added tokens with `normalized: true`, matched in the normalised text (contents normalised too).
@@ -36,11 +42,9 @@ struct TokenizerDefinition {
                 throw fail("unsupported \(setting) setting (only null is supported)")
             }
         }
-        // The post-processor is deliberately ignored: the engine always encodes with
-        // add_special_tokens=False, where no post-processor adds or changes token ids.
-
-        normalizesToNFC = try Self.checkNormalizer(root["normalizer"], fail: fail)
-        try Self.checkPreTokenizer(root["pre_tokenizer"], fail: fail)
+        normalizer = try TextNormalizer(json: root["normalizer"], fail: fail)
+        preTokenizer = try PreTokenizerPipeline(json: root["pre_tokenizer"], fail: fail)
+        postProcessor = try PostProcessor(json: root["post_processor"], fail: fail)
         try Self.checkDecoder(root["decoder"], fail: fail)
 
         // MARK: model
@@ -68,25 +72,21 @@ struct TokenizerDefinition {
         guard let vocabulary = model["vocab"]?.objectMembers else {
             throw fail("missing \"model.vocab\" object")
         }
+        // tokenizers keeps the ids as given: they may have gaps, which decode to nothing.
         let vocabularyCount = vocabulary.count
-        var stringsByID = [String?](repeating: nil, count: vocabularyCount)
+        var tokens = TokenTable(expectedCount: vocabularyCount + 1024)
         for member in vocabulary {
             guard let id = member.value.integerValue else {
                 throw fail("model.vocab entry \(Self.quote(member.key)) has \(member.value.kindName) instead of an integer id")
             }
-            guard id >= 0 && id < vocabularyCount else {
-                throw fail("model.vocab id \(id) of \(Self.quote(member.key)) is out of range (ids must be 0..<\(vocabularyCount), one per entry)")
+            guard id >= 0 && id < Self.idLimit else {
+                throw fail("model.vocab id \(id) of \(Self.quote(member.key)) is out of range (ids must be 0..<\(Self.idLimit))")
             }
-            if let other = stringsByID[id] {
-                throw fail("model.vocab gives id \(id) to both \(Self.quote(other)) and \(Self.quote(member.key))")
+            if id < tokens.count && tokens.isAssigned[id] {
+                throw fail("model.vocab gives id \(id) to both \(Self.quote(tokens.strings[id])) and \(Self.quote(member.key))")
             }
-            stringsByID[id] = member.key
-        }
-        var tokens = TokenTable(expectedCount: vocabularyCount + 1024)
-        for id in 0..<vocabularyCount {
-            // Every slot is filled: ids are distinct and in range, and there are `vocabularyCount` of them.
-            guard tokens.append(stringsByID[id]!).inserted else {
-                throw fail("model.vocab lists \(Self.quote(stringsByID[id]!)) twice")
+            guard tokens.insert(member.key, id: id).inserted else {
+                throw fail("model.vocab lists \(Self.quote(member.key)) twice")
             }
         }
 
@@ -155,25 +155,41 @@ struct TokenizerDefinition {
             // Defaults as in tokenizers' AddedToken: special false, normalized true.
             addedEntries.append((content, id, entry["special"]?.boolValue ?? false, entry["normalized"]?.boolValue ?? true))
         }
-        // `tokenizers` ignores the stored ids and re-assigns them in id order: a token already in the
-        // vocabulary keeps its vocabulary id, any other gets the next id after the vocabulary and the
-        // previous added tokens. Require the file to agree, so ids are dense and unambiguous.
-        addedEntries.sort { $0.id < $1.id }
+        // `tokenizers` ignores the stored ids and assigns them in file order: a token already in the
+        // vocabulary keeps its vocabulary id, the others get vocabularyCount, vocabularyCount + 1...
+        // (the number of vocabulary entries, not the highest id: with gaps they can land on a
+        // vocabulary id, leaving tokenizers with two strings for one id). Require the file to agree.
+        var nextNewID = vocabularyCount
+        var addedIDs = Set<Int>()
         for entry in addedEntries {
-            let (assignedID, isNew) = tokens.append(entry.content)
-            guard isNew || assignedID < vocabularyCount else {
-                throw fail("added_tokens lists \(Self.quote(entry.content)) twice")
+            let assignedID: Int
+            if let existing = tokens.id(for: entry.content) {
+                guard addedIDs.insert(existing).inserted else {
+                    throw fail("added_tokens lists \(Self.quote(entry.content)) twice")
+                }
+                assignedID = existing
+            } else {
+                assignedID = nextNewID
+                nextNewID += 1
+                if assignedID < tokens.count && tokens.isAssigned[assignedID] {
+                    throw fail("added token \(Self.quote(entry.content)) gets id \(assignedID) from tokenizers (the vocabulary's size), which model.vocab already gives to \(Self.quote(tokens.strings[assignedID]))")
+                }
+                guard assignedID < Self.idLimit else { throw fail("added token ids must be below \(Self.idLimit)") }
+                tokens.insert(entry.content, id: assignedID)
+                addedIDs.insert(assignedID)
             }
             guard entry.id == assignedID else {
-                throw fail("added token \(Self.quote(entry.content)) has id \(entry.id), but its id must be \(assignedID) (the vocabulary id of the same string, or the next id after the vocabulary and earlier added tokens)")
+                throw fail("added token \(Self.quote(entry.content)) has id \(entry.id), but its id must be \(assignedID) (tokenizers gives an added token the vocabulary id of the same string, else the next id from the vocabulary's size on)")
             }
             if entry.special { specialTokenIDs.insert(assignedID) }
             if entry.normalized {
-                let content = normalizesToNFC ? NFCNormalizer.shared.normalize(entry.content) : entry.content
-                normalizedAddedTokens.append((content, assignedID))
+                normalizedAddedTokens.append((normalizer.normalize(entry.content), assignedID))
             } else {
                 rawAddedTokens.append((entry.content, assignedID))
             }
+        }
+        for id in postProcessor.prefixIDs + postProcessor.suffixIDs where id < 0 || id >= tokens.count || !tokens.isAssigned[id] {
+            throw fail("post_processor adds id \(id), which is not a token of this tokenizer")
         }
         self.tokens = tokens
         self.rawAddedTokens = rawAddedTokens
@@ -181,48 +197,30 @@ struct TokenizerDefinition {
         self.specialTokenIDs = specialTokenIDs
     }
 
-    // MARK: - Pipeline checks (the one place that decides what is supported)
+    // MARK: - Decoder
 
-    private static func checkNormalizer(_ normalizer: JSONValue?, fail: (String) -> LLaDAError) throws -> Bool {
-        guard let normalizer, !normalizer.isNull else { return false }
-        let type = normalizer["type"]
-        guard type?.stringValue == "NFC" else {
-            throw fail("unsupported normalizer \(describe(type)) (only NFC or none is supported)")
-        }
-        return true
-    }
-
-    /// Accepts exactly Sequence[Split(LLaDA's pattern, Isolated, invert false),
-    /// ByteLevel(add_prefix_space false, use_regex false)].
-    private static func checkPreTokenizer(_ preTokenizer: JSONValue?, fail: (String) -> LLaDAError) throws {
-        let expected = "pre_tokenizer Sequence[Split(LLaDA's pattern, Isolated), ByteLevel(add_prefix_space false, use_regex false)]"
-        guard let preTokenizer, !preTokenizer.isNull else {
-            throw fail("missing pre_tokenizer (only \(expected) is supported)")
-        }
-        guard preTokenizer["type"]?.stringValue == "Sequence",
-              let steps = preTokenizer["pretokenizers"]?.arrayValue, steps.count == 2,
-              steps[0]["type"]?.stringValue == "Split", steps[1]["type"]?.stringValue == "ByteLevel" else {
-            throw fail("unsupported pre_tokenizer (only \(expected) is supported)")
-        }
-        let split = steps[0]
-        guard let pattern = split["pattern"]?["Regex"]?.stringValue, pattern == PreTokenizer.supportedPattern else {
-            let found = split["pattern"]?["Regex"]?.stringValue ?? split["pattern"]?["String"]?.stringValue
-            throw fail("unsupported Split pattern \(found.map(quote) ?? "(missing)"); only LLaDA's pattern \(quote(PreTokenizer.supportedPattern)) is implemented")
-        }
-        guard split["behavior"]?.stringValue == "Isolated", split["invert"]?.boolValue ?? false == false else {
-            throw fail("unsupported Split behavior \(describe(split["behavior"])) or invert (only Isolated, invert false is supported)")
-        }
-        let byteLevel = steps[1]
-        guard byteLevel["add_prefix_space"]?.boolValue ?? false == false,
-              byteLevel["use_regex"]?.boolValue ?? true == false else {
-            throw fail("unsupported ByteLevel pre-tokenizer options (only add_prefix_space false, use_regex false is supported)")
-        }
-    }
-
+    /// ByteLevel, or a Sequence of ByteLevel followed only by Fuse (which joins the one string
+    /// ByteLevel already made). ByteLevel's options only concern offsets, not the decoded text.
     private static func checkDecoder(_ decoder: JSONValue?, fail: (String) -> LLaDAError) throws {
-        // The ByteLevel decoder's options only concern offsets, not the decoded text.
-        guard decoder?["type"]?.stringValue == "ByteLevel" else {
-            throw fail("unsupported decoder \(describe(decoder?["type"])) (only ByteLevel is supported)")
+        let supported = "supported: ByteLevel, or a Sequence of ByteLevel then only Fuse"
+        var steps: [JSONValue] = []
+        func flatten(_ value: JSONValue) throws {
+            if value["type"]?.stringValue == "Sequence" {
+                guard let inner = value["decoders"]?.arrayValue else {
+                    throw fail("decoder Sequence lacks its \"decoders\" array")
+                }
+                for step in inner { try flatten(step) }
+            } else {
+                steps.append(value)
+            }
+        }
+        guard let decoder, !decoder.isNull else { throw fail("unsupported decoder (none) (\(supported))") }
+        try flatten(decoder)
+        guard let first = steps.first, first["type"]?.stringValue == "ByteLevel" else {
+            throw fail("unsupported decoder \(describe(steps.first ?? decoder)) (\(supported))")
+        }
+        if let other = steps.dropFirst().first(where: { $0["type"]?.stringValue != "Fuse" }) {
+            throw fail("unsupported decoder \(describe(other)) after ByteLevel (\(supported))")
         }
     }
 
