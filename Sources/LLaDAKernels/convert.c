@@ -20,7 +20,8 @@ static float half_bits_to_float(uint16_t h) {
     uint32_t mantissa = h & 0x3ff;
     uint32_t bits;
     if (exponent == 0x1f) {                       // inf / nan
-        bits = sign | 0x7f800000u | (mantissa << 13);
+        // A NaN comes out quiet, as VCVTPH2PS makes it: the F16C path and this twin stay bit-identical.
+        bits = sign | 0x7f800000u | (mantissa << 13) | (mantissa ? 0x00400000u : 0);
     } else if (exponent != 0) {                   // normal
         bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
     } else if (mantissa == 0) {                   // zero
@@ -106,21 +107,21 @@ static void bf16_to_f32_avx2(const uint16_t *src, float *dst, size_t count) {
 
 void llada_bf16_to_f32(const uint16_t *src, float *dst, size_t count) {
 #if defined(__x86_64__)
-    if (llada_cpu_level() >= LLADA_CPU_AVX2) { bf16_to_f32_avx2(src, dst, count); return; }
+    if (llada_cpu_level() >= LLADA_GEMM_PATH_AVX2) { bf16_to_f32_avx2(src, dst, count); return; }
 #endif
     llada_bf16_to_f32_scalar(src, dst, count);
 }
 
 void llada_f16_to_f32(const uint16_t *src, float *dst, size_t count) {
 #if defined(__x86_64__)
-    if (llada_cpu_level() >= LLADA_CPU_AVX2) { f16_to_f32_f16c(src, dst, count); return; }
+    if (llada_cpu_level() >= LLADA_GEMM_PATH_AVX2) { f16_to_f32_f16c(src, dst, count); return; }
 #endif
     llada_f16_to_f32_scalar(src, dst, count);
 }
 
 void llada_f32_to_f16(const float *src, uint16_t *dst, size_t count) {
 #if defined(__x86_64__)
-    if (llada_cpu_level() >= LLADA_CPU_AVX2) { f32_to_f16_f16c(src, dst, count); return; }
+    if (llada_cpu_level() >= LLADA_GEMM_PATH_AVX2) { f32_to_f16_f16c(src, dst, count); return; }
 #endif
     llada_f32_to_f16_scalar(src, dst, count);
 }

@@ -1,15 +1,16 @@
 #ifndef LLADA_DISPATCH_H
 #define LLADA_DISPATCH_H
 
-// Ordered levels: a level implies every lower one (AVX2 here also means FMA and F16C).
-enum {
-    LLADA_CPU_SCALAR = 0,
-    LLADA_CPU_NEON = 1,
-    LLADA_CPU_AVX2 = 2,
-    LLADA_CPU_AVX512 = 3,   // F, BW, VL and VNNI
-};
+// Every kernel (gemm, exp_rows, convert) picks its code with the one CPU-path enum,
+// LLADA_GEMM_PATH_* in llada_gemm.h. Its values are ordered: on x86_64 a path implies every
+// lower one (AVX512 includes AVX2, which includes FMA and F16C).
+#include "llada_gemm.h"
 
-/// The level chosen once per process: the best the CPU has, lowered by LLADA_KERNELS=scalar|avx2|avx512.
+/// The best path the hardware runs, detected once per process (the only CPU-feature probe
+/// besides crc32c.c's SSE4.2 check, a different feature).
+int llada_cpu_detect(void);
+
+/// The default path: llada_cpu_detect lowered by LLADA_KERNELS=scalar|avx2|avx512, read once.
 int llada_cpu_level(void);
 
 #endif

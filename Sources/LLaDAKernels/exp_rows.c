@@ -195,8 +195,8 @@ AVX2 static void swiglu_avx2(float *gate, const float *up, size_t count) {
 
 void llada_softmax_row_path(float *row, size_t n, int path) {
 #if defined(__x86_64__)
-    if (path == LLADA_CPU_AVX512) { softmax_avx512(row, n); return; }
-    if (path == LLADA_CPU_AVX2) { softmax_avx2(row, n); return; }
+    if (path == LLADA_GEMM_PATH_AVX512) { softmax_avx512(row, n); return; }
+    if (path == LLADA_GEMM_PATH_AVX2) { softmax_avx2(row, n); return; }
 #endif
     (void)path;
     llada_softmax_row_scalar(row, n);
@@ -204,8 +204,8 @@ void llada_softmax_row_path(float *row, size_t n, int path) {
 
 void llada_swiglu_path(float *gate, const float *up, size_t count, int path) {
 #if defined(__x86_64__)
-    if (path == LLADA_CPU_AVX512) { swiglu_avx512(gate, up, count); return; }
-    if (path == LLADA_CPU_AVX2) { swiglu_avx2(gate, up, count); return; }
+    if (path == LLADA_GEMM_PATH_AVX512) { swiglu_avx512(gate, up, count); return; }
+    if (path == LLADA_GEMM_PATH_AVX2) { swiglu_avx2(gate, up, count); return; }
 #endif
     (void)path;
     llada_swiglu_scalar(gate, up, count);

@@ -12,12 +12,6 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-#if defined(__aarch64__) && defined(__linux__)
-#include <sys/auxv.h>
-#ifndef HWCAP_ASIMDDP
-#define HWCAP_ASIMDDP (1 << 20)
-#endif
-#endif
 
 // MARK: - Layout
 
@@ -303,36 +297,8 @@ void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, s
 
 // MARK: - Paths
 
-static int detect_hardware_path(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")))
-        return LLADA_GEMM_PATH_SCALAR;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
-        return LLADA_GEMM_PATH_AVX512;
-    return LLADA_GEMM_PATH_AVX2;
-#elif defined(__aarch64__) && defined(__APPLE__)
-    return LLADA_GEMM_PATH_NEON;   // every Apple arm64 CPU has the dot-product instructions
-#elif defined(__aarch64__) && defined(__linux__)
-    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) ? LLADA_GEMM_PATH_NEON : LLADA_GEMM_PATH_SCALAR;
-#else
-    return LLADA_GEMM_PATH_SCALAR;
-#endif
-}
-
-static int hardware_path(void) {
-    static int detected = -1;   // detection is idempotent, so a race only repeats it
-    int path = __atomic_load_n(&detected, __ATOMIC_RELAXED);
-    if (path < 0) {
-        path = detect_hardware_path();
-        __atomic_store_n(&detected, path, __ATOMIC_RELAXED);
-    }
-    return path;
-}
-
 int llada_gemm_path_supported(int path) {
-    int hw = hardware_path();
+    int hw = llada_cpu_detect();
     if (path == LLADA_GEMM_PATH_SCALAR) return 1;
 #if defined(LLADA_NEON_EMULATION)
     if (path == LLADA_GEMM_PATH_NEON) return 1;   // development build: NEON through SIMDe
@@ -345,11 +311,9 @@ int llada_gemm_path_supported(int path) {
 }
 
 static int default_path(void) {
-    // LLADA_KERNELS (via llada_cpu_level) can only lower the level the hardware has.
-    int hw = hardware_path();
-    int level = llada_cpu_level();
-    if (hw == LLADA_GEMM_PATH_NEON) return level >= LLADA_CPU_NEON ? hw : LLADA_GEMM_PATH_SCALAR;
-    return level < hw ? (level == LLADA_CPU_NEON ? LLADA_GEMM_PATH_SCALAR : level) : hw;
+    int level = llada_cpu_level();   // the hardware's best, lowered by LLADA_KERNELS
+    // LLADA_KERNELS=neon on a CPU without the NEON gemm falls back to scalar (as the other kernels do).
+    return level == LLADA_GEMM_PATH_NEON && llada_cpu_detect() != LLADA_GEMM_PATH_NEON ? LLADA_GEMM_PATH_SCALAR : level;
 }
 
 static int forced_path = LLADA_GEMM_PATH_AUTO;

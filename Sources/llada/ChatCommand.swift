@@ -34,9 +34,10 @@ struct ChatCommand: ParsableCommand {
         try settings.validate(promptLength: 1, maxSequenceLength: .max)
         // Before loading: a first turn (the template around a short message) must fit. Later turns
         // grow the canvas by their history, far less than the weights for a big model.
-        try memory.check(try WeightFootprint.load(path: modelOptions.model), settings: settings, promptLength: Self.firstTurnTokens)
+        let file = try modelOptions.open()
+        try memory.check(file.footprint, settings: settings, promptLength: Self.firstTurnTokens)
         let interactive = Terminal.isTTY(0)
-        let model = try modelOptions.load()
+        let model = try modelOptions.load(file)
         var session = try ChatSession(model: model)
         // At a terminal a mistake costs one line and the conversation goes on; a script stops at
         // the first one (its later messages would answer the wrong conversation).

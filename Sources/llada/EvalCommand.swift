@@ -53,7 +53,7 @@ struct EvalCommand: ParsableCommand {
         // Option errors are reported before a (possibly multi-gigabyte) model is loaded; the
         // prompt-length check needs the model and runs again in generate.
         try settings.validate(promptLength: 1, maxSequenceLength: .max)
-        let model = try modelOptions.load()
+        let model = try modelOptions.load(try modelOptions.open())
         let start = Date()
         var results: [ItemResult] = []
         for item in items {

@@ -62,13 +62,12 @@ struct GenerateCommand: ParsableCommand {
         // Option errors are reported before a (possibly multi-gigabyte) model is loaded; the
         // prompt-length check needs the model and runs again in generate.
         try settings.validate(promptLength: 1, maxSequenceLength: .max)
-        // The memory check needs the prompt's length, so the tokenizer comes before the weights.
-        let footprint = try WeightFootprint.load(path: modelOptions.model)
-        // (A temporary tokenizer: it is freed before the weights are loaded.)
-        let ids = try LLaDAModel.promptIDs(for: promptText, raw: raw, tokenizer: LLaDAModel.loadTokenizer(path: modelOptions.model))
-        try settings.validate(promptLength: ids.count, maxSequenceLength: footprint.config.maxSequenceLength)
-        try memory.check(footprint, settings: settings, promptLength: ids.count)
-        let model = try modelOptions.load()
+        // One open: the memory check needs the prompt's length, so the tokenizer comes before the weights.
+        let file = try modelOptions.open()
+        let ids = try file.promptIDs(for: promptText, raw: raw)
+        try settings.validate(promptLength: ids.count, maxSequenceLength: file.config.maxSequenceLength)
+        try memory.check(file.footprint, settings: settings, promptLength: ids.count)
+        let model = try modelOptions.load(file)
         let start = Date()
         // Plain output streams each block's text as soon as the block is final.
         let live = LiveGeneration(model: model, settings: settings, output: json ? .none : jsonStream ? .jsonStream : .text,

@@ -63,11 +63,12 @@ struct InfillCommand: ParsableCommand {
         // Option errors before the model loads; the lengths are checked once the text is tokenized.
         _ = try sampling.settings(modelPath: modelOptions.model, chatTemplate: prompt != nil)
         // Holes alone beyond the model's length would build a huge canvas for nothing.
-        let maxLength = try WeightFootprint.load(path: modelOptions.model).config.maxSequenceLength
+        let file = try modelOptions.open()
+        let maxLength = file.config.maxSequenceLength
         guard infill.maskCount < maxLength else {
             throw LLaDAError("--text holds \(infill.maskCount) masked tokens; the canvas cannot exceed the model's max_sequence_length \(maxLength)")
         }
-        let model = try modelOptions.load()
+        let model = try modelOptions.load(file)
         var (canvas, holes) = infill.canvas(tokenizer: model.tokenizer, maskID: model.maskID)
         let promptIDs = try self.promptIDs(model)
         if prompt != nil { canvas += try answerEnd(model) }

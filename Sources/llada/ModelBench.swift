@@ -18,14 +18,15 @@ struct ModelBench {
         let settings = try command.sampling.settings(modelPath: modelPath, chatTemplate: false)
         try settings.validate(promptLength: command.promptLength ?? 1, maxSequenceLength: .max)
 
-        let footprint = try WeightFootprint.load(path: modelPath)
+        let file = try ModelFile.open(modelPath)
+        let footprint = file.footprint
         // The synthetic prompt is built only once its length is known to fit the model.
         try settings.validate(promptLength: command.promptLength ?? 1, maxSequenceLength: footprint.config.maxSequenceLength)
-        let promptIDs = try promptIDs(config: footprint.config)
+        let promptIDs = try promptIDs(file)
         try settings.validate(promptLength: promptIDs.count, maxSequenceLength: footprint.config.maxSequenceLength)
         let estimate = try command.memory.check(footprint, settings: settings, promptLength: promptIDs.count)
 
-        let model = try LLaDAModel.load(path: modelPath, threads: threads)
+        let model = try file.load(threads: threads)
         let residentAfterLoad = ProcessMemory.residentBytes()
         var runs: [GenerationBenchmark] = []
         for _ in 0..<repetitions {
@@ -48,11 +49,10 @@ struct ModelBench {
         }
     }
 
-    /// The prompt's ids, from a tokenizer that is freed before the weights are loaded.
-    func promptIDs(config: LLaDAConfig) throws -> [Int] {
-        let tokenizer = try LLaDAModel.loadTokenizer(path: modelPath)
-        if let prompt = command.prompt { return try LLaDAModel.promptIDs(for: prompt, raw: command.raw, tokenizer: tokenizer) }
-        return try GenerationBenchmark.syntheticPrompt(length: command.promptLength ?? 64, tokenizer: tokenizer, config: config)
+    /// The prompt's ids, from the file's tokenizer (the one the model then uses).
+    func promptIDs(_ file: ModelFile) throws -> [Int] {
+        if let prompt = command.prompt { return try file.promptIDs(for: prompt, raw: command.raw) }
+        return try GenerationBenchmark.syntheticPrompt(length: command.promptLength ?? 64, tokenizer: file.tokenizer, config: file.config)
     }
 
     /// The JSON object (documented field by field in Benchmarks/README.md).

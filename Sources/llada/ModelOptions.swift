@@ -16,8 +16,13 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    func load() throws -> LLaDAModel {
-        try LLaDAModel.load(path: model, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    /// Opens the model once: header, config, footprint and tokenizer (no weights yet).
+    func open() throws -> ModelFile {
+        try ModelFile.open(model)
+    }
+
+    func load(_ file: ModelFile) throws -> LLaDAModel {
+        try file.load(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
 
@@ -112,11 +117,9 @@ struct SamplingOptions: ParsableArguments {
         settings.seed = seed
         settings.logitsEOSInf = logitsEosInf
         settings.confidenceEOSEOTInf = confidenceEosEotInf
-        // Packed files are the product path: dual measured 4.6× faster than none end to end on the
-        // 1B shape for at most one or two fixture answers (README). A checkpoint directory is the
-        // f32 reference path and stays exact; guidance needs full passes.
+        // The engine's policy (ModelFile.defaultCache); the magic bytes tell a packed file.
         let packed = PackedModel.isPackedFile(atPath: modelPath)
-        let cacheName = cache ?? (packed && cfgScale == 0 ? "dual" : "none")
+        let cacheName = cache ?? ModelFile.defaultCache(packed: packed, cfgScale: cfgScale).rawValue
         guard let cacheMode = CacheMode(rawValue: cacheName) else {
             throw LLaDAError("--cache must be one of none, prefix, dual (got \(cacheName))")
         }

@@ -160,25 +160,30 @@ final class ConverterCLITests: XCTestCase {
         for (signal, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             let out = directory.appendingPathComponent(label)
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-            // f32 in 4 KiB chunks is ~2000 chunks; with the test delay the conversion takes minutes.
-            let process = try start([FixturePaths.model.path, "-o", out.appendingPathComponent("m.llada").path, "--type", "f32", "--chunk-kib", "4"],
-                                    environment: ["LLADA_QUANTIZE_TEST_DELAY_MS": "20"])
+            // f32 in 4 KiB chunks is ~2000 chunks, a fraction of a second unhindered. Rather than a sleep
+            // hook in the converter, the test slows it from outside: it runs the process in ~1 ms slices
+            // (SIGCONT … SIGSTOP) and, while it is stopped mid-way through the tensors, queues the signal.
+            let process = try start([FixturePaths.model.path, "-o", out.appendingPathComponent("m.llada").path, "--type", "f32", "--chunk-kib", "4"])
+            kill(process.processIdentifier, SIGSTOP)   // lands while the runtime is still loading
             let deadline = Date().addingTimeInterval(60)
             var sawTemporary = false
             while Date() < deadline && process.isRunning {
+                kill(process.processIdentifier, SIGCONT)
+                usleep(1000)
+                kill(process.processIdentifier, SIGSTOP)
                 let names = try FileManager.default.contentsOfDirectory(atPath: out.path)
-                // Interrupt once data has been written, mid-way through the tensors.
+                // Interrupt once data has been written (the whole file is ~8 MB).
                 if let partial = names.first(where: { $0.hasSuffix(".partial") }),
                    let size = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(partial).path)[.size] as? Int,
                    size > 200_000 {
                     sawTemporary = true
                     break
                 }
-                Thread.sleep(forTimeInterval: 0.02)
             }
             XCTAssertTrue(sawTemporary, "\(label): the temporary file never appeared")
             XCTAssertTrue(process.isRunning, "\(label): the conversion ended before it could be interrupted")
-            kill(process.processIdentifier, signal)
+            kill(process.processIdentifier, signal)   // pending until the process runs again
+            kill(process.processIdentifier, SIGCONT)
             let result = try finish(process)
             XCTAssertEqual(result.status, 128 + signal, "\(label): \(result.stderr)")
             XCTAssertEqual(result.reason, .exit, "\(label): died of the signal instead of exiting")

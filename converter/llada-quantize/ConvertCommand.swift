@@ -54,10 +54,6 @@ struct ConvertCommand: ParsableCommand {
             guard chunkKib >= 4, chunkKib <= 65536 else { throw LLaDAError("--chunk-kib must be between 4 and 65536 (got \(chunkKib))") }
             options.chunkBytes = chunkKib * 1024
         }
-        // Test hook (undocumented): sleep after every chunk so a test can interrupt a conversion.
-        if let delay = ProcessInfo.processInfo.environment["LLADA_QUANTIZE_TEST_DELAY_MS"], let ms = Double(delay), ms > 0 {
-            options.delayPerChunk = ms / 1000
-        }
         let checkpoint = try HFCheckpoint(directory: URL(fileURLWithPath: source))
         let outputURL = URL(fileURLWithPath: output)
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) != 0)

@@ -17,28 +17,10 @@ public final class LLaDAModel: @unchecked Sendable {
     }
 
     /// Loads `path`: a packed file written by llada-quantize, or a Hugging Face checkpoint
-    /// directory (config.json, safetensors, tokenizer.json), whose weights run in f32.
+    /// directory (config.json, safetensors, tokenizer.json), whose weights run in f32. To check
+    /// prompt and memory before the weights, open a `ModelFile` and load from it.
     public static func load(path: String, threads: Int? = nil) throws -> LLaDAModel {
-        if let threads { ComputeThreads.configure(threads) }
-        let start = Date()
-        if PackedModel.isPackedFile(atPath: path) {
-            let packed = try PackedModel(path: path)
-            let tokenizer = try loadTokenizer(packed)
-            let weights = try packed.makeWeights()
-            let model = LLaDAModel(config: packed.config, tokenizer: tokenizer, weights: weights,
-                                   loadSeconds: Date().timeIntervalSince(start))
-            let linears = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOut, $0.gate, $0.up, $0.down] } + [weights.lmHead]
-            if linears.allSatisfy({ $0 is KernelLinear }) {
-                model.transformer.attentionThreads = ComputeThreads.configureForKernels()
-            }
-            return model
-        }
-        let directory = URL(fileURLWithPath: path)
-        let checkpoint = try HFCheckpoint(directory: directory)
-        let tokenizer = try Tokenizer(directory: directory)
-        let weights = try ModelWeights(checkpoint: checkpoint)
-        return LLaDAModel(config: checkpoint.config, tokenizer: tokenizer, weights: weights,
-                          loadSeconds: Date().timeIntervalSince(start))
+        try ModelFile.open(path).load(threads: threads)
     }
 
     /// Only the tokenizer of a packed file or checkpoint directory (for tokenize/detokenize).

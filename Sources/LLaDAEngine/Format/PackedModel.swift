@@ -46,6 +46,7 @@ public final class PackedModel: @unchecked Sendable {
     }
 
     init(file: MappedFile) throws {
+        HeaderParseCounter.increment()
         self.file = file
         path = file.path
         let path = file.path

@@ -13,9 +13,6 @@ public struct ConversionOptions: Sendable {
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Target raw size of a chunk (rounded to a multiple of the page and record size).
     public var chunkBytes: Int = PackedFormat.defaultChunkBytes
-    /// Seconds to sleep after writing each chunk: a test hook that makes a conversion slow enough
-    /// to interrupt. Zero in normal use.
-    public var delayPerChunk: Double = 0
     /// Store the kernels' matrices in their layout (used in place at load). Off writes every
     /// tensor in rows, the only layout of version 1 (the header still says version 2; tests
     /// patch it to make a version 1 file).
@@ -365,7 +362,6 @@ public enum PackedConverter {
             }
             progress?(ConversionProgress(tensor: tensor.entry.name, tensorIndex: job.tensor, tensorCount: plan.tensors.count,
                                          sourceBytesDone: sourceDone, sourceBytesTotal: sourceTotal))
-            if options.delayPerChunk > 0 { Thread.sleep(forTimeInterval: options.delayPerChunk) }
         }
         return packed
     }

@@ -82,7 +82,8 @@ void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, co
 void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, size_t k, const float *x, size_t m,
                           float *y);
 
-/// Kernel paths. The default is the best the CPU has (llada_cpu_level, LLADA_KERNELS=… lowers it).
+/// CPU paths, the one enum of every kernel (gemm, exp_rows, conversions). The default is the best
+/// the CPU has (llada_cpu_detect in dispatch.c; LLADA_KERNELS=… lowers it).
 enum {
     LLADA_GEMM_PATH_AUTO = -1,
     LLADA_GEMM_PATH_SCALAR = 0,

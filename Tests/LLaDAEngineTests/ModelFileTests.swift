@@ -1,0 +1,45 @@
+import Foundation
+import LLaDAEngine
+import XCTest
+
+/// `ModelFile`: one header parse and one tokenizer per run, whatever the frontend asks before the
+/// weights (config, footprint, prompt ids, default cache).
+final class ModelFileTests: XCTestCase {
+    /// The sequence `llada generate` runs: open, prompt ids, length and memory checks, load, generate.
+    func runGenerateSequence(_ path: String) throws -> [Int] {
+        let file = try ModelFile.open(path)
+        let ids = try file.promptIDs(for: "reverse: abcd", raw: false)
+        var settings = GenerationSettings()
+        settings.genLength = 8
+        settings.steps = 8
+        settings.blockLength = 8
+        settings.cache = file.defaultCache(cfgScale: 0)
+        try settings.validate(promptLength: ids.count, maxSequenceLength: file.config.maxSequenceLength)
+        _ = MemoryEstimate(footprint: file.footprint, settings: settings, promptLength: ids.count, pageSize: ProcessMemory.pageSize)
+        let model = try file.load(threads: 2)
+        XCTAssertTrue(model.tokenizer === file.tokenizer, "the model shares the file's tokenizer")
+        return try model.generate(promptIDs: ids, settings: settings).outputIDs
+    }
+
+    func testGenerateParsesTheHeaderOnce() throws {
+        let directory = try temporaryTestDirectory()
+        let packed = try PackedTestSupport.convertFixture(.q8, into: directory)
+        for path in [packed.path, FixturePaths.model.path] {
+            let before = ModelFile.headerParses
+            let output = try runGenerateSequence(path)
+            XCTAssertEqual(ModelFile.headerParses - before, 1, path)
+            XCTAssertEqual(output.count, 8)
+        }
+    }
+
+    func testDefaultCacheIsDualForPackedFilesOnly() throws {
+        let directory = try temporaryTestDirectory()
+        let packed = try ModelFile.open(try PackedTestSupport.convertFixture(.q8, into: directory).path)
+        let checkpoint = try ModelFile.open(FixturePaths.model.path)
+        XCTAssertEqual(packed.defaultCache(cfgScale: 0), .dual)
+        XCTAssertEqual(packed.defaultCache(cfgScale: 1), .none, "guidance needs full passes")
+        XCTAssertEqual(checkpoint.defaultCache(cfgScale: 0), .none, "the f32 reference path stays exact")
+        XCTAssertTrue(packed.isPacked)
+        XCTAssertFalse(checkpoint.isPacked)
+    }
+}
