@@ -65,11 +65,19 @@ struct InfoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sampling = try SamplingOptions.parse(["--gen-length", "\(genLength)", "--steps", "\(genLength)", "--block-length", "\(blockLength)",
-                                                  "--kv-type", kvType] + (cache.map { ["--cache", $0] } ?? []))
-        let settings = try sampling.settings(modelPath: model, chatTemplate: false)
+        var settings = GenerationSettings()
+        settings.genLength = genLength
+        settings.steps = genLength
+        settings.blockLength = blockLength
+        guard let storage = KVCache.Storage(rawValue: kvType) else { throw LLaDAError("--kv-type must be f16 or f32 (got \(kvType))") }
+        settings.kvStorage = storage
+        let explicitCache = try cache.map { name in
+            guard let mode = CacheMode(rawValue: name) else { throw LLaDAError("--cache must be one of none, prefix, dual (got \(name))") }
+            return mode
+        }
         try settings.validate(promptLength: promptLength, maxSequenceLength: .max)
         let footprint = try WeightFootprint.load(path: model)
+        settings.cache = explicitCache ?? ModelFile.defaultCache(packed: footprint.isPacked, cfgScale: 0)
         try settings.validate(promptLength: promptLength, maxSequenceLength: footprint.config.maxSequenceLength)
         let pageSize = ProcessMemory.pageSize
         let estimate = MemoryEstimate(footprint: footprint, settings: settings, promptLength: promptLength, pageSize: pageSize)

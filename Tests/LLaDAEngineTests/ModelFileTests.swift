@@ -42,4 +42,20 @@ final class ModelFileTests: XCTestCase {
         XCTAssertTrue(packed.isPacked)
         XCTAssertFalse(checkpoint.isPacked)
     }
+
+    /// The backend is a value, not an environment variable: dequantize runs f32 activations on the
+    /// same q8 weights, so its logits stay close to the kernels' but are computed elsewhere.
+    func testTheLinearBackendIsChosenExplicitly() throws {
+        let directory = try temporaryTestDirectory()
+        let file = try ModelFile.open(try PackedTestSupport.convertFixture(.q8, into: directory).path)
+        let kernels = try file.load(backend: .kernels, threads: 2)
+        let dequantized = try file.load(backend: .dequantize, threads: 2)
+        XCTAssertTrue(kernels.transformer.weights.lmHead.runsOnKernels)
+        XCTAssertFalse(dequantized.transformer.weights.lmHead.runsOnKernels)
+        let ids = try file.promptIDs(for: "sort: 6 5 9 2 8", raw: false) + Array(repeating: file.config.maskID, count: 8)
+        let a = kernels.transformer.logits(tokens: ids), b = dequantized.transformer.logits(tokens: ids)
+        let comparison = PackedTestSupport.compareLogits(a, b)
+        XCTAssertGreaterThan(comparison.maxAbs, 0, "two different computations")
+        XCTAssertLessThan(comparison.meanKL, 1e-2)
+    }
 }

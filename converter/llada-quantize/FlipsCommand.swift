@@ -23,6 +23,9 @@ struct FlipsCommand: ParsableCommand {
             help: "Variants: a packed file, act8 (f32 weights, activations rounded as the kernels do), noise:SEED[:FACTOR] (f32 weights plus uniform noise of FACTOR × the q8_0 rounding step).")
     var variants: [String]
 
+    @Option(name: .long, help: "How packed q8/q4 matrices multiply: kernels (int8 activations, the product path) or dequant (f32 activations, the baseline).")
+    var linears = LinearBackend.kernels
+
     @Option(name: .long, help: "OpenBLAS threads.")
     var threads = 1
 
@@ -125,7 +128,7 @@ struct FlipsCommand: ParsableCommand {
 
     private func load(_ variant: Variant) throws -> LLaDAModel {
         switch variant {
-        case .packed(let path): try LLaDAModel.load(path: path)
+        case .packed(let path): try LLaDAModel.load(path: path, backend: linears)
         case .activationRounding: try WeightPerturbation.activationRounding(source: source)
         case .noise(let seed, let factor): try WeightPerturbation.q8SizedNoise(source: source, seed: seed, factor: factor)
         }
@@ -216,3 +219,5 @@ enum FlipTasks {
         }
     }
 }
+
+extension LinearBackend: ExpressibleByArgument {}

@@ -22,6 +22,9 @@ struct MeasureCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of markdown tables.")
     var json = false
 
+    @Option(name: .long, help: "How packed q8/q4 matrices multiply: kernels (int8 activations, the product path) or dequant (f32 activations, the baseline).")
+    var linears = LinearBackend.kernels
+
     @Option(name: .long, help: "OpenBLAS threads (1 is fastest for the tiny fixture's matrices).")
     var threads = 1
 
@@ -131,7 +134,7 @@ struct MeasureCommand: ParsableCommand {
             let url = temporary.appendingPathComponent("v\(index).llada")
             let summary = try PackedConverter.convert(checkpoint: checkpoint, output: url, profile: variant.profile)
             let model = try PackedModel(path: url.path)
-            let transformer = Transformer(weights: try model.makeWeights())
+            let transformer = Transformer(weights: try model.makeWeights(backend: linears))
             var kls: [Double] = []
             var agree = 0, agreeMasked = 0, masked = 0
             for (golden, expected) in zip(cases, referenceLogits) {

@@ -19,8 +19,8 @@ public final class LLaDAModel: @unchecked Sendable {
     /// Loads `path`: a packed file written by llada-quantize, or a Hugging Face checkpoint
     /// directory (config.json, safetensors, tokenizer.json), whose weights run in f32. To check
     /// prompt and memory before the weights, open a `ModelFile` and load from it.
-    public static func load(path: String, threads: Int? = nil) throws -> LLaDAModel {
-        try ModelFile.open(path).load(threads: threads)
+    public static func load(path: String, threads: Int? = nil, backend: LinearBackend = .kernels) throws -> LLaDAModel {
+        try ModelFile.open(path).load(backend: backend, threads: threads)
     }
 
     /// Only the tokenizer of a packed file or checkpoint directory (for tokenize/detokenize).

@@ -68,16 +68,16 @@ public final class ModelFile: @unchecked Sendable {
     }
 
     /// Maps the weights (packed) or widens them to f32 (checkpoint) and returns a model ready to
-    /// generate, sharing this file's tokenizer.
-    public func load(threads: Int? = nil) throws -> LLaDAModel {
+    /// generate, sharing this file's tokenizer. `backend` only matters for packed files.
+    public func load(backend: LinearBackend = .kernels, threads: Int? = nil) throws -> LLaDAModel {
         if let threads { ComputeThreads.configure(threads) }
         let start = Date()
         switch contents {
         case .packed(let packed):
-            let weights = try packed.makeWeights()
+            let weights = try packed.makeWeights(backend: backend)
             let model = LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start))
             let linears = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOut, $0.gate, $0.up, $0.down] } + [weights.lmHead]
-            if linears.allSatisfy({ $0 is KernelLinear }) {
+            if linears.allSatisfy(\.runsOnKernels) {
                 model.transformer.attentionThreads = ComputeThreads.configureForKernels()
             }
             return model

@@ -388,7 +388,7 @@ public final class PackedModel: @unchecked Sendable {
     /// Verifies every checksum and builds the model: raw tensors are used in place from the
     /// mapping, compressed chunks are decompressed in parallel into 64-byte aligned memory,
     /// norms are copied to f32 buffers, matrices become `QuantizedLinear` / `QuantizedEmbedding`.
-    public func makeWeights() throws -> ModelWeights {
+    public func makeWeights(backend: LinearBackend = .kernels) throws -> ModelWeights {
         let base = file.bytes.baseAddress!
         let storages: [Storage] = tensors.map { tensor in
             isInPlace(tensor) ? Storage(mapped: base + tensor.chunks[0].offset, file: file) : Storage(byteCount: tensor.byteSize)
@@ -437,7 +437,7 @@ public final class PackedModel: @unchecked Sendable {
         func linear(_ name: String) throws -> any LinearLayer {
             let (tensor, storage) = byName[name]!
             let (rows, columns) = (tensor.shape[0], tensor.shape[1])
-            let dequantize = ProcessInfo.processInfo.environment["LLADA_LINEARS"] == "dequant"
+            let dequantize = backend == .dequantize
             if tensor.layout == .kernelGroups {
                 guard let format = KernelWeightFormat(tensor.type) else { throw LLaDAError("\(path): \(tensor.name): no kernel for \(tensor.type)") }
                 if !dequantize {
@@ -452,8 +452,7 @@ public final class PackedModel: @unchecked Sendable {
                 return QuantizedLinear(type: tensor.type, outFeatures: rows, inFeatures: columns, data: blocks.pointer, owner: blocks)
             }
             let format = KernelWeightFormat(tensor.type)
-            // LLADA_LINEARS=dequant keeps the dequantize + sgemm path (f32 activations): the
-            // baseline the kernels' activation rounding is measured against.
+            // The dequantize backend keeps the dequantize + sgemm path (f32 activations).
             guard let format, !dequantize else {
                 return QuantizedLinear(type: tensor.type, outFeatures: tensor.shape[0], inFeatures: tensor.shape[1],
                                        data: storage.pointer, owner: storage)

@@ -166,6 +166,8 @@ public enum QuantizedMatmul {
 /// A linear layer on packed weights: what the packed-model loader builds for q8_0 / q4_0 / f16
 /// tensors (all linears and the LM head).
 public final class KernelLinear: LinearLayer, @unchecked Sendable {
+    public var runsOnKernels: Bool { true }
+
     public let weights: PackedWeights
 
     public init(weights: PackedWeights) { self.weights = weights }

@@ -9,6 +9,21 @@ public protocol LinearLayer: AnyObject, Sendable {
     func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>)
     /// Bytes the weights occupy in memory.
     var weightBytes: Int { get }
+    /// True when `apply` runs on the SIMD kernels' own thread pool (then OpenBLAS needs no threads).
+    var runsOnKernels: Bool { get }
+}
+
+extension LinearLayer {
+    public var runsOnKernels: Bool { false }
+}
+
+/// How a packed file's quantized matrices are multiplied.
+public enum LinearBackend: String, Sendable, CaseIterable {
+    /// The SIMD kernels: int8 activations, integer dot products (the product path).
+    case kernels
+    /// Dequantize to f32 blocks and multiply with f32 activations: the baseline the kernels'
+    /// activation rounding is measured against (llada-quantize measure / flips).
+    case dequantize = "dequant"
 }
 
 /// f32 weights, multiplied with OpenBLAS sgemm.
