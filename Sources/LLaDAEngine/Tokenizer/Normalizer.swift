@@ -6,7 +6,7 @@
 /// for it and later compatibility characters have no decomposition. This is the textbook algorithm
 /// (full decomposition, canonical ordering, then canonical composition for the C forms) over the
 /// Unicode 9.0 data in `NFCData` and, for the K forms, the compatibility decompositions in `NFKCData`.
-struct UnicodeNormalizer: Sendable {
+struct UnicodeNormalizer: ByteNormalizer, Sendable {
     static let nfc = UnicodeNormalizer(compatibility: false, composes: true)
     static let nfd = UnicodeNormalizer(compatibility: false, composes: false)
     static let nfkc = UnicodeNormalizer(compatibility: true, composes: true)
@@ -80,14 +80,6 @@ struct UnicodeNormalizer: Sendable {
         return output
     }
 
-    /// The normal form of a whole string.
-    func normalize(_ string: String) -> String {
-        var copy = string
-        copy.makeContiguousUTF8()
-        return copy.utf8.withContiguousStorageIfAvailable { bytes in
-            normalize(bytes).map { String(decoding: $0, as: UTF8.self) } ?? string
-        } ?? string
-    }
 
     /// Full canonical decomposition followed by canonical ordering (a stable sort of each run of
     /// non-starters by combining class, done by insertion as scalars arrive).

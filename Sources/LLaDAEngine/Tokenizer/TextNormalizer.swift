@@ -1,6 +1,6 @@
 /// The `normalizer` of a tokenizer.json: none, NFC, NFD, NFKC, NFKD, Lowercase, or a Sequence of
 /// these (nested Sequences flattened), applied in order like `tokenizers`' normalizers.
-struct TextNormalizer: Sendable {
+struct TextNormalizer: ByteNormalizer, Sendable {
     enum Step: Sendable, Equatable {
         case nfc, nfd, nfkc, nfkd, lowercase
     }
@@ -48,13 +48,6 @@ struct TextNormalizer: Sendable {
         return current
     }
 
-    func normalize(_ string: String) -> String {
-        var copy = string
-        copy.makeContiguousUTF8()
-        return copy.utf8.withContiguousStorageIfAvailable { bytes in
-            normalize(bytes).map { String(decoding: $0, as: UTF8.self) } ?? string
-        } ?? string
-    }
 
     private static func apply(_ step: Step, to text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         switch step {
@@ -92,5 +85,21 @@ struct TextNormalizer: Sendable {
             i += length
         }
         return output
+    }
+}
+
+/// A normaliser over UTF-8 bytes; nil means the text is already normal.
+protocol ByteNormalizer {
+    func normalize(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]?
+}
+
+extension ByteNormalizer {
+    /// The normal form of a whole string.
+    func normalize(_ string: String) -> String {
+        var copy = string
+        copy.makeContiguousUTF8()
+        return copy.utf8.withContiguousStorageIfAvailable { bytes in
+            normalize(bytes).map { String(decoding: $0, as: UTF8.self) } ?? string
+        } ?? string
     }
 }
