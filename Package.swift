@@ -25,13 +25,17 @@ let package = Package(
             name: "LLaDAEngine",
             dependencies: ["CBLAS", "CLZ4", "LLaDAKernels"],
             path: "Sources/LLaDAEngine"),
+        // Beside the runtime library: what only the converter, the benchmarks and the tests need.
+        .target(name: "LLaDAConvert", dependencies: ["LLaDAEngine", "LLaDAKernels", "CLZ4"], path: "converter/LLaDAConvert"),
+        .target(name: "LLaDASynthetic", dependencies: ["LLaDAEngine", "LLaDAKernels"], path: "Benchmarks/Synthetic"),
+        .target(name: "LLaDABenchmarks", dependencies: ["LLaDAEngine", "LLaDAKernels", "CBLAS"], path: "Benchmarks/BenchmarkKit"),
         .executableTarget(
             name: "llada",
-            dependencies: ["LLaDAEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LLaDAEngine", "LLaDABenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/llada"),
         .executableTarget(
             name: "llada-synth",
-            dependencies: ["LLaDAEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LLaDAEngine", "LLaDASynthetic", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/SyntheticCheckpoint"),
         .executableTarget(
             name: "TokenizerBenchmark",
@@ -39,13 +43,15 @@ let package = Package(
             path: "Benchmarks/TokenizerBenchmark"),
         .executableTarget(
             name: "llada-quantize",
-            dependencies: ["LLaDAEngine", "CLZ4", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LLaDAEngine", "LLaDAConvert", "CLZ4", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "converter/llada-quantize"),
         .testTarget(
             name: "LLaDAEngineTests",
-            dependencies: ["LLaDAEngine", "LLaDAKernels"],
+            dependencies: ["LLaDAEngine", "LLaDAKernels", "LLaDAConvert", "LLaDASynthetic", "LLaDABenchmarks"],
             path: "Tests/LLaDAEngineTests"),
+        // An app embedding the engine (run by ExampleTests).
+        .executableTarget(name: "stream-and-cancel", dependencies: ["LLaDAEngine"], path: "Examples/StreamAndCancel"),
         .executableTarget(
-            name: "KernelBenchmark", dependencies: ["LLaDAEngine"], path: "Benchmarks/KernelBenchmark"),
+            name: "KernelBenchmark", dependencies: ["LLaDAEngine", "LLaDABenchmarks"], path: "Benchmarks/KernelBenchmark"),
     ]
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Dev-task accuracy of the bundled tiny model in f32 / f16 / q8 / q4, for the README tables.
+# Dev-task accuracy of the bundled tiny model in f32 / f16 / q8 / q4, for the tables in
+# docs/quantization.md and docs/decoding.md.
 # Usage: bash Benchmarks/accuracy-tables.sh [OUT_DIR]   (needs `swift build -c release` first)
 set -euo pipefail
 cd "$(dirname "$0")/.."

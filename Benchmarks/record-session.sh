@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Records a terminal session of the llada CLI on the fixture model: drives it in tmux
-# (send-keys / capture-pane) and writes the captured screens to docs/session.txt — a chat of two
-# turns and a reset, --visual frames as the canvas fills, infill filling its holes, and the
-# progress line of a long generation.
+# (send-keys / capture-pane) and writes the captured screens to Benchmarks/results/session.txt —
+# a chat of two turns and a reset, --visual frames as the canvas fills, infill filling its holes,
+# and the progress line of a long generation.
 #
 #   swift build -c release && bash Benchmarks/record-session.sh [OUT]
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-$repo/docs/session.txt}
+out=${1:-$repo/Benchmarks/results/session.txt}
 bin=$repo/.build/release
 command -v tmux >/dev/null || { echo "error: tmux is not installed (apt-get install -y tmux)" >&2; exit 1; }
 [ -x "$bin/llada" ] || { echo "error: $bin/llada is missing; run swift build -c release first" >&2; exit 1; }

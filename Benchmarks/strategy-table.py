@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Sampling strategies on the tiny fixture's 60 dev tasks: exact-match accuracy and diversity
-(distinct answers over 8 seeds per prompt) at steps = gen, gen/2, gen/4, for the README.
+(distinct answers over 8 seeds per prompt) at steps = gen, gen/2, gen/4, for docs/decoding.md.
 
 Usage: python3 Benchmarks/strategy-table.py [MODEL]   (after `swift build -c release`)
 """

@@ -43,7 +43,9 @@ static void *random_weights(int type, size_t n, size_t k) {
 int main(void) {
     const size_t ms[] = {1, 3, 31, 33, 257}, ns[] = {1, 7, 33, 100}, ks[] = {32, 64, 96, 4096};
     int failures = 0, checks = 0;
-    for (int type = 0; type < 3; type++)
+    static const int kernel_types[] = {LLADA_GEMM_Q8_0, LLADA_GEMM_Q4_0, LLADA_GEMM_F16};
+    for (int t = 0; t < 3; t++) {
+        int type = kernel_types[t];
         for (int ki = 0; ki < 4; ki++)
             for (int ni = 0; ni < 4; ni++)
                 for (int mi = 0; mi < 5; mi++) {
@@ -80,6 +82,7 @@ int main(void) {
                     free(y);
                     free(packed);
                 }
+    }
     printf("paths:");
     for (int path = 0; path <= LLADA_GEMM_PATH_AVX512; path++)
         if (llada_gemm_path_supported(path)) printf(" %s", llada_gemm_path_name(path));

@@ -1,6 +1,7 @@
 // Kernel benchmark harness: the same code as `llada bench --kernels`.
 //   swift run -c release KernelBenchmark [--json] [--threads N] [--f16] [--rows 1,8,32] [--repetitions N]
 import Foundation
+import LLaDABenchmarks
 import LLaDAEngine
 
 var json = false, f16 = false, threads = 2, repetitions = 5
@@ -21,7 +22,7 @@ while let argument = arguments.next() {
 /// Unbuffered, so rows show as they are measured even when piped.
 func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
-let formats: [KernelWeightFormat] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
+let formats: [WeightType] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
 if !json {
     emit("kernels: \(QuantizedMatmul.currentPath.name) path, \(threads) threads; medians of ≥ \(repetitions) calls")
     emit(KernelBenchmark.Row.tableHeader)

@@ -4,6 +4,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LLaDAEngine
+import LLaDASynthetic
 
 struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -15,11 +15,17 @@
 
 // MARK: - Layout
 
+// Callers pass only the three kernel types (f32 runs through sgemm); anything else is a bug.
+static void require_kernel_type(llada_gemm_type type) {
+    if (type != LLADA_GEMM_Q8_0 && type != LLADA_GEMM_Q4_0 && type != LLADA_GEMM_F16) abort();
+}
+
 static size_t groups_of(size_t n) { return (n + GEMM_NR - 1) / GEMM_NR; }
 
 static size_t quant_record_bytes(llada_gemm_type type) { return type == LLADA_GEMM_Q4_0 ? 256 : 512; }
 
 size_t llada_repack_size(llada_gemm_type type, size_t n, size_t k) {
+    require_kernel_type(type);
     size_t groups = groups_of(n);
     if (type == LLADA_GEMM_F16) return groups * k * GEMM_NR * 2;
     size_t nb = k / GEMM_QK;
@@ -130,11 +136,13 @@ static void repack(llada_gemm_type type, const void *src, void *dst, size_t n, s
 }
 
 void llada_repack_serial(llada_gemm_type type, const void *src, void *dst, size_t n, size_t k) {
+    require_kernel_type(type);
     repack_job job = {type, (const uint8_t *)src, (uint8_t *)dst, n, k, groups_of(n), 0};
     for (size_t g = 0; g < job.groups; g++) repack_group(&job, g);
 }
 
 void llada_unrepack(llada_gemm_type type, const void *packed, void *dst, size_t n, size_t k) {
+    require_kernel_type(type);
     const uint8_t *src = (const uint8_t *)packed;
     uint8_t *out = (uint8_t *)dst;
     if (type == LLADA_GEMM_F16) {
@@ -244,9 +252,9 @@ static void tile_f16_scalar(const gemm_args *a, size_t g, size_t m0, size_t mr) 
 }
 
 const gemm_path gemm_path_scalar = {
-    .tile = {tile_quant_scalar, tile_quant_scalar, tile_f16_scalar},
-    .mr = {4, 4, 4},
-    .offset = {128, 8},
+    .tile = {[LLADA_GEMM_Q8_0] = tile_quant_scalar, [LLADA_GEMM_Q4_0] = tile_quant_scalar, [LLADA_GEMM_F16] = tile_f16_scalar},
+    .mr = {[LLADA_GEMM_Q8_0] = 4, [LLADA_GEMM_Q4_0] = 4, [LLADA_GEMM_F16] = 4},
+    .offset = {[LLADA_GEMM_Q8_0] = 128, [LLADA_GEMM_Q4_0] = 8},
     .quant = quantize_scalar,
 };
 
@@ -254,6 +262,7 @@ const gemm_path gemm_path_scalar = {
 
 void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, size_t k, const float *x, size_t m,
                           float *y) {
+    require_kernel_type(type);
     const uint8_t *w = (const uint8_t *)weights;
     if (type == LLADA_GEMM_F16) {
         const uint16_t *h = (const uint16_t *)weights;
@@ -428,6 +437,7 @@ static void *scratch_for(size_t bytes) {
 }
 
 void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, const float *x, size_t m, float *y) {
+    require_kernel_type(type);
     if (m == 0 || n == 0) return;
     if (k == 0) {
         memset(y, 0, m * n * sizeof(float));

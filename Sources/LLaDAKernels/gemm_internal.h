@@ -6,6 +6,7 @@
 // aarch64 sysroot.
 #include <stddef.h>
 #include <stdint.h>
+#include "llada_gemm.h"
 
 #define GEMM_NR 16          // weight rows per interleaved group (= lanes of one zmm of int32)
 #define GEMM_QK 32          // weights per quant block
@@ -37,9 +38,9 @@ typedef void (*gemm_quant_fn)(const float *x, size_t m, size_t k, size_t r0, siz
                               int8_t *xq, float *xd, int32_t *xc);
 
 typedef struct {
-    gemm_tile_fn tile[3];     // indexed by llada_gemm_type
-    int mr[3];                // tile height per type
-    int32_t offset[2];        // activation-sum offset for q8, q4
+    gemm_tile_fn tile[LLADA_GEMM_TYPE_COUNT];   // indexed by llada_gemm_type (NULL for f32)
+    int mr[LLADA_GEMM_TYPE_COUNT];              // tile height per type
+    int32_t offset[LLADA_GEMM_TYPE_COUNT];      // activation-sum offset for q8, q4
     gemm_quant_fn quant;
 } gemm_path;
 

@@ -173,9 +173,9 @@ static void quantize(const float *x, size_t m, size_t k, size_t r0, size_t r1, i
 }
 
 const gemm_path gemm_path_neon = {
-    .tile = {tile_q8, tile_q4, tile_f16},
-    .mr = {MR_QUANT, MR_QUANT, MR_F16},
-    .offset = {0, 0},
+    .tile = {[LLADA_GEMM_Q8_0] = tile_q8, [LLADA_GEMM_Q4_0] = tile_q4, [LLADA_GEMM_F16] = tile_f16},
+    .mr = {[LLADA_GEMM_Q8_0] = MR_QUANT, [LLADA_GEMM_Q4_0] = MR_QUANT, [LLADA_GEMM_F16] = MR_F16},
+    .offset = {[LLADA_GEMM_Q8_0] = 0, [LLADA_GEMM_Q4_0] = 0},
     .quant = quantize,
 };
 

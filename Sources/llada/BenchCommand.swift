@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLaDABenchmarks
 import LLaDAEngine
 
 /// `llada bench --kernels [--json]`: throughput of the packed-weight kernels against OpenBLAS.
@@ -67,7 +68,7 @@ struct BenchCommand: ParsableCommand {
                 return m
             }
         }
-        let formats: [KernelWeightFormat] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
+        let formats: [WeightType] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
         if !json {
             emit("kernels: \(QuantizedMatmul.currentPath.name) path, \(threads) threads; medians of ≥ \(repetitions) calls")
             emit(KernelBenchmark.Row.tableHeader)

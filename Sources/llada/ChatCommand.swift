@@ -75,7 +75,7 @@ struct ChatCommand: ParsableCommand {
                         }
                         Terminal.err("\(Self.describe(settings)) · conversation \(session.history.count) tokens, \(session.turns) turn\(session.turns == 1 ? "" : "s")\n")
                     } catch let error as LLaDAError {
-                        try complain(error.message)
+                        try complain(error.flagMessage)
                     }
                 default:
                     try complain("unknown command \(words[0]); the commands are /settings [name=value …], /reset and /quit")
@@ -89,16 +89,17 @@ struct ChatCommand: ParsableCommand {
                 continue
             }
             let live = LiveGeneration(model: model, settings: settings, output: .text, visual: visual)
-            let result = try Interruption.stoppable {
-                try model.generate(promptIDs: prompt, settings: settings, observer: live.observer)
+            let stop = StopFlag()
+            let output = try Interruption.stoppable(watching: stop) {
+                try model.generate(GenerationRequest(prompt: .ids(prompt), settings: settings), stop: stop, onEvent: live.handle)
             }
-            live.finish()
-            if live.interrupted {
+            live.finish(output)
+            if output.stopped {
                 // The conversation goes on; the next Ctrl-C is a new one.
                 Interruption.request(0)
                 Terminal.err("(interrupted: this turn is not kept)\n")
             } else {
-                session.record(prompt: prompt, output: result.outputIDs)
+                session.record(prompt: prompt, output: output.result.outputIDs)
             }
             if interactive { Terminal.err("\n") }
         }

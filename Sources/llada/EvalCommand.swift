@@ -57,9 +57,9 @@ struct EvalCommand: ParsableCommand {
         let start = Date()
         var results: [ItemResult] = []
         for item in items {
-            let output = try Interruption.stoppable {
-                try model.generate(promptIDs: try model.promptIDs(for: item.prompt, raw: false), settings: settings,
-                                   observer: Interruption.observer)
+            let stop = StopFlag()
+            let output = try Interruption.stoppable(watching: stop) {
+                try model.generate(GenerationRequest(prompt: .user(item.prompt), settings: settings), stop: stop).result
             }
             if let signal = Interruption.signal { Llada.interrupted(signal, "after \(results.count) of \(items.count) tasks") }
             let text = try model.tokenizer.decode(output.outputIDs, skipSpecialTokens: true)

@@ -62,29 +62,28 @@ struct GenerateCommand: ParsableCommand {
         // Option errors are reported before a (possibly multi-gigabyte) model is loaded; the
         // prompt-length check needs the model and runs again in generate.
         try settings.validate(promptLength: 1, maxSequenceLength: .max)
-        // One open: the memory check needs the prompt's length, so the tokenizer comes before the weights.
+        // One open: the plan tokenizes the prompt and sizes the run before any weight is loaded.
         let file = try modelOptions.open()
-        let ids = try file.promptIDs(for: promptText, raw: raw)
-        try settings.validate(promptLength: ids.count, maxSequenceLength: file.config.maxSequenceLength)
-        try memory.check(file.footprint, settings: settings, promptLength: ids.count)
+        let plan = try file.plan(GenerationRequest(prompt: raw ? .raw(promptText) : .user(promptText), settings: settings))
+        try memory.check(plan.memory)
         let model = try modelOptions.load(file)
-        let start = Date()
         // Plain output streams each block's text as soon as the block is final.
         let live = LiveGeneration(model: model, settings: settings, output: json ? .none : jsonStream ? .jsonStream : .text,
                                   visual: visual)
-        let result = try Interruption.stoppable {
-            try model.generate(promptIDs: ids, settings: settings, observer: live.observer)
+        let stop = StopFlag()
+        let output = try Interruption.stoppable(watching: stop) {
+            try model.generate(GenerationRequest(prompt: .ids(plan.promptIDs), settings: settings), stop: stop, onEvent: live.handle)
         }
-        let seconds = Date().timeIntervalSince(start)
-        live.finish()
-        if live.interrupted, let signal = Interruption.signal {
+        let result = output.result, seconds = output.seconds
+        live.finish(output)
+        if output.stopped, let signal = Interruption.signal {
             // A program reading the stream gets a last event instead of a stream that just stops.
             if jsonStream {
                 try Terminal.out(jsonLine(InterruptedEvent(signal: Int(signal), model_calls: result.modelCalls, seconds: seconds)) + "\n")
             }
             Llada.interrupted(signal, "after \(result.modelCalls) model calls" + (live.printedText ? "" : ", nothing printed"))
         }
-        let text = try model.answerText(result.outputIDs)
+        let text = output.text
         if json || jsonStream {
             try Terminal.out(jsonLine(Output(
                 event: jsonStream ? "done" : nil, prompt_ids: result.promptIDs, output_ids: result.outputIDs, text: text,

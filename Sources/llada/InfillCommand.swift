@@ -2,16 +2,8 @@ import ArgumentParser
 import Foundation
 import LLaDAEngine
 
-/// `llada infill`: fill the `[MASK]` / `[MASK*N]` holes of a text, bidirectionally, with the same
-/// sampler as generate (`InfillText`, `LLaDAModel.generate(promptIDs:canvas:settings:observer:)`).
-///
-/// The text is the canvas: each literal piece tokenized, each hole as mask tokens. Without
-/// `--prompt` it follows `<|startoftext|>` as a document of its own; with `--prompt` it is the
-/// assistant's whole answer to that message under the chat template, followed by `<|eot_id|>`
-/// and `--padding` `<|endoftext|>` as Instruct answers are in training (without the padding the
-/// fixture model misfills: it has never seen an answer end at the sequence's end). One block
-/// spans the whole canvas and one token is committed per step, unless --block-length / --steps
-/// say otherwise.
+/// `llada infill`: fill the `[MASK]` / `[MASK*N]` holes of a text (`InfillRequest`: `--prompt`
+/// is the message the text answers, `--padding` the end-of-text padding after it).
 struct InfillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infill",
@@ -55,74 +47,32 @@ struct InfillCommand: ParsableCommand {
         if sampling.genLength != nil {
             throw LLaDAError("--gen-length does not apply to infill: the canvas is as long as --text with its holes")
         }
-        if let padding {
-            guard prompt != nil else { throw LLaDAError("--padding applies only with --prompt (it follows the answer)") }
-            guard (0...4096).contains(padding) else { throw LLaDAError("--padding must be between 0 and 4096 (got \(padding))") }
-        }
-        let infill = try InfillText(parsing: try readText())
+        let infill = try InfillRequest(text: try InfillText(parsing: try readText()), answering: prompt, padding: padding,
+                                       blockLength: sampling.blockLength, steps: sampling.steps)
         // Option errors before the model loads; the lengths are checked once the text is tokenized.
-        _ = try sampling.settings(modelPath: modelOptions.model, chatTemplate: prompt != nil)
-        // Holes alone beyond the model's length would build a huge canvas for nothing.
+        let base = try sampling.settings(modelPath: modelOptions.model, chatTemplate: prompt != nil)
         let file = try modelOptions.open()
-        let maxLength = file.config.maxSequenceLength
-        guard infill.maskCount < maxLength else {
-            throw LLaDAError("--text holds \(infill.maskCount) masked tokens; the canvas cannot exceed the model's max_sequence_length \(maxLength)")
-        }
+        try infill.check(maxSequenceLength: file.config.maxSequenceLength)
         let model = try modelOptions.load(file)
-        var (canvas, holes) = infill.canvas(tokenizer: model.tokenizer, maskID: model.maskID)
-        let promptIDs = try self.promptIDs(model)
-        if prompt != nil { canvas += try answerEnd(model) }
-        let settings = try self.settings(canvasLength: canvas.count, masks: infill.maskCount)
-        let start = Date()
-        let live = LiveGeneration(model: model, settings: settings, output: .none, visual: visual)
-        let result = try Interruption.stoppable {
-            try model.generate(promptIDs: promptIDs, canvas: canvas, settings: settings, observer: live.observer)
+        let (request, holes) = try infill.generation(for: model, base: base)
+        let live = LiveGeneration(model: model, settings: request.settings, output: .none, visual: visual)
+        let stop = StopFlag()
+        let output = try Interruption.stoppable(watching: stop) {
+            try model.generate(request, stop: stop, onEvent: live.handle)
         }
-        let seconds = Date().timeIntervalSince(start)
-        live.finish()
-        if live.interrupted, let signal = Interruption.signal {
+        let result = output.result
+        live.finish(output)
+        if output.stopped, let signal = Interruption.signal {
             Llada.interrupted(signal, "after \(result.modelCalls) model calls, nothing printed")
         }
         let filled = try model.tokenizer.decode(result.outputIDs, skipSpecialTokens: true)
         if json {
             let fills = try holes.map { try model.tokenizer.decode(Array(result.outputIDs[$0]), skipSpecialTokens: true) }
-            try printJSON(Output(prompt_ids: promptIDs, canvas_ids: canvas, output_ids: result.outputIDs, fills: fills,
-                                 text: filled, model_calls: result.modelCalls, seconds: seconds))
+            try printJSON(Output(prompt_ids: result.promptIDs, canvas_ids: request.canvas ?? [], output_ids: result.outputIDs, fills: fills,
+                                 text: filled, model_calls: result.modelCalls, seconds: output.seconds))
         } else {
             print(filled)
         }
-    }
-
-    /// The chat-template prompt, or the BOS alone: the sampler needs a prompt, and a document
-    /// starts with it.
-    func promptIDs(_ model: LLaDAModel) throws -> [Int] {
-        if let prompt { return try model.promptIDs(for: prompt, raw: false) }
-        guard let bos = model.tokenizer.bosToken.flatMap({ model.tokenizer.id(forToken: $0) }) else {
-            throw LLaDAError("the tokenizer has no BOS token to start the text with; give --prompt to fill an answer instead")
-        }
-        return [bos]
-    }
-
-    /// `<|eot_id|>` and the padding that follow an answer.
-    func answerEnd(_ model: LLaDAModel) throws -> [Int] {
-        guard let eot = model.endOfTurnID, let eos = model.eosID else {
-            throw LLaDAError("the tokenizer lacks <|eot_id|> or an end-of-text token, which end an answer; leave out --prompt")
-        }
-        return [eot] + Array(repeating: eos, count: padding ?? 32)
-    }
-
-    /// One block over the whole canvas by default, and as many steps as holes (rounded up to a
-    /// multiple of the block count) so each step commits about one token.
-    func settings(canvasLength: Int, masks: Int) throws -> GenerationSettings {
-        var settings = try sampling.settings(modelPath: modelOptions.model, chatTemplate: false)
-        settings.genLength = canvasLength
-        settings.blockLength = sampling.blockLength ?? canvasLength
-        guard settings.blockLength > 0, canvasLength % settings.blockLength == 0 else {
-            throw LLaDAError("--block-length \(settings.blockLength) must divide the canvas length: --text is \(canvasLength) tokens with its holes")
-        }
-        let blocks = canvasLength / settings.blockLength
-        settings.steps = sampling.steps ?? min(canvasLength, (masks + blocks - 1) / blocks * blocks)
-        return settings
     }
 
     func readText() throws -> String {

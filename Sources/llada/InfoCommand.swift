@@ -81,7 +81,7 @@ struct InfoCommand: ParsableCommand {
         try settings.validate(promptLength: promptLength, maxSequenceLength: footprint.config.maxSequenceLength)
         let pageSize = ProcessMemory.pageSize
         let estimate = MemoryEstimate(footprint: footprint, settings: settings, promptLength: promptLength, pageSize: pageSize)
-        let available = try AvailableMemory.current()
+        let available = try AvailableMemory.current(environment: ProcessInfo.processInfo.environment)
         let c = footprint.config
         let output = Output(
             model: model, format: footprint.isPacked ? "packed" : "checkpoint", file_bytes: footprint.fileBytes,

@@ -1,40 +1,32 @@
 import Foundation
 import LLaDAEngine
 
-/// Everything shown while one generation runs, driven by the sampler's observer:
+/// Everything shown while one generation runs, driven by its events (`GenerationEvent`):
 /// - `.text`: the answer on standard output, each block's text as soon as the block is final
 ///   (held back until the end while the canvas view is on screen), ending with a newline;
 /// - `.jsonStream`: `step` and `block_done` JSON lines on standard output (the caller adds `done`);
 /// - `.none`: nothing on standard output (the caller prints the result);
 /// plus, when standard error is a terminal, the progress line or the `--visual` canvas view.
-/// Run it inside `Interruption.stoppable`: Ctrl-C then stops the generation after the current
-/// step (`interrupted`).
+/// Run the generation inside `Interruption.stoppable`: Ctrl-C then stops it within the step.
 final class LiveGeneration {
     enum Output { case text, jsonStream, none }
 
     let output: Output
-    private var answer: AnswerStream
-    private let blockCount: Int
     private let canvas: CanvasView?
     private let progress: ProgressLine?
     private let start = Date()
     /// Answer text produced so far (written unless the canvas view holds it back).
     private(set) var text = ""
     private var written = 0
-    private(set) var interrupted = false
 
     init(model: LLaDAModel, settings: GenerationSettings, output: Output, visual: Bool) {
         self.output = output
-        answer = AnswerStream(model: model)
-        blockCount = settings.blockCount
         let live = Terminal.stderrIsInteractive
         canvas = visual && live ? CanvasView(tokenizer: model.tokenizer, maskID: model.maskID, settings: settings) : nil
         progress = live && canvas == nil ? ProgressLine(settings: settings) : nil
     }
 
-    var observer: SamplerObserver { { [self] event in handle(event) } }
-
-    private func handle(_ event: SamplerEvent) -> SamplerControl {
+    func handle(_ event: GenerationEvent) {
         switch event {
         case .step(let step):
             canvas?.update(step)
@@ -44,8 +36,7 @@ final class LiveGeneration {
                                     ids: step.committed.map { step.generated[$0] }, remasked: step.remasked,
                                     masks_left: step.masksLeft, seconds: step.seconds, elapsed: elapsed))
             }
-        case .blockDone(let block):
-            let delta = (try? answer.append(block.ids, final: block.endsGeneration || block.block == blockCount - 1)) ?? ""
+        case .blockDone(let block, let delta):
             text += delta
             if output == .jsonStream {
                 writeLine(BlockEvent(block: block.block, start: block.range.lowerBound, end: block.range.upperBound,
@@ -53,25 +44,25 @@ final class LiveGeneration {
             } else if output == .text && canvas == nil {
                 writeText()
             }
+        case .done:
+            break
         }
-        if Interruption.signal != nil { interrupted = true }
-        return interrupted ? .stop : .proceed
     }
 
     /// True once some answer text has been written to standard output.
     var printedText: Bool { written > 0 }
 
-    /// Clears the live displays and writes what is left of the answer and its newline (after an
-    /// interruption only the newline ending what was printed). Returns the answer text.
+    /// Clears the live displays and writes what is left of the answer and its newline (after a
+    /// stop only the newline ending what was printed). Returns the answer text.
     @discardableResult
-    func finish() -> String {
+    func finish(_ generation: GenerationOutput) -> String {
         canvas?.erase()
         progress?.hide()
-        if interrupted {
+        if generation.stopped {
             if output == .text && printedText { Terminal.out("\n") }
             return text
         }
-        text += (try? answer.append([], final: true)) ?? ""
+        text = generation.text
         if output == .text {
             writeText()
             Terminal.out("\n")

@@ -18,7 +18,7 @@ struct Llada {
             try command.run()
             return 0
         } catch let error as LLaDAError {
-            return fail(error.message, code: 1)
+            return fail(error.flagMessage, code: 1)
         } catch {
             // --help and --version are "errors" that print and exit 0.
             if LladaCommand.exitCode(for: error) == .success { LladaCommand.exit(withError: error) }
@@ -26,6 +26,9 @@ struct Llada {
             return fail("\(message) (see `llada --help`)", code: LladaCommand.exitCode(for: error).rawValue)
         }
     }
+
+    /// The command-line spelling of an engine setting: `gen_length` is `--gen-length`.
+    static func flag(_ setting: String) -> String { "--" + setting.replacingOccurrences(of: "_", with: "-") }
 
     static func fail(_ message: String, code: Int32) -> Int32 {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
@@ -57,4 +60,9 @@ func jsonLine<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+extension LLaDAError {
+    /// The message with the engine's settings named as this tool's flags.
+    var flagMessage: String { message(naming: Llada.flag) }
 }

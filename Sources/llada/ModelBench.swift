@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLaDABenchmarks
 import LLaDAEngine
 
 /// `llada bench --model`: loads once, generates `--repetitions` times with the forward pass
@@ -41,7 +42,7 @@ struct ModelBench {
                             peak_rss_bytes: peak.bytes, peak_rss_source: peak.source, rss_after_load_bytes: residentAfterLoad,
                             rss_after_run_bytes: residentAfterRun, rss_anon_after_run_bytes: anonymousAfterRun,
                             memory_estimate_bytes: estimate.totalBytes,
-                            available_memory_bytes: (try? AvailableMemory.current())?.bytes)
+                            available_memory_bytes: (try? AvailableMemory.current(environment: ProcessInfo.processInfo.environment))?.bytes)
         if command.json {
             try printJSON(report)
         } else {

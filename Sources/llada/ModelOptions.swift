@@ -29,7 +29,7 @@ struct ModelOptions: ParsableArguments {
 /// Only the tokenizer of a model, for tokenize/detokenize.
 extension ModelOptions {
     func loadTokenizer() throws -> Tokenizer {
-        try LLaDAModel.loadTokenizer(path: model)
+        try ModelFile.tokenizer(at: model)
     }
 }
 

@@ -5,7 +5,7 @@
 #   Tests/Fuzz/run.sh build                                      build every target, run none
 #
 # Targets: safetensors shard-index config tokenizer-json tokenizer-encode packed (Tests/Fuzz/Targets).
-# The engine's sources are compiled with `swiftc -sanitize=fuzzer,address` into .build/fuzz (rebuilt
+# The engine's sources and Tests/Fuzz/FuzzEntry.swift are compiled with `swiftc -sanitize=fuzzer,address` into .build/fuzz (rebuilt
 # when a source changes); each target links them with its driver. A run starts from the seeds in
 # Tests/Fuzz/corpus/TARGET plus what earlier runs found (.build/fuzz/corpus/TARGET), on one core.
 # Any crash, sanitizer report, leak, hang (> 10 s per input) or allocation > 512 MB fails the run;
@@ -28,10 +28,10 @@ mkdir -p "$build/kernels" "$build/modules" "$build/bin"
 blas_include=$(pkg-config --cflags-only-I openblas | sed 's/^-I//; s/ *$//')
 clang_modules=(-Xcc "-fmodule-map-file=Sources/CBLAS/module.modulemap" -Xcc "-fmodule-map-file=Sources/CLZ4/module.modulemap"
                -Xcc "-fmodule-map-file=$build/LLaDAKernels.modulemap" -Xcc -I -Xcc Sources/LLaDAKernels/include -I "$blas_include")
-swift_flags=(-swift-version 6 -O -g -parse-as-library -sanitize=fuzzer,address)
+swift_flags=(-swift-version 6 -O -g -parse-as-library -sanitize=fuzzer,address -package-name llada_edge)
 
 library=$build/LLaDAEngine.o
-if [ ! -f "$library" ] || [ -n "$(find Sources/LLaDAEngine Sources/LLaDAKernels -newer "$library" -type f | head -1)" ]; then
+if [ ! -f "$library" ] || [ -n "$(find Sources/LLaDAEngine Sources/LLaDAKernels Tests/Fuzz/FuzzEntry.swift -newer "$library" -type f | head -1)" ]; then
     echo "building the engine for fuzzing (swiftc -sanitize=fuzzer,address)..." >&2
     printf 'module LLaDAKernels {\n    umbrella header "%s/Sources/LLaDAKernels/include/LLaDAKernels.h"\n    export *\n}\n' "$PWD" \
         > "$build/LLaDAKernels.modulemap"
@@ -40,7 +40,8 @@ if [ ! -f "$library" ] || [ -n "$(find Sources/LLaDAEngine Sources/LLaDAKernels 
         clang -O2 -g -fsanitize=address -fno-omit-frame-pointer -I Sources/LLaDAKernels/include \
             -c "$source" -o "$build/kernels/$(basename "$source" .c).o"
     done
-    find Sources/LLaDAEngine -name '*.swift' -print0 | sort -z | xargs -0 swiftc "${swift_flags[@]}" "${clang_modules[@]}" \
+    # The entry points are compiled into the engine's module here only: the library apps link has none.
+    { find Sources/LLaDAEngine -name '*.swift' -print0 | sort -z; printf 'Tests/Fuzz/FuzzEntry.swift\0'; } | xargs -0 swiftc "${swift_flags[@]}" "${clang_modules[@]}" \
         -module-name LLaDAEngine -wmo -emit-module -emit-module-path "$build/modules/LLaDAEngine.swiftmodule" \
         -c -o "$library.partial" 2> >(grep -v "warning: Cannot export local symbol" >&2)
     mv "$library.partial" "$library"

@@ -1,5 +1,6 @@
 import Foundation
 import LLaDAEngine
+import LLaDASynthetic
 import XCTest
 
 /// Every kind of bad checkpoint gives one clear LLaDAError naming what is wrong.

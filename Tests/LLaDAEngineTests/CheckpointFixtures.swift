@@ -1,5 +1,6 @@
 import Foundation
 import LLaDAEngine
+import LLaDASynthetic
 
 /// Builds modified copies of the fixture checkpoint in temporary directories.
 enum CheckpointFixtures {

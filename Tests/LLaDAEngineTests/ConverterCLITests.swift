@@ -1,4 +1,5 @@
 import Foundation
+import LLaDAConvert
 import LLaDAEngine
 import XCTest
 

@@ -1,5 +1,7 @@
 import Foundation
+import LLaDABenchmarks
 import LLaDAEngine
+import LLaDASynthetic
 import XCTest
 
 /// The bench's instrumentation: it must not change a single logit, and its regions must nest.
@@ -45,7 +47,7 @@ final class ForwardProfileTests: XCTestCase {
     }
 
     func testSyntheticPromptIsDeterministicAndOrdinary() throws {
-        let tokenizer = try LLaDAModel.loadTokenizer(path: FixturePaths.model.path)
+        let tokenizer = try ModelFile.tokenizer(at: FixturePaths.model.path)
         let config = try LLaDAConfig.load(from: FixturePaths.model.appendingPathComponent("config.json"))
         let prompt = try GenerationBenchmark.syntheticPrompt(length: 200, tokenizer: tokenizer, config: config)
         XCTAssertEqual(prompt.count, 200)

@@ -2,34 +2,44 @@ import Foundation
 import LLaDAEngine
 import XCTest
 
-/// Ctrl-C during generation: the forward pass skips its remaining layers, the sampler stops after
-/// the step, and `llada` exits 130 with one line, having printed nothing.
+/// Stopping a generation: its flag makes the forward pass skip its remaining layers and the
+/// sampler stop within the step; Ctrl-C sets that flag, and `llada` exits 130 with one line.
 final class InterruptTests: XCTestCase {
     override func tearDown() {
         Interruption.request(0)
     }
 
-    func testARequestSkipsTheRemainingLayersOfTheForwardPass() throws {
+    func testAStopFlagSkipsTheRemainingLayersOfTheForwardPass() throws {
         let transformer = try FixturePaths.transformer()
         let tokens = [480, 279, 25, 472, 66, 67]
         let full = transformer.logits(tokens: tokens)
-        Interruption.request(SIGINT)
-        let skipped = transformer.logits(tokens: tokens)
-        Interruption.request(0)
-        XCTAssertNotEqual(skipped.rowArray(5), full.rowArray(5), "the layers still ran")
-        XCTAssertEqual(transformer.logits(tokens: tokens).rowArray(5), full.rowArray(5), "cleared: the full pass again")
+        let stop = StopFlag()
+        stop.stop()
+        XCTAssertNotEqual(transformer.logits(tokens: tokens, stop: stop).rowArray(5), full.rowArray(5), "the layers still ran")
+        XCTAssertEqual(transformer.logits(tokens: tokens, stop: StopFlag()).rowArray(5), full.rowArray(5), "another flag: the full pass")
     }
 
-    func testTheObserverStopsTheSamplerAfterTheStep() throws {
+    /// A signal in the stoppable phase sets the flag it watches, and only that one.
+    func testASignalSetsTheWatchedFlag() throws {
+        let watched = StopFlag(), other = StopFlag()
+        Interruption.stoppable(watching: watched) { Interruption.request(SIGINT) }
+        XCTAssertTrue(watched.isStopped)
+        XCTAssertFalse(other.isStopped)
+        XCTAssertEqual(Interruption.signal, SIGINT)
+    }
+
+    /// A pass cut short commits nothing: a flag set before the run stops it with no model call.
+    func testAStoppedRunCommitsNothing() throws {
         let model = try LLaDAModel.load(path: FixturePaths.model.path)
         var settings = GenerationSettings()
         settings.genLength = 32
         settings.steps = 32
-        Interruption.request(SIGINT)
-        let result = try model.generate(promptIDs: model.promptIDs(for: "reverse: abcd", raw: false), settings: settings,
-                                        observer: Interruption.observer)
+        let stop = StopFlag()
+        stop.stop()
+        let result = try model.generate(promptIDs: model.promptIDs(for: "reverse: abcd", raw: false), settings: settings, stop: stop)
         XCTAssertTrue(result.stopped)
-        XCTAssertEqual(result.modelCalls, 1)
+        XCTAssertEqual(result.modelCalls, 0)
+        XCTAssertEqual(result.outputIDs, Array(repeating: model.maskID, count: 32))
     }
 
     /// CPU seconds a child process has used (Linux), to know it is past loading and generating.

@@ -46,10 +46,12 @@ final class KernelMatmulTests: XCTestCase {
 
     /// On-disk bytes of a random [n × k] matrix: random quants (all of q8's [-127, 127], every
     /// nibble) and fp16 scales spanning a few binades; f16 values of mixed magnitude.
-    static func weights(_ format: KernelWeightFormat, n: Int, k: Int, seed: UInt64) -> [UInt8] {
+    static func weights(_ format: WeightType, n: Int, k: Int, seed: UInt64) -> [UInt8] {
         var random = Random(state: seed)
-        var bytes = [UInt8](repeating: 0, count: format.diskBytes(rows: n, columns: k))
+        var bytes = [UInt8](repeating: 0, count: format.byteCount(elements: n * k))
         switch format {
+        case .f32:
+            XCTFail("f32 has no kernel")
         case .f16:
             for i in 0..<(n * k) {
                 let bits = half(random.unit() * (i % 5 == 0 ? 4 : 0.25))
@@ -94,9 +96,11 @@ final class KernelMatmulTests: XCTestCase {
     }
 
     /// W dequantized to f32 straight from the on-disk bytes (independent of the C code).
-    static func dequantize(_ format: KernelWeightFormat, _ bytes: [UInt8], n: Int, k: Int) -> [Float] {
+    static func dequantize(_ format: WeightType, _ bytes: [UInt8], n: Int, k: Int) -> [Float] {
         var w = [Float](repeating: 0, count: n * k)
         switch format {
+        case .f32:
+            XCTFail("f32 has no kernel")
         case .f16:
             for i in 0..<(n * k) { w[i] = float(half: UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8) }
         case .q8_0, .q4_0:
@@ -125,7 +129,7 @@ final class KernelMatmulTests: XCTestCase {
         return y
     }
 
-    func reference(_ format: KernelWeightFormat, _ bytes: [UInt8], n: Int, k: Int, _ x: [Float], rows: Int) -> [Float] {
+    func reference(_ format: WeightType, _ bytes: [UInt8], n: Int, k: Int, _ x: [Float], rows: Int) -> [Float] {
         var y = [Float](repeating: .nan, count: rows * n)
         bytes.withUnsafeBytes { blocks in
             x.withUnsafeBufferPointer {
@@ -136,7 +140,7 @@ final class KernelMatmulTests: XCTestCase {
         return y
     }
 
-    func packed(_ format: KernelWeightFormat, _ bytes: [UInt8], n: Int, k: Int) throws -> PackedWeights {
+    func packed(_ format: WeightType, _ bytes: [UInt8], n: Int, k: Int) throws -> PackedWeights {
         try bytes.withUnsafeBytes { try PackedWeights(format: format, outFeatures: n, inFeatures: k, blocks: $0) }
     }
 
@@ -169,7 +173,7 @@ final class KernelMatmulTests: XCTestCase {
     func testEveryPathIsBitExactWithTheScalarReference() throws {
         let paths = QuantizedMatmul.supportedPaths
         var checked = 0
-        for format in KernelWeightFormat.allCases {
+        for format in WeightType.kernelTypes {
             for k in Self.depths {
                 for n in Self.columnCounts {
                     let bytes = Self.weights(format, n: n, k: k, seed: UInt64(k * 1000 + n))
@@ -196,7 +200,7 @@ final class KernelMatmulTests: XCTestCase {
     /// leaves the other rows untouched, on every path.
     func testNonFiniteActivationsPropagate() throws {
         let (rows, n, k) = (5, 40, 96)
-        for format in KernelWeightFormat.allCases {
+        for format in WeightType.kernelTypes {
             let bytes = Self.weights(format, n: n, k: k, seed: 17)
             let weights = try packed(format, bytes, n: n, k: k)
             var x = Self.activations(rows: rows, k: k, seed: 4)
@@ -238,7 +242,7 @@ final class KernelMatmulTests: XCTestCase {
     func testResultsDoNotDependOnTheThreadCount() throws {
         for path in QuantizedMatmul.supportedPaths {
             QuantizedMatmul.setPath(path)
-            for format in KernelWeightFormat.allCases {
+            for format in WeightType.kernelTypes {
                 for (rows, n, k) in [(257, 100, 96), (33, 1000, 64), (3, 33, 4096)] {
                     let bytes = Self.weights(format, n: n, k: k, seed: 99)
                     let weights = try packed(format, bytes, n: n, k: k)
@@ -264,7 +268,7 @@ final class KernelMatmulTests: XCTestCase {
     /// f16: only f32 accumulation, |Δy| ≤ (k + 1)·2⁻²⁴·Σ|w·x|.
     func testReferenceIsWithinTheDocumentedToleranceOfF32() throws {
         let u = Double(Float.ulpOfOne) / 2
-        for format in KernelWeightFormat.allCases {
+        for format in WeightType.kernelTypes {
             for (rows, n, k) in [(31, 33, 4096), (257, 7, 96), (3, 100, 32)] {
                 let bytes = Self.weights(format, n: n, k: k, seed: 3)
                 let w = Self.dequantize(format, bytes, n: n, k: k)
@@ -303,7 +307,7 @@ final class KernelMatmulTests: XCTestCase {
     }
 
     func testKernelLinearAppliesThePackedProduct() throws {
-        for format in KernelWeightFormat.allCases {
+        for format in WeightType.kernelTypes {
             let (rows, n, k) = (5, 48, 128)
             let bytes = Self.weights(format, n: n, k: k, seed: 21)
             let layer = try bytes.withUnsafeBytes {

@@ -10,10 +10,10 @@ import XCTest
 /// test-only max-abs one; the real quantizer lives in the packed-format code.
 final class KernelTransformerTests: XCTestCase {
     /// On-disk blocks of W with max-abs scales (q8: d = max|w|/127, q4: d = max|w|/7), or halves.
-    static func encode(_ w: FloatMatrix, as format: KernelWeightFormat) -> [UInt8] {
+    static func encode(_ w: FloatMatrix, as format: WeightType) -> [UInt8] {
         let count = w.rows * w.cols
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(format.diskBytes(rows: w.rows, columns: w.cols))
+        bytes.reserveCapacity(format.byteCount(elements: w.rows * w.cols))
         func appendHalf(_ value: Float) {
             var input = value, bits: UInt16 = 0
             llada_f32_to_f16_scalar(&input, &bits, 1)
@@ -49,7 +49,7 @@ final class KernelTransformerTests: XCTestCase {
     }
 
     /// (kernel layer, dense layer with exactly the weights the kernel layer holds).
-    static func pair(_ layer: any LinearLayer, _ format: KernelWeightFormat) throws -> (any LinearLayer, any LinearLayer) {
+    static func pair(_ layer: any LinearLayer, _ format: WeightType) throws -> (any LinearLayer, any LinearLayer) {
         let dense = try XCTUnwrap(layer as? DenseLinear)
         let bytes = encode(dense.weight, as: format)
         let kernel = try bytes.withUnsafeBytes {
@@ -67,7 +67,7 @@ final class KernelTransformerTests: XCTestCase {
         let f32 = try FixturePaths.transformer()
         // Measured on the fixture: q8_0 1.7 %, q4_0 1.2 % of max |logit|, f16 1e-6; the weight
         // rounding alone (dequantized vs original f32) is printed alongside for scale.
-        for (format, tolerance) in [(KernelWeightFormat.q8_0, Float(0.04)), (.q4_0, 0.04), (.f16, 1e-4)] {
+        for (format, tolerance) in [(WeightType.q8_0, Float(0.04)), (.q4_0, 0.04), (.f16, 1e-4)] {
             var kernelLayers: [LayerWeights] = [], denseLayers: [LayerWeights] = []
             for layer in original.layers {
                 let q = try Self.pair(layer.query, format), k = try Self.pair(layer.key, format)

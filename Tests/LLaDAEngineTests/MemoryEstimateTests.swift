@@ -1,4 +1,5 @@
 import Foundation
+import LLaDAConvert
 import LLaDAEngine
 import XCTest
 
@@ -119,24 +120,24 @@ final class MemoryEstimateTests: XCTestCase {
     func testRefusalNamesNeededAvailableAndWhatToDo() throws {
         let estimate = MemoryEstimate(config: config, tensors: [], tokenizerBytes: 0, settings: settings(cache: .none), promptLength: 20)
         XCTAssertNoThrow(try estimate.check(against: AvailableMemory(bytes: estimate.totalBytes, source: "test")))
-        PackedTestSupport.assertError(["needs about", "but only 1.0 MB is available (test)", "--gen-length", "--type q4", "--force"]) {
+        PackedTestSupport.assertError(["needs about", "but only 1.0 MB is available (test)", "gen_length", "--type q4", "force"]) {
             try estimate.check(against: AvailableMemory(bytes: 1_000_000, source: "test"))
         }
     }
 
-    func testCheckOfAModelPath() throws {
-        let path = FixturePaths.model.path
-        let plenty = try MemoryEstimate.check(modelPath: path, settings: settings(cache: .none), promptLength: 20,
-                                              available: AvailableMemory(bytes: 1 << 40, source: "test"))
+    /// A model file's plan sizes the run from the header alone and validates the settings first.
+    func testThePlanOfAModelFile() throws {
+        let file = try ModelFile.open(FixturePaths.model.path)
+        let prompt = GenerationPrompt.ids(Array(repeating: 279, count: 20))
+        let plenty = try file.plan(GenerationRequest(prompt: prompt, settings: settings(cache: .none))).memory
         XCTAssertEqual(plenty.weightBytes, 8_461_056)
+        XCTAssertNoThrow(try plenty.check(against: AvailableMemory(bytes: 1 << 40, source: "test")))
         PackedTestSupport.assertError(["needs about", "(test)"]) {
-            try MemoryEstimate.check(modelPath: path, settings: settings(cache: .none), promptLength: 20,
-                                     available: AvailableMemory(bytes: 1000, source: "test"))
+            try plenty.check(against: AvailableMemory(bytes: 1000, source: "test"))
         }
         // Settings are validated against the model before anything is computed.
         PackedTestSupport.assertError(["max_sequence_length 256"]) {
-            try MemoryEstimate.check(modelPath: path, settings: settings(gen: 1 << 40, block: 1 << 40, cache: .dual), promptLength: 20,
-                                     available: AvailableMemory(bytes: 1 << 40, source: "test"))
+            _ = try file.plan(GenerationRequest(prompt: prompt, settings: self.settings(gen: 1 << 40, block: 1 << 40, cache: .dual)))
         }
     }
 

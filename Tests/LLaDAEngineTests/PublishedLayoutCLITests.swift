@@ -1,5 +1,6 @@
 import Foundation
 import LLaDAEngine
+import LLaDASynthetic
 import XCTest
 
 /// The tools on checkpoints laid out as the published ones: the real shard indexes, Base's

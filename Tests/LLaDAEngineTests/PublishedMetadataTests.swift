@@ -1,5 +1,6 @@
 import Foundation
 import LLaDAEngine
+import LLaDASynthetic
 import XCTest
 
 /// The metadata files of GSAI-ML/LLaDA-8B-Instruct, -Base and LLaDA-1.5 exactly as published
@@ -95,7 +96,7 @@ final class PublishedMetadataTests: XCTestCase {
             XCTAssertEqual(tokenizer.specialTokenIDs, Set(126080..<tokenizer.vocabularySize))
             if release == .base {
                 XCTAssertThrowsError(try ChatTemplate(tokenizer: tokenizer)) { error in
-                    XCTAssertTrue((error as? LLaDAError)?.message.contains("--raw") == true, "\(error)")
+                    XCTAssertTrue((error as? LLaDAError)?.message.contains("pass raw") == true, "\(error)")
                 }
             } else {
                 XCTAssertNoThrow(try ChatTemplate(tokenizer: tokenizer))

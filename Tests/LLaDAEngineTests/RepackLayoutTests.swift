@@ -6,8 +6,8 @@ import XCTest
 /// whether made on the pool or one thread, and made of self-contained groups so the converter
 /// can repack a chunk's rows alone.
 final class RepackLayoutTests: XCTestCase {
-    func repack(_ format: KernelWeightFormat, _ blocks: [UInt8], n: Int, k: Int, serial: Bool) -> [UInt8] {
-        let type = format == .q8_0 ? LLADA_GEMM_Q8_0 : format == .q4_0 ? LLADA_GEMM_Q4_0 : LLADA_GEMM_F16
+    func repack(_ format: WeightType, _ blocks: [UInt8], n: Int, k: Int, serial: Bool) -> [UInt8] {
+        let type = format.kernelCode
         var packed = [UInt8](repeating: 0xEE, count: llada_repack_size(type, n, k))
         blocks.withUnsafeBytes { source in
             packed.withUnsafeMutableBytes { destination in
@@ -18,6 +18,7 @@ final class RepackLayoutTests: XCTestCase {
                     case .q8_0: llada_repack_q8_0(source.baseAddress, destination.baseAddress, n, k)
                     case .q4_0: llada_repack_q4_0(source.baseAddress, destination.baseAddress, n, k)
                     case .f16: llada_repack_f16(source.baseAddress!.assumingMemoryBound(to: UInt16.self), destination.baseAddress, n, k)
+                    case .f32: XCTFail("f32 has no kernel")
                     }
                 }
             }
@@ -25,17 +26,25 @@ final class RepackLayoutTests: XCTestCase {
         return packed
     }
 
-    func unrepack(_ format: KernelWeightFormat, _ packed: [UInt8], n: Int, k: Int) -> [UInt8] {
-        let type = format == .q8_0 ? LLADA_GEMM_Q8_0 : format == .q4_0 ? LLADA_GEMM_Q4_0 : LLADA_GEMM_F16
-        var blocks = [UInt8](repeating: 0, count: format.diskBytes(rows: n, columns: k))
+    func unrepack(_ format: WeightType, _ packed: [UInt8], n: Int, k: Int) -> [UInt8] {
+        let type = format.kernelCode
+        var blocks = [UInt8](repeating: 0, count: format.byteCount(elements: n * k))
         packed.withUnsafeBytes { source in
             blocks.withUnsafeMutableBytes { llada_unrepack(type, source.baseAddress, $0.baseAddress, n, k) }
         }
         return blocks
     }
 
+    /// One identity for a weight type: the packed file's code is the kernels' code (llada_gemm.h).
+    func testWeightTypeCodesAreTheKernelCodes() {
+        XCTAssertEqual(WeightType.kernelTypes.map { $0.kernelCode }, [LLADA_GEMM_Q8_0, LLADA_GEMM_Q4_0, LLADA_GEMM_F16])
+        XCTAssertEqual(WeightType.allCases.map { UInt32($0.rawValue) },
+                       [LLADA_GEMM_F32, LLADA_GEMM_F16, LLADA_GEMM_Q8_0, LLADA_GEMM_Q4_0].map(\.rawValue))
+        XCTAssertEqual(WeightType.allCases.filter(\.hasKernel), WeightType.kernelTypes.sorted { $0.rawValue < $1.rawValue })
+    }
+
     func testRepackIsInvertibleAndTheSameOnOneThread() {
-        for format in KernelWeightFormat.allCases {
+        for format in WeightType.kernelTypes {
             for (n, k) in [(16, 64), (37, 96), (5, 32), (50, 128)] {
                 let blocks = KernelMatmulTests.weights(format, n: n, k: k, seed: UInt64(n * k))
                 let pooled = repack(format, blocks, n: n, k: k, serial: false)
@@ -46,11 +55,11 @@ final class RepackLayoutTests: XCTestCase {
     }
 
     func testGroupsAreSelfContained() {
-        for format in KernelWeightFormat.allCases {
+        for format in WeightType.kernelTypes {
             let (n, k) = (53, 64)
-            let type = format == .q8_0 ? LLADA_GEMM_Q8_0 : format == .q4_0 ? LLADA_GEMM_Q4_0 : LLADA_GEMM_F16
+            let type = format.kernelCode
             let groupBytes = llada_repack_group_bytes(type, k)
-            let rowBytes = format.diskBytes(rows: 1, columns: k)
+            let rowBytes = format.byteCount(elements: 1 * k)
             let blocks = KernelMatmulTests.weights(format, n: n, k: k, seed: 7)
             let whole = repack(format, blocks, n: n, k: k, serial: true)
             XCTAssertEqual(whole.count, 4 * groupBytes)

@@ -15,7 +15,7 @@ final class SamplerTests: XCTestCase {
             self.logitsAt = logitsAt
         }
 
-        func logits(tokens: [Int], positions: [Int]) -> FloatMatrix {
+        func logits(tokens: [Int], positions: [Int], stop: StopFlag?) -> FloatMatrix {
             inputs.append(tokens)
             let matrix = FloatMatrix(rows: positions.count, cols: vocabulary)
             for (row, position) in positions.enumerated() {
@@ -25,8 +25,8 @@ final class SamplerTests: XCTestCase {
             return matrix
         }
 
-        func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, positions: [Int]) -> FloatMatrix {
-            logits(tokens: tokens, positions: positions)
+        func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, positions: [Int], stop: StopFlag?) -> FloatMatrix {
+            logits(tokens: tokens, positions: positions, stop: stop)
         }
 
         func makeCache(capacity: Int, storage: KVCache.Storage) -> KVCache? { nil }
@@ -152,7 +152,8 @@ final class SamplerTests: XCTestCase {
             var settings = GenerationSettings()
             edit(&settings)
             do { try settings.validate(promptLength: prompt, maxSequenceLength: max); return "" } catch {
-                return (error as! LLaDAError).message
+                // As the CLI prints it (the library names the setting gen_length).
+                return (error as! LLaDAError).message { "--" + $0.replacingOccurrences(of: "_", with: "-") }
             }
         }
         XCTAssertEqual(message { _ in }, "")

@@ -81,7 +81,7 @@ final class SamplingStrategyTests: XCTestCase {
         // A model that keeps changing its mind: the committed token is never the current argmax.
         final class FickleModel: MaskPredictor {
             var calls = 0
-            func logits(tokens: [Int], positions: [Int]) -> FloatMatrix {
+            func logits(tokens: [Int], positions: [Int], stop: StopFlag?) -> FloatMatrix {
                 calls += 1
                 let matrix = FloatMatrix(rows: positions.count, cols: 6)
                 for (row, position) in positions.enumerated() {
@@ -89,8 +89,8 @@ final class SamplingStrategyTests: XCTestCase {
                 }
                 return matrix
             }
-            func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, positions: [Int]) -> FloatMatrix {
-                logits(tokens: tokens, positions: positions)
+            func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, positions: [Int], stop: StopFlag?) -> FloatMatrix {
+                logits(tokens: tokens, positions: positions, stop: stop)
             }
             func makeCache(capacity: Int, storage: KVCache.Storage) -> KVCache? { nil }
         }
@@ -118,12 +118,12 @@ final class SamplingStrategyTests: XCTestCase {
             edit(&settings)
             do { try settings.validate(promptLength: 4, maxSequenceLength: 512); return "" } catch { return "\(error)" }
         }
-        XCTAssertTrue(message { $0.topK = 0 }.contains("--top-k"))
-        XCTAssertTrue(message { $0.topP = 1.5 }.contains("--top-p"))
-        XCTAssertTrue(message { $0.positionTemperature = -1 }.contains("--position-temperature"))
-        XCTAssertTrue(message { $0.remaskCommitted = CommittedRemasking(threshold: 0) }.contains("--remask-threshold"))
-        XCTAssertTrue(message { $0.threshold = 0 }.contains("--threshold"))
-        XCTAssertTrue(message { $0.threshold = 1.5 }.contains("--threshold"))
-        XCTAssertTrue(message { $0.cache = .dual; $0.cfgScale = 1 }.contains("--cfg-scale"))
+        XCTAssertTrue(message { $0.topK = 0 }.contains("top_k"))
+        XCTAssertTrue(message { $0.topP = 1.5 }.contains("top_p"))
+        XCTAssertTrue(message { $0.positionTemperature = -1 }.contains("position_temperature"))
+        XCTAssertTrue(message { $0.remaskCommitted = CommittedRemasking(threshold: 0) }.contains("remask_threshold"))
+        XCTAssertTrue(message { $0.threshold = 0 }.contains("threshold"))
+        XCTAssertTrue(message { $0.threshold = 1.5 }.contains("threshold"))
+        XCTAssertTrue(message { $0.cache = .dual; $0.cfgScale = 1 }.contains("cfg_scale"))
     }
 }

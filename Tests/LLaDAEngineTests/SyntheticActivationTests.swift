@@ -1,5 +1,6 @@
 import Foundation
 import LLaDAEngine
+import LLaDASynthetic
 import XCTest
 
 /// The synthetic weights behave like a trained model's in scale: activations stay finite and O(1).

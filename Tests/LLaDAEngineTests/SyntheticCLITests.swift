@@ -1,4 +1,5 @@
 import Foundation
+import LLaDASynthetic
 import XCTest
 
 /// The `llada-synth` executable: writes a loadable checkpoint, refuses bad input with one line.

@@ -1,5 +1,6 @@
 import Foundation
 import LLaDAEngine
+import LLaDASynthetic
 import XCTest
 
 final class SyntheticTokenizerTests: XCTestCase {

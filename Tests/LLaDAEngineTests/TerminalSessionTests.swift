@@ -3,7 +3,7 @@ import XCTest
 
 /// The CLI on a real terminal, driven in tmux (skipped when tmux is not installed): the live
 /// canvas of `--visual`, and an interactive chat. `Benchmarks/record-session.sh` records the
-/// same kind of session into docs/session.txt.
+/// same kind of session into Benchmarks/results/session.txt.
 final class TerminalSessionTests: XCTestCase {
     /// A private tmux server per test, with a fixed-size window.
     final class Tmux {

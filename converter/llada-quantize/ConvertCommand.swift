@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLaDAConvert
 import LLaDAEngine
 #if canImport(Glibc)
 import Glibc

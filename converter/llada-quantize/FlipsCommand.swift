@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLaDAConvert
 import LLaDAEngine
 
 /// Which dev-task answers a variant changes against the f32 path, and why (docs/quantization.md,
@@ -35,7 +36,7 @@ struct FlipsCommand: ParsableCommand {
     @Flag(name: .long, help: "Only the accuracy table, no divergence analysis.")
     var scoresOnly = false
 
-    /// The five reference settings of the README's accuracy table: gen, steps, block, cfg.
+    /// The five reference settings of the accuracy table of docs/quantization.md: gen, steps, block, cfg.
     static let settings: [(Int, Int, Int, Double)] = [(32, 32, 32, 0), (32, 16, 8, 0), (32, 32, 16, 0), (32, 12, 8, 0), (32, 32, 32, 1)]
 
     struct Run {

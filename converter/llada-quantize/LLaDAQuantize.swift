@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLaDAConvert
 import LLaDAEngine
 
 @main
@@ -18,7 +19,7 @@ struct LLaDAQuantize {
             try command.run()
             return 0
         } catch let error as LLaDAError {
-            return fail(error.message, code: 1)
+            return fail(error.message { "--" + $0.replacingOccurrences(of: "_", with: "-") }, code: 1)
         } catch let code as ExitCode {
             return code.rawValue
         } catch {

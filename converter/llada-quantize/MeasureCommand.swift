@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLZ4
 import Foundation
+import LLaDAConvert
 import LLaDAEngine
 import LLaDAKernels
 

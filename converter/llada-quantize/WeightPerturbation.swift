@@ -1,4 +1,5 @@
 import Foundation
+import LLaDAConvert
 import LLaDAEngine
 
 /// f32 models with one of q8's two error sources reproduced in isolation, for `flips`: is an

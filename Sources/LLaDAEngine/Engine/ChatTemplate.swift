@@ -29,7 +29,7 @@ public struct ChatTemplate: Sendable {
     public init(tokenizer: Tokenizer) throws {
         let bos = tokenizer.bosToken ?? "<|startoftext|>"
         for token in [bos, Self.startHeader, Self.endHeader, Self.endOfTurn] where tokenizer.id(forToken: token) == nil {
-            throw LLaDAError("the tokenizer has no \(token) token, so the LLaDA chat template cannot be used; pass --raw to send the prompt as plain text")
+            throw LLaDAError("the tokenizer has no \(token) token, so the LLaDA chat template cannot be used; pass \(setting("raw")) to send the prompt as plain text")
         }
         bosToken = bos
     }

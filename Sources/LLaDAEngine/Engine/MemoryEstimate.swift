@@ -113,19 +113,6 @@ extension MemoryEstimate {
     /// Refuses (one clear error) when the estimate exceeds `available`.
     public func check(against available: AvailableMemory) throws {
         guard totalBytes > available.bytes else { return }
-        throw LLaDAError("this run needs about \(ByteFormat.string(totalBytes)) (\(breakdown)) but only \(ByteFormat.string(available.bytes)) is available (\(available.source)); lower --gen-length or the prompt length, use a smaller file (llada-quantize --type q4), or pass --force to run anyway")
-    }
-
-    /// Estimates a run of the model at `modelPath` from its header and refuses it when it does
-    /// not fit in the available memory (`AvailableMemory.current()` unless given), or when the
-    /// settings are invalid for this prompt and model. Reads no weights.
-    @discardableResult
-    public static func check(modelPath: String, settings: GenerationSettings, promptLength: Int,
-                             available: AvailableMemory? = nil) throws -> MemoryEstimate {
-        let footprint = try WeightFootprint.load(path: modelPath)
-        try settings.validate(promptLength: promptLength, maxSequenceLength: footprint.config.maxSequenceLength)
-        let estimate = MemoryEstimate(footprint: footprint, settings: settings, promptLength: promptLength, pageSize: ProcessMemory.pageSize)
-        try estimate.check(against: try available ?? AvailableMemory.current())
-        return estimate
+        throw LLaDAError("this run needs about \(ByteFormat.string(totalBytes)) (\(breakdown)) but only \(ByteFormat.string(available.bytes)) is available (\(available.source)); lower \(setting("gen_length")) or the prompt length, use a smaller file (llada-quantize --type q4), or pass \(setting("force")) to run anyway")
     }
 }

@@ -32,11 +32,7 @@ public final class ModelFile: @unchecked Sendable {
             contents = .packed(packed)
             config = packed.config
             footprint = WeightFootprint(packed: packed)
-            do {
-                tokenizer = try Tokenizer(tokenizerJSON: packed.tokenizerJSON, tokenizerConfigJSON: packed.tokenizerConfigJSON)
-            } catch let error as LLaDAError {
-                throw LLaDAError("\(packed.path): embedded tokenizer: \(error.message)")
-            }
+            tokenizer = try Self.embeddedTokenizer(packed)
         } else {
             let checkpoint = try HFCheckpoint(directory: URL(fileURLWithPath: path))
             contents = .checkpoint(checkpoint)
@@ -46,13 +42,28 @@ public final class ModelFile: @unchecked Sendable {
         }
     }
 
+    /// Only the tokenizer of a packed file or checkpoint directory (tokenize / detokenize need no
+    /// weights, and a directory may hold only the tokenizer files).
+    public static func tokenizer(at path: String) throws -> Tokenizer {
+        if PackedModel.isPackedFile(atPath: path) { return try embeddedTokenizer(try PackedModel(path: path)) }
+        return try Tokenizer(directory: URL(fileURLWithPath: path))
+    }
+
+    private static func embeddedTokenizer(_ packed: PackedModel) throws -> Tokenizer {
+        do {
+            return try Tokenizer(tokenizerJSON: packed.tokenizerJSON, tokenizerConfigJSON: packed.tokenizerConfigJSON)
+        } catch let error as LLaDAError {
+            throw LLaDAError("\(packed.path): embedded tokenizer: \(error.message)")
+        }
+    }
+
     public var isPacked: Bool {
         if case .packed = contents { return true }
         return false
     }
 
     /// Packed files are the product path: the dual cache measured 4.6× faster than none end to end
-    /// on the 1B shape for at most one or two fixture answers (README). A checkpoint directory is
+    /// on the 1B shape for at most one or two fixture answers (docs/decoding.md). A checkpoint directory is
     /// the f32 reference path and stays exact; guidance needs full passes.
     public func defaultCache(cfgScale: Double) -> CacheMode {
         Self.defaultCache(packed: isPacked, cfgScale: cfgScale)
@@ -65,6 +76,18 @@ public final class ModelFile: @unchecked Sendable {
     /// Prompt ids for `text`: the chat template around it, or the text alone when `raw`.
     public func promptIDs(for text: String, raw: Bool) throws -> [Int] {
         try LLaDAModel.promptIDs(for: text, raw: raw, tokenizer: tokenizer)
+    }
+
+    /// Resolves `request` before any weight is loaded: prompt ids, the canvas, the settings
+    /// validated against the prompt and the model, and the memory the run needs (which the
+    /// caller checks against what is available, `MemoryEstimate.check(against:)`).
+    public func plan(_ request: GenerationRequest) throws -> GenerationPlan {
+        let ids = try LLaDAModel.promptIDs(for: request.prompt, tokenizer: tokenizer)
+        let settings = request.settings
+        try settings.validate(promptLength: ids.count, maxSequenceLength: config.maxSequenceLength)
+        let canvas = request.canvas ?? Array(repeating: config.maskID, count: settings.genLength)
+        let memory = MemoryEstimate(footprint: footprint, settings: settings, promptLength: ids.count, pageSize: ProcessMemory.pageSize)
+        return GenerationPlan(promptIDs: ids, canvas: canvas, settings: settings, memory: memory)
     }
 
     /// Maps the weights (packed) or widens them to f32 (checkpoint) and returns a model ready to

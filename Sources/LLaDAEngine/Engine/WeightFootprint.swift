@@ -95,14 +95,8 @@ public struct WeightFootprint: Sendable, Equatable {
     /// Matrices the kernels multiply are repacked into `llada_packed_alloc` memory, which on
     /// Linux is whole 2 MiB (huge) pages from 2 MiB up; the rest stays as stored.
     static func loadedBytes(_ type: WeightType, shape: [Int], role: TensorLayout.Role, stored: Int) -> Int {
-        let format: KernelWeightFormat? = switch type {
-        case .q8_0: .q8_0
-        case .q4_0: .q4_0
-        case .f16: .f16
-        case .f32: nil
-        }
-        guard let format, shape.count == 2, role != .embedding else { return stored }
-        let bytes = Int(llada_repack_size(format.cType, shape[0], shape[1]))
+        guard type.hasKernel, shape.count == 2, role != .embedding else { return stored }
+        let bytes = Int(llada_repack_size(type.kernelCode, shape[0], shape[1]))
         #if os(Linux)
         let hugePage = 2 << 20
         if bytes >= hugePage { return (bytes + hugePage - 1) / hugePage * hugePage }

@@ -70,7 +70,7 @@ public final class HFCheckpoint: @unchecked Sendable {
         return (info, file.data(of: info))
     }
 
-    static func convert(_ raw: UnsafeRawBufferPointer, dtype: TensorDType, count: Int, into destination: UnsafeMutablePointer<Float>) {
+    package static func convert(_ raw: UnsafeRawBufferPointer, dtype: TensorDType, count: Int, into destination: UnsafeMutablePointer<Float>) {
         guard count > 0, let base = raw.baseAddress else { return }
         switch dtype {
         case .f32:

@@ -35,6 +35,18 @@ public enum WeightType: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     /// Bytes of `elements` values (a multiple of `recordElements`).
     public func byteCount(elements: Int) -> Int { elements / recordElements * recordBytes }
 
+    /// The types the SIMD kernels multiply directly (llada_gemm.h); f32 runs through sgemm.
+    public static let kernelTypes: [WeightType] = [.q8_0, .q4_0, .f16]
+
+    public var hasKernel: Bool { self != .f32 }
+
+    /// The kernels' code for this type: the same number (llada_gemm.h), so the file, Swift and C
+    /// share one identity. Only for `kernelTypes`.
+    package var kernelCode: llada_gemm_type {
+        precondition(hasKernel, "f32 has no kernel: it runs through sgemm")
+        return llada_gemm_type(rawValue: UInt32(rawValue))
+    }
+
     /// Expands `elements` values stored in this type (starting at a record boundary) to f32.
     public func dequantize(_ source: UnsafeRawPointer, elements: Int, into destination: UnsafeMutablePointer<Float>) {
         switch self {
@@ -70,20 +82,12 @@ public struct TensorEncoding: Sendable, Equatable {
         self.columns = columns
     }
 
-    var gemmType: llada_gemm_type {
-        switch type {
-        case .q8_0: LLADA_GEMM_Q8_0
-        case .q4_0: LLADA_GEMM_Q4_0
-        default: LLADA_GEMM_F16
-        }
-    }
-
     /// The layout can hold this type: kernel groups exist for q8_0, q4_0 and f16.
     public var isValid: Bool { layout == .rows || type != .f32 }
 
     /// The unit chunks are cut in: a block (or value) for rows, a group of 16 rows for kernel groups.
     public var recordBytes: Int {
-        layout == .rows ? type.recordBytes : llada_repack_group_bytes(gemmType, columns)
+        layout == .rows ? type.recordBytes : llada_repack_group_bytes(type.kernelCode, columns)
     }
 
     public var recordElements: Int { layout == .rows ? type.recordElements : 16 * columns }
@@ -135,17 +139,8 @@ public enum PackedFormat {
     public enum Codec: UInt8, Sendable { case raw = 0, lz4 = 1 }
     public enum Filter: UInt8, Sendable { case none = 0, byteShuffle = 1 }
 
-    static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+    package static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 
-    /// Raw chunk size for a type: a multiple of both the page size and the record size (so a chunk
-    /// holds whole records and in-place raw chunks of one tensor are contiguous), near `target`.
-    static func chunkRawBytes(for encoding: TensorEncoding, target: Int) -> Int {
-        let record = encoding.recordBytes
-        let lcm = alignment / gcd(alignment, record) * record
-        return max(1, target / lcm) * lcm
-    }
-
-    private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
     /// The config as stored: every derived value spelled out and nothing about the source
     /// (no torch_dtype), so equal models give equal bytes whatever their checkpoint dtype.
@@ -176,28 +171,6 @@ public enum PackedFormat {
 
 // MARK: Little-endian byte helpers
 
-struct ByteWriter {
-    var bytes: [UInt8]
-
-    init(count: Int) { bytes = [UInt8](repeating: 0, count: count) }
-
-    mutating func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        withUnsafeBytes(of: value.littleEndian) { raw in
-            for (i, byte) in raw.enumerated() { bytes[offset + i] = byte }
-        }
-    }
-
-    mutating func put(_ data: [UInt8], at offset: Int) {
-        for (i, byte) in data.enumerated() { bytes[offset + i] = byte }
-    }
-
-    /// Writes the CRC32C of bytes [start, at) at `at`.
-    mutating func sealCRC(from start: Int, at offset: Int) {
-        let crc = bytes.withUnsafeBytes { llada_crc32c(0, $0.baseAddress! + start, offset - start) }
-        put(crc, at: offset)
-    }
-}
-
 struct ByteReader {
     let base: UnsafeRawPointer
 
@@ -225,24 +198,20 @@ public struct PackedTensor: Sendable, Equatable {
     public let firstChunk: Int
     public let chunks: [PackedChunk]
 
+    package init(name: String, type: WeightType, layout: DataLayout, shape: [Int], byteSize: Int, storedSize: Int,
+                 firstChunk: Int, chunks: [PackedChunk]) {
+        self.name = name
+        self.type = type
+        self.layout = layout
+        self.shape = shape
+        self.byteSize = byteSize
+        self.storedSize = storedSize
+        self.firstChunk = firstChunk
+        self.chunks = chunks
+    }
+
     public var elementCount: Int { shape.reduce(1, *) }
     public var encoding: TensorEncoding { TensorEncoding(type: type, layout: layout, columns: shape.count > 1 ? shape[1] : 1) }
-
-    func encode() -> [UInt8] {
-        var writer = ByteWriter(count: PackedFormat.tensorRecordSize)
-        writer.put(Array(name.utf8), at: 0)
-        writer.put(type.rawValue, at: 64)
-        writer.put(UInt8(shape.count), at: 65)
-        writer.put(layout.rawValue, at: 66)
-        writer.put(UInt32(firstChunk), at: 68)
-        writer.put(UInt32(chunks.count), at: 72)
-        writer.put(UInt64(shape[0]), at: 80)
-        writer.put(UInt64(shape.count > 1 ? shape[1] : 1), at: 88)
-        writer.put(UInt64(byteSize), at: 96)
-        writer.put(UInt64(storedSize), at: 104)
-        writer.sealCRC(from: 0, at: 124)
-        return writer.bytes
-    }
 }
 
 /// One chunk of a tensor's data.
@@ -256,16 +225,12 @@ public struct PackedChunk: Sendable, Equatable {
     public let codec: PackedFormat.Codec
     public let filter: PackedFormat.Filter
 
-    func encode(tensorIndex: Int) -> [UInt8] {
-        var writer = ByteWriter(count: PackedFormat.chunkRecordSize)
-        writer.put(UInt64(offset), at: 0)
-        writer.put(UInt32(storedSize), at: 8)
-        writer.put(UInt32(rawSize), at: 12)
-        writer.put(checksum, at: 16)
-        writer.put(UInt32(tensorIndex), at: 20)
-        writer.put(codec.rawValue, at: 24)
-        writer.put(filter.rawValue, at: 25)
-        writer.sealCRC(from: 0, at: 28)
-        return writer.bytes
+    package init(offset: Int, storedSize: Int, rawSize: Int, checksum: UInt32, codec: PackedFormat.Codec, filter: PackedFormat.Filter) {
+        self.offset = offset
+        self.storedSize = storedSize
+        self.rawSize = rawSize
+        self.checksum = checksum
+        self.codec = codec
+        self.filter = filter
     }
 }

@@ -337,7 +337,7 @@ public final class PackedModel: @unchecked Sendable {
         var rows = Data(count: tensor.type.byteCount(elements: tensor.elementCount))
         stored.withUnsafeBytes { source in
             rows.withUnsafeMutableBytes {
-                llada_unrepack(tensor.encoding.gemmType, source.baseAddress, $0.baseAddress, tensor.shape[0], tensor.shape[1])
+                llada_unrepack(tensor.type.kernelCode, source.baseAddress, $0.baseAddress, tensor.shape[0], tensor.shape[1])
             }
         }
         return rows
@@ -439,7 +439,8 @@ public final class PackedModel: @unchecked Sendable {
             let (rows, columns) = (tensor.shape[0], tensor.shape[1])
             let dequantize = backend == .dequantize
             if tensor.layout == .kernelGroups {
-                guard let format = KernelWeightFormat(tensor.type) else { throw LLaDAError("\(path): \(tensor.name): no kernel for \(tensor.type)") }
+                guard tensor.type.hasKernel else { throw LLaDAError("\(path): \(tensor.name): no kernel for \(tensor.type)") }
+                let format = tensor.type
                 if !dequantize {
                     // Used in place: the mapping's pages are the weights (read-only, pageable).
                     return KernelLinear(weights: try PackedWeights(format: format, outFeatures: rows, inFeatures: columns,
@@ -447,13 +448,13 @@ public final class PackedModel: @unchecked Sendable {
                                                                    owner: storage))
                 }
                 let blocks = Storage(byteCount: tensor.type.byteCount(elements: tensor.elementCount))
-                llada_unrepack(tensor.encoding.gemmType, storage.pointer, blocks.mutablePointer, rows, columns)
+                llada_unrepack(tensor.type.kernelCode, storage.pointer, blocks.mutablePointer, rows, columns)
                 storage.releaseMappedPages(byteCount: tensor.byteSize)
                 return QuantizedLinear(type: tensor.type, outFeatures: rows, inFeatures: columns, data: blocks.pointer, owner: blocks)
             }
-            let format = KernelWeightFormat(tensor.type)
             // The dequantize backend keeps the dequantize + sgemm path (f32 activations).
-            guard let format, !dequantize else {
+            let format = tensor.type
+            guard format.hasKernel, !dequantize else {
                 return QuantizedLinear(type: tensor.type, outFeatures: tensor.shape[0], inFeatures: tensor.shape[1],
                                        data: storage.pointer, owner: storage)
             }
@@ -470,24 +471,12 @@ public final class PackedModel: @unchecked Sendable {
             memcpy(buffer.pointer, storage.pointer, tensor.elementCount * 4)
             return buffer
         }
-        var layers: [LayerWeights] = []
-        for index in 0..<config.nLayers {
-            func name(_ suffix: String) -> String { TensorLayout.blockTensor(index, suffix) }
-            layers.append(LayerWeights(
-                attentionNorm: vector(name("attn_norm")),
-                query: try linear(name("q_proj")), key: try linear(name("k_proj")), value: try linear(name("v_proj")),
-                attentionOut: try linear(name("attn_out")),
-                feedForwardNorm: vector(name("ff_norm")),
-                gate: try linear(name("ff_proj")), up: try linear(name("up_proj")), down: try linear(name("ff_out"))))
+        return try WeightBinding.bind(config: config, linear: { name, _ in try linear(name) }, vector: vector) { name in
+            let (tensor, storage) = byName[name]!
+            // A mapped embedding is read by rows from the file (see QuantizedEmbedding.RowFile).
+            return QuantizedEmbedding(type: tensor.type, rows: tensor.shape[0], dimension: tensor.shape[1],
+                                      data: storage.pointer, owner: storage,
+                                      file: isInPlace(tensor) ? file : nil, fileOffset: tensor.chunks[0].offset)
         }
-        let (embeddingTensor, embeddingStorage) = byName["model.transformer.wte.weight"]!
-        // A mapped embedding is read by rows from the file (see QuantizedEmbedding.RowFile).
-        let embeddingInPlace = isInPlace(embeddingTensor)
-        let embedding = QuantizedEmbedding(type: embeddingTensor.type, rows: embeddingTensor.shape[0], dimension: embeddingTensor.shape[1],
-                                           data: embeddingStorage.pointer, owner: embeddingStorage,
-                                           file: embeddingInPlace ? file : nil, fileOffset: embeddingTensor.chunks[0].offset)
-        return ModelWeights(config: config, embedding: embedding, layers: layers,
-                            finalNorm: vector("model.transformer.ln_f.weight"),
-                            lmHead: try linear("model.transformer.ff_out.weight"))
     }
 }

@@ -1,55 +1,10 @@
 import LLaDAKernels
 
-/// Weight formats the SIMD matmul kernels multiply directly (see llada_gemm.h for the bytes).
-public enum KernelWeightFormat: Sendable, CaseIterable, CustomStringConvertible {
-    /// Blocks of 32 along a row: fp16 scale + 32 int8 (34 bytes).
-    case q8_0
-    /// Blocks of 32 along a row: fp16 scale + 16 bytes of 4-bit values (18 bytes).
-    case q4_0
-    /// IEEE half precision.
-    case f16
-
-    /// The kernel format of a stored type (nil for f32, which runs through sgemm).
-    public init?(_ type: WeightType) {
-        switch type {
-        case .q8_0: self = .q8_0
-        case .q4_0: self = .q4_0
-        case .f16: self = .f16
-        case .f32: return nil
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .q8_0: "q8_0"
-        case .q4_0: "q4_0"
-        case .f16: "f16"
-        }
-    }
-
-    var cType: llada_gemm_type {
-        switch self {
-        case .q8_0: LLADA_GEMM_Q8_0
-        case .q4_0: LLADA_GEMM_Q4_0
-        case .f16: LLADA_GEMM_F16
-        }
-    }
-
-    /// Bytes of an on-disk [rows × columns] matrix in this format.
-    public func diskBytes(rows: Int, columns: Int) -> Int {
-        switch self {
-        case .q8_0: rows * (columns / 32) * 34
-        case .q4_0: rows * (columns / 32) * 18
-        case .f16: rows * columns * 2
-        }
-    }
-}
-
 /// A weight matrix W [outFeatures × inFeatures] in the kernels' layout: repacked from on-disk
 /// blocks into owned memory (64-byte aligned; huge-page backed on Linux when large; the blocks
 /// are only read during `init`), or used in place where a packed file already stores it.
 public final class PackedWeights: @unchecked Sendable {
-    public let format: KernelWeightFormat
+    public let format: WeightType
     public let outFeatures: Int
     public let inFeatures: Int
     /// Size of the repacked copy (rows padded to a multiple of 16).
@@ -64,12 +19,12 @@ public final class PackedWeights: @unchecked Sendable {
     /// Weights already in the kernels' layout (a packed file's layout-1 tensor), used in place:
     /// `owner` keeps the memory (e.g. the file mapping) alive. No copy, so mapped pages stay
     /// pageable and shared with the page cache.
-    public init(format: KernelWeightFormat, outFeatures: Int, inFeatures: Int, repacked: UnsafeRawBufferPointer,
+    public init(format: WeightType, outFeatures: Int, inFeatures: Int, repacked: UnsafeRawBufferPointer,
                 owner: AnyObject) throws {
-        guard outFeatures > 0, inFeatures > 0, format == .f16 || inFeatures % 32 == 0 else {
+        guard format.hasKernel, outFeatures > 0, inFeatures > 0, format == .f16 || inFeatures % 32 == 0 else {
             throw LLaDAError("packed weights: \(format) cannot hold a \(outFeatures)×\(inFeatures) matrix")
         }
-        let expected = llada_repack_size(format.cType, outFeatures, inFeatures)
+        let expected = llada_repack_size(format.kernelCode, outFeatures, inFeatures)
         guard repacked.count == expected, let base = repacked.baseAddress else {
             throw LLaDAError("packed weights: repacked \(format) \(outFeatures)×\(inFeatures) needs \(expected) bytes, got \(repacked.count)")
         }
@@ -84,21 +39,22 @@ public final class PackedWeights: @unchecked Sendable {
 
     /// `blocks`: the matrix as stored on disk, rows one after another (q8_0 / q4_0 blocks along
     /// each row, or halves for f16). For q8_0 / q4_0 `inFeatures` must be a multiple of 32.
-    public init(format: KernelWeightFormat, outFeatures: Int, inFeatures: Int, blocks: UnsafeRawBufferPointer) throws {
+    public init(format: WeightType, outFeatures: Int, inFeatures: Int, blocks: UnsafeRawBufferPointer) throws {
         guard outFeatures > 0, inFeatures > 0 else {
             throw LLaDAError("packed weights: empty matrix \(outFeatures)×\(inFeatures)")
         }
+        guard format.hasKernel else { throw LLaDAError("packed weights: f32 has no kernel (it runs through sgemm)") }
         if format != .f16, inFeatures % 32 != 0 {
             throw LLaDAError("packed weights: \(format) needs inFeatures divisible by 32, got \(inFeatures)")
         }
-        let expected = format.diskBytes(rows: outFeatures, columns: inFeatures)
+        let expected = format.byteCount(elements: outFeatures * inFeatures)
         guard blocks.count == expected, let source = blocks.baseAddress else {
             throw LLaDAError("packed weights: \(format) \(outFeatures)×\(inFeatures) needs \(expected) bytes, got \(blocks.count)")
         }
         self.format = format
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
-        byteCount = llada_repack_size(format.cType, outFeatures, inFeatures)
+        byteCount = llada_repack_size(format.kernelCode, outFeatures, inFeatures)
         guard let memory = llada_packed_alloc(byteCount) else {
             throw LLaDAError("packed weights: cannot allocate \(byteCount) bytes for \(format) \(outFeatures)×\(inFeatures)")
         }
@@ -109,6 +65,7 @@ public final class PackedWeights: @unchecked Sendable {
         case .q8_0: llada_repack_q8_0(source, memory, outFeatures, inFeatures)
         case .q4_0: llada_repack_q4_0(source, memory, outFeatures, inFeatures)
         case .f16: llada_repack_f16(source.assumingMemoryBound(to: UInt16.self), memory, outFeatures, inFeatures)
+        case .f32: preconditionFailure("checked above")
         }
     }
 
@@ -127,7 +84,7 @@ public enum QuantizedMatmul {
     public static func multiply(_ weights: PackedWeights, _ x: UnsafePointer<Float>, rows: Int,
                                 into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
-        llada_gemm(weights.format.cType, weights.storage, weights.outFeatures, weights.inFeatures, x, rows, y)
+        llada_gemm(weights.format.kernelCode, weights.storage, weights.outFeatures, weights.inFeatures, x, rows, y)
     }
 
     /// Kernel implementations; `.auto` is the best this CPU has (lowered by LLADA_KERNELS=…).
@@ -155,11 +112,11 @@ public enum QuantizedMatmul {
 
     /// The same product computed by the scalar reference straight from on-disk bytes
     /// (single-threaded; for tests).
-    public static func reference(format: KernelWeightFormat, blocks: UnsafeRawBufferPointer, outFeatures: Int,
+    public static func reference(format: WeightType, blocks: UnsafeRawBufferPointer, outFeatures: Int,
                                  inFeatures: Int, _ x: UnsafePointer<Float>, rows: Int,
                                  into y: UnsafeMutablePointer<Float>) {
-        precondition(blocks.count == format.diskBytes(rows: outFeatures, columns: inFeatures))
-        llada_gemm_reference(format.cType, blocks.baseAddress!, outFeatures, inFeatures, x, rows, y)
+        precondition(blocks.count == format.byteCount(elements: outFeatures * inFeatures))
+        llada_gemm_reference(format.kernelCode, blocks.baseAddress!, outFeatures, inFeatures, x, rows, y)
     }
 }
 
@@ -173,13 +130,13 @@ public final class KernelLinear: LinearLayer, @unchecked Sendable {
     public init(weights: PackedWeights) { self.weights = weights }
 
     /// Repacks `blocks` (the on-disk bytes of W [outFeatures × inFeatures]) into owned memory.
-    public convenience init(format: KernelWeightFormat, outFeatures: Int, inFeatures: Int,
+    public convenience init(format: WeightType, outFeatures: Int, inFeatures: Int,
                             blocks: UnsafeRawBufferPointer) throws {
         self.init(weights: try PackedWeights(format: format, outFeatures: outFeatures, inFeatures: inFeatures,
                                              blocks: blocks))
     }
 
-    public var format: KernelWeightFormat { weights.format }
+    public var format: WeightType { weights.format }
     public var inFeatures: Int { weights.inFeatures }
     public var outFeatures: Int { weights.outFeatures }
     public var weightBytes: Int { weights.byteCount }

@@ -46,23 +46,13 @@ public final class ModelWeights: @unchecked Sendable {
 
     /// Loads a Hugging Face checkpoint as f32 (bf16 and f16 are widened exactly).
     public convenience init(checkpoint: HFCheckpoint) throws {
-        let config = checkpoint.config
-        func linear(_ name: String) throws -> any LinearLayer { DenseLinear(weight: try checkpoint.readMatrix(name)) }
-        var layers: [LayerWeights] = []
-        for index in 0..<config.nLayers {
-            func name(_ suffix: String) -> String { TensorLayout.blockTensor(index, suffix) }
-            layers.append(LayerWeights(
-                attentionNorm: try checkpoint.readVector(name("attn_norm")),
-                query: try linear(name("q_proj")), key: try linear(name("k_proj")), value: try linear(name("v_proj")),
-                attentionOut: try linear(name("attn_out")),
-                feedForwardNorm: try checkpoint.readVector(name("ff_norm")),
-                gate: try linear(name("ff_proj")), up: try linear(name("up_proj")), down: try linear(name("ff_out"))))
-        }
-        self.init(config: config,
-                  embedding: DenseEmbedding(table: try checkpoint.readMatrix("model.transformer.wte.weight")),
-                  layers: layers,
-                  finalNorm: try checkpoint.readVector("model.transformer.ln_f.weight"),
-                  lmHead: try linear("model.transformer.ff_out.weight"))
+        let weights = try WeightBinding.bind(
+            config: checkpoint.config,
+            linear: { name, _ in DenseLinear(weight: try checkpoint.readMatrix(name)) },
+            vector: { try checkpoint.readVector($0) },
+            embedding: { DenseEmbedding(table: try checkpoint.readMatrix($0)) })
+        self.init(config: weights.config, embedding: weights.embedding, layers: weights.layers,
+                  finalNorm: weights.finalNorm, lmHead: weights.lmHead)
     }
 
     public var weightBytes: Int {

@@ -24,24 +24,26 @@ public final class Transformer: @unchecked Sendable {
 
     /// Logits [outputPositions.count × embedding_size] for the sequence `tokens`.
     /// Only the listed positions go through ln_f and the LM head (all positions when nil).
-    public func logits(tokens: [Int], outputPositions: [Int]? = nil) -> FloatMatrix {
+    /// Once `stop` is set the remaining layers are skipped: the result is then meaningless.
+    public func logits(tokens: [Int], outputPositions: [Int]? = nil, stop: StopFlag? = nil) -> FloatMatrix {
         let callStart = profile.start()
         defer { profile.stopCall(callStart) }
-        let hidden = hiddenStates(tokens: tokens, rows: 0..<tokens.count, context: .full(fill: nil))
+        let hidden = hiddenStates(tokens: tokens, rows: 0..<tokens.count, context: .full(fill: nil), stop: stop)
         return head(hidden, positions: outputPositions ?? Array(0..<tokens.count))
     }
 
     /// Logits at `outputPositions` (absolute canvas positions inside `rows`) from a pass that
     /// computes only `rows` of `tokens`, seeing the rest of the canvas through `context`.
-    public func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, outputPositions: [Int]) -> FloatMatrix {
+    public func logits(tokens: [Int], rows: Range<Int>, context: AttentionContext, outputPositions: [Int],
+                       stop: StopFlag? = nil) -> FloatMatrix {
         let callStart = profile.start()
         defer { profile.stopCall(callStart) }
-        let hidden = hiddenStates(tokens: tokens, rows: rows, context: context)
+        let hidden = hiddenStates(tokens: tokens, rows: rows, context: context, stop: stop)
         return head(hidden, positions: outputPositions.map { $0 - rows.lowerBound })
     }
 
     /// The residual stream after the last block for `rows` of the canvas, [rows.count × d_model].
-    func hiddenStates(tokens: [Int], rows: Range<Int>, context: AttentionContext) -> FloatMatrix {
+    func hiddenStates(tokens: [Int], rows: Range<Int>, context: AttentionContext, stop: StopFlag? = nil) -> FloatMatrix {
         let d = config.dModel
         precondition(!rows.isEmpty && rows.upperBound <= tokens.count && tokens.count <= config.maxSequenceLength,
                      "sequence length out of range")
@@ -59,8 +61,8 @@ public final class Transformer: @unchecked Sendable {
         let scratch = Scratch(queries: rows.count, keys: keyRows, cached: cached, config: config, slice: max(1, feedForwardSlice),
                               scoreSlots: min(max(1, attentionThreads), config.nHeads))
         for (index, layer) in weights.layers.enumerated() {
-            // Ctrl-C: the rest of this pass is skipped and its result discarded (Interruption.swift).
-            if llada_interrupt_requested() != 0 { break }
+            // Stopped: the rest of this pass is skipped and its result discarded (StopFlag.swift).
+            if stop.isStopped { break }
             block(layer, index: index, x: x, rows: rows, context: context, scratch: scratch)
         }
         return x

@@ -87,51 +87,51 @@ public struct GenerationSettings: Sendable, Equatable {
     /// Checks the settings against the reference's assertions and the model's limits; the
     /// messages name the CLI options.
     public func validate(promptLength: Int, maxSequenceLength: Int) throws {
-        guard genLength > 0 else { throw LLaDAError("--gen-length must be at least 1 (got \(genLength))") }
-        guard blockLength > 0 else { throw LLaDAError("--block-length must be at least 1 (got \(blockLength))") }
-        guard steps > 0 else { throw LLaDAError("--steps must be at least 1 (got \(steps))") }
+        guard genLength > 0 else { throw LLaDAError("\(setting("gen_length")) must be at least 1 (got \(genLength))") }
+        guard blockLength > 0 else { throw LLaDAError("\(setting("block_length")) must be at least 1 (got \(blockLength))") }
+        guard steps > 0 else { throw LLaDAError("\(setting("steps")) must be at least 1 (got \(steps))") }
         guard genLength % blockLength == 0 else {
-            throw LLaDAError("--gen-length \(genLength) must be a multiple of --block-length \(blockLength)")
+            throw LLaDAError("\(setting("gen_length")) \(genLength) must be a multiple of \(setting("block_length")) \(blockLength)")
         }
         guard steps % blockCount == 0 else {
-            throw LLaDAError("--steps \(steps) must be a multiple of the number of blocks (\(genLength)/\(blockLength) = \(blockCount))")
+            throw LLaDAError("\(setting("steps")) \(steps) must be a multiple of the number of blocks (\(genLength)/\(blockLength) = \(blockCount))")
         }
         guard steps <= genLength else {
-            throw LLaDAError("--steps \(steps) exceeds --gen-length \(genLength): a step must commit at least one token")
+            throw LLaDAError("\(setting("steps")) \(steps) exceeds \(setting("gen_length")) \(genLength): a step must commit at least one token")
         }
         guard temperature >= 0, temperature.isFinite else {
-            throw LLaDAError("--temperature must be a finite number ≥ 0 (got \(temperature))")
+            throw LLaDAError("\(setting("temperature")) must be a finite number ≥ 0 (got \(temperature))")
         }
         guard cfgScale >= 0, cfgScale.isFinite else {
-            throw LLaDAError("--cfg-scale must be a finite number ≥ 0 (got \(cfgScale))")
+            throw LLaDAError("\(setting("cfg_scale")) must be a finite number ≥ 0 (got \(cfgScale))")
         }
-        if let topK, topK < 1 { throw LLaDAError("--top-k must be at least 1 (got \(topK))") }
-        if let topP, !(topP > 0 && topP <= 1) { throw LLaDAError("--top-p must be in (0, 1] (got \(topP))") }
+        if let topK, topK < 1 { throw LLaDAError("\(setting("top_k")) must be at least 1 (got \(topK))") }
+        if let topP, !(topP > 0 && topP <= 1) { throw LLaDAError("\(setting("top_p")) must be in (0, 1] (got \(topP))") }
         guard positionTemperature >= 0, positionTemperature.isFinite else {
-            throw LLaDAError("--position-temperature must be a finite number ≥ 0 (got \(positionTemperature))")
+            throw LLaDAError("\(setting("position_temperature")) must be a finite number ≥ 0 (got \(positionTemperature))")
         }
         if let remask = remaskCommitted {
             guard remask.threshold > 0 && remask.threshold <= 1 else {
-                throw LLaDAError("--remask-threshold must be in (0, 1] (got \(remask.threshold))")
+                throw LLaDAError("\(setting("remask_threshold")) must be in (0, 1] (got \(remask.threshold))")
             }
-            guard remask.perStep >= 1 else { throw LLaDAError("--remask-max must be at least 1 (got \(remask.perStep))") }
+            guard remask.perStep >= 1 else { throw LLaDAError("\(setting("remask_max")) must be at least 1 (got \(remask.perStep))") }
             // Every remask can cost a step, so the budget bounds the extra steps of a block.
             guard remask.budgetPerBlock >= 0, remask.budgetPerBlock <= blockLength else {
-                throw LLaDAError("--remask-budget must be between 0 and --block-length \(blockLength) (got \(remask.budgetPerBlock))")
+                throw LLaDAError("\(setting("remask_budget")) must be between 0 and \(setting("block_length")) \(blockLength) (got \(remask.budgetPerBlock))")
             }
         }
         if let threshold, !(threshold > 0 && threshold <= 1) {
-            throw LLaDAError("--threshold must be in (0, 1] (got \(threshold))")
+            throw LLaDAError("\(setting("threshold")) must be in (0, 1] (got \(threshold))")
         }
         if cfgScale > 0 && cache != .none {
-            throw LLaDAError("--cfg-scale cannot be combined with --cache \(cache.rawValue) (Fast-dLLM's caches have no guidance); use --cache none")
+            throw LLaDAError("\(setting("cfg_scale")) cannot be combined with \(setting("cache")) \(cache.rawValue) (Fast-dLLM's caches have no guidance); use \(setting("cache")) none")
         }
         guard promptLength > 0 else { throw LLaDAError("the prompt is empty: give some text (or use the chat template)") }
         guard genLength < maxSequenceLength else {
-            throw LLaDAError("--gen-length \(genLength) leaves no room for the prompt in the model's max_sequence_length \(maxSequenceLength); lower --gen-length")
+            throw LLaDAError("\(setting("gen_length")) \(genLength) leaves no room for the prompt in the model's max_sequence_length \(maxSequenceLength); lower \(setting("gen_length"))")
         }
         guard promptLength <= maxSequenceLength, genLength <= maxSequenceLength - promptLength else {
-            throw LLaDAError("prompt (\(promptLength) tokens) + --gen-length \(genLength) exceeds the model's max_sequence_length \(maxSequenceLength); shorten the prompt to at most \(max(0, maxSequenceLength - genLength)) tokens or lower --gen-length")
+            throw LLaDAError("prompt (\(promptLength) tokens) + \(setting("gen_length")) \(genLength) exceeds the model's max_sequence_length \(maxSequenceLength); shorten the prompt to at most \(max(0, maxSequenceLength - genLength)) tokens or lower \(setting("gen_length"))")
         }
     }
 }

@@ -22,7 +22,7 @@ public struct GenerationResult: Sendable {
     /// Bytes of the key/value cache (0 without one) and per canvas position.
     public var cacheBytes = 0
     public var cacheBytesPerToken = 0
-    /// True when an observer stopped the run early.
+    /// True when an observer or the stop flag ended the run before the canvas was complete.
     public var stopped = false
 }
 
@@ -63,17 +63,21 @@ public struct Sampler {
         self.tokenLimit = tokenLimit
     }
 
-    public func generate(prompt: [Int], model: MaskPredictor, observer: SamplerObserver? = nil) -> GenerationResult {
-        generate(prompt: prompt, canvas: Array(repeating: maskID, count: settings.genLength), model: model, observer: observer)
+    public func generate(prompt: [Int], model: MaskPredictor, observer: SamplerObserver? = nil, stop: StopFlag? = nil) -> GenerationResult {
+        generate(prompt: prompt, canvas: Array(repeating: maskID, count: settings.genLength), model: model, observer: observer, stop: stop)
     }
 
     /// Generation from a given start of the generated part: `canvas` holds gen_length ids, the mask
     /// id where a token is to be filled (infilling). All masks is the reference; fixed ids are
     /// treated like the prompt (context, and masked in the unconditional input of guidance), and a
     /// block's schedule counts only its own masks.
-    public func generate(prompt: [Int], canvas: [Int], model: MaskPredictor, observer: SamplerObserver? = nil) -> GenerationResult {
+    ///
+    /// Setting `stop` ends the run within the current step: a pass cut short commits nothing,
+    /// and the result has `stopped` set with the uncommitted positions still masked.
+    public func generate(prompt: [Int], canvas: [Int], model: MaskPredictor, observer: SamplerObserver? = nil,
+                         stop: StopFlag? = nil) -> GenerationResult {
         precondition(canvas.count == settings.genLength, "the canvas must hold gen_length ids")
-        var state = CanvasState(prompt: prompt, canvas: canvas, maskID: maskID, seed: settings.seed)
+        var state = CanvasState(prompt: prompt, canvas: canvas, maskID: maskID, seed: settings.seed, stop: stop)
         let cache = settings.cache == .none ? nil : model.makeCache(capacity: state.x.count, storage: settings.kvStorage)
         var result = GenerationResult(promptIDs: prompt, outputIDs: [], decodedAtStep: [], modelCalls: 0,
                                       cacheBytes: cache?.totalBytes ?? 0, cacheBytesPerToken: cache?.bytesPerToken ?? 0)
@@ -90,6 +94,7 @@ public struct Sampler {
                     // last step commits every candidate left, so the block always ends complete.
                     let wanted = last && settings.remaskCommitted != nil ? state.x.count : count + state.owed
                     step(&state, block: blockRange, fullPass: true, count: wanted, lastStep: last, cache: nil, model: model)
+                    if stop.isStopped { result.stopped = state.masks(in: prompt.count..<state.x.count) > 0; break blocks }
                     if report(&state, block: block, observer) == .stop {
                         result.stopped = !last || block + 1 < settings.blockCount
                         break blocks
@@ -105,6 +110,7 @@ public struct Sampler {
                     step(&state, block: blockRange, fullPass: stepInBlock == 0, count: count, lastStep: false,
                          cache: cache, model: model)
                     stepInBlock += 1
+                    if stop.isStopped { result.stopped = state.masks(in: prompt.count..<state.x.count) > 0; break blocks }
                     if report(&state, block: block, observer) == .stop {
                         // A stop on the run's very last step stopped nothing.
                         result.stopped = state.masks(in: blockRange) > 0 || block + 1 < settings.blockCount
@@ -169,8 +175,10 @@ public struct Sampler {
         var lastCommitted: [Int] = []
         var lastRemasked: [Int] = []
         var reportedCalls = 0
+        let stop: StopFlag?
 
-        init(prompt: [Int], canvas: [Int], maskID: Int, seed: UInt64) {
+        init(prompt: [Int], canvas: [Int], maskID: Int, seed: UInt64, stop: StopFlag?) {
+            self.stop = stop
             x = prompt + canvas
             isPrompt = x.map { $0 != maskID }
             promptLength = prompt.count
@@ -194,11 +202,14 @@ public struct Sampler {
         state.lastRemasked = []
         guard wanted > 0, !candidates.isEmpty else { return }
         let started = DispatchTime.now().uptimeNanoseconds
-        defer { state.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) }
+        var cut = false
+        defer { if !cut { state.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) } }
         let reviewing = settings.remaskCommitted != nil && !lastStep && state.remaskBudget > 0
             ? block.filter { state.x[$0] != maskID } : []
 
         let logits = forward(state, positions: candidates + reviewing, fullPass: fullPass, block: block, cache: cache, model: model)
+        // A pass cut short by the stop flag is not a prediction.
+        if state.stop.isStopped { cut = true; return }
         state.calls += 1
         let predictions = predict(logits, rows: candidates.count, random: &state.random)
         let chosen: [Int]
@@ -236,9 +247,9 @@ public struct Sampler {
         guard let cache else { return guidedLogits(state, positions: positions, cache: nil, model: model) }
         switch settings.cache {
         case .prefix:
-            return model.logits(tokens: state.x, rows: block.lowerBound..<state.x.count, context: .prefix(cache), positions: positions)
+            return model.logits(tokens: state.x, rows: block.lowerBound..<state.x.count, context: .prefix(cache), positions: positions, stop: state.stop)
         case .dual, .none:
-            return model.logits(tokens: state.x, rows: block, context: .dual(cache, canvasLength: state.x.count), positions: positions)
+            return model.logits(tokens: state.x, rows: block, context: .dual(cache, canvasLength: state.x.count), positions: positions, stop: state.stop)
         }
     }
 
@@ -284,11 +295,11 @@ public struct Sampler {
     /// prompt position replaced by the mask id.
     func guidedLogits(_ state: CanvasState, positions: [Int], cache: KVCache?, model: MaskPredictor) -> FloatMatrix {
         let conditional = cache.map {
-            model.logits(tokens: state.x, rows: 0..<state.x.count, context: .full(fill: $0), positions: positions)
-        } ?? model.logits(tokens: state.x, positions: positions)
+            model.logits(tokens: state.x, rows: 0..<state.x.count, context: .full(fill: $0), positions: positions, stop: state.stop)
+        } ?? model.logits(tokens: state.x, positions: positions, stop: state.stop)
         guard settings.cfgScale > 0 else { return conditional }
         let unconditionalInput = zip(state.x, state.isPrompt).map { $1 ? maskID : $0 }
-        let unconditional = model.logits(tokens: unconditionalInput, positions: positions)
+        let unconditional = model.logits(tokens: unconditionalInput, positions: positions, stop: state.stop)
         let scale = Float(settings.cfgScale + 1)
         for i in 0..<(conditional.rows * conditional.cols) {
             let un = unconditional.pointer[i]

@@ -2,15 +2,19 @@ import LLaDAKernels
 
 /// Ctrl-C and SIGTERM for the command-line tools (llada_interrupt.h). Once installed, a signal
 /// ends the process at once with "interrupted" on stderr, except inside `stoppable`: there the
-/// first signal only sets `signal`, the forward pass skips its remaining layers, `observer` stops
-/// the sampler after the step, and the caller reports and exits cleanly.
+/// first signal only records `signal` and sets the generation's `StopFlag`, which stops it
+/// within the step, and the caller reports and exits cleanly.
 public enum Interruption {
     public static func install() { llada_interrupt_install() }
 
-    /// Runs `body` as the stoppable phase.
-    public static func stoppable<T>(_ body: () throws -> T) rethrows -> T {
+    /// Runs `body` as the stoppable phase; a signal then sets `flag`.
+    public static func stoppable<T>(watching flag: StopFlag, _ body: () throws -> T) rethrows -> T {
+        llada_interrupt_watch(flag.storage)
         llada_interrupt_defer(1)
-        defer { llada_interrupt_defer(0) }
+        defer {
+            llada_interrupt_defer(0)
+            llada_interrupt_watch(nil)
+        }
         return try body()
     }
 
@@ -20,9 +24,7 @@ public enum Interruption {
         return number == 0 ? nil : number
     }
 
-    /// A sampler observer that stops the run once a signal has arrived.
-    public static var observer: SamplerObserver { { _ in signal == nil ? .proceed : .stop } }
-
-    /// Sets (or with 0 clears) the flag as a signal would: for tests and programs that embed the engine.
+    /// Records a signal as the handler would, setting the watched flag (or with 0 clears the
+    /// record): for tests.
     public static func request(_ signal: Int32) { llada_interrupt_request(signal) }
 }

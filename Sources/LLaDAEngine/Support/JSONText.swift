@@ -1,6 +1,6 @@
 /// JSON string literals without Foundation's per-call overhead (the tokenizer has 250k strings).
-enum JSONText {
-    static func quoted(_ text: String) -> String {
+package enum JSONText {
+    package static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

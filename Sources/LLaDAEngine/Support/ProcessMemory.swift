@@ -19,9 +19,10 @@ public struct AvailableMemory: Sendable, Equatable {
     /// Overrides the measurement (tests, or to budget a share of a shared machine).
     public static let limitVariable = "LLADA_MEMORY_LIMIT_BYTES"
 
-    /// `LLADA_MEMORY_LIMIT_BYTES` when set; else MemAvailable from /proc/meminfo (Linux: free
-    /// memory plus the page cache and other memory the kernel can reclaim); else physical memory.
-    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AvailableMemory {
+    /// `LLADA_MEMORY_LIMIT_BYTES` when `environment` (the frontend's, passed explicitly) sets it;
+    /// else MemAvailable from /proc/meminfo (Linux: free memory plus the page cache and other
+    /// memory the kernel can reclaim); else physical memory.
+    public static func current(environment: [String: String]) throws -> AvailableMemory {
         if let text = environment[limitVariable] {
             guard let bytes = Int(text.trimmingCharacters(in: .whitespaces)), bytes > 0 else {
                 throw LLaDAError("\(limitVariable) must be a positive number of bytes (got \"\(text)\"); unset it to use the memory available")

@@ -1,8 +1,8 @@
 /// GPT-2's reversible byte <-> character table used by byte-level BPE: printable Latin-1 bytes map to
 /// themselves and the other 68 bytes to U+0100... in byte order (space -> "Ġ", "\n" -> "Ċ").
-enum ByteLevel {
+package enum ByteLevel {
     /// The character standing for each byte value.
-    static let scalarForByte: [Unicode.Scalar] = {
+    package static let scalarForByte: [Unicode.Scalar] = {
         let printable = Array(UInt32(0x21)...0x7E) + Array(UInt32(0xA1)...0xAC) + Array(UInt32(0xAE)...0xFF)
         var table = [Unicode.Scalar](repeating: " ", count: 256)
         var nextShifted: UInt32 = 0x100
@@ -27,12 +27,12 @@ enum ByteLevel {
     }()
 
     /// The vocabulary string of a single byte, e.g. "Ġ" for 0x20.
-    static func symbol(forByte byte: UInt8) -> String {
+    package static func symbol(forByte byte: UInt8) -> String {
         String(Character(scalarForByte[Int(byte)]))
     }
 
     /// The byte-level symbol string for raw bytes ("a b" -> "aĠb"); used to look whole words up.
-    static func symbols<Bytes: Sequence<UInt8>>(forBytes bytes: Bytes) -> String {
+    package static func symbols<Bytes: Sequence<UInt8>>(forBytes bytes: Bytes) -> String {
         var scalars = String.UnicodeScalarView()
         for byte in bytes { scalars.append(scalarForByte[Int(byte)]) }
         return String(scalars)

@@ -4,9 +4,9 @@
 /// Regex, used for other patterns by RegexSplitter, runs at about 1 MB/s), this matcher implements
 /// exactly the one pattern LLaDA uses, branch by branch with Oniguruma's semantics, over the UTF-8
 /// bytes of already-normalised text.
-enum PreTokenizer {
+package enum PreTokenizer {
     /// LLaDA's split pattern: a Split with exactly this pattern uses the matcher below.
-    static let supportedPattern =
+    package static let supportedPattern =
         #"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"#
 
     /// Calls `body` with the byte range of every piece, in order. The pieces tile the whole input:

@@ -42,11 +42,16 @@
 extern "C" {
 #endif
 
+// The one numbering of weight types: the packed file's tensor records, the Swift `WeightType`
+// (whose raw values these are) and the kernels. f32 is stored but never multiplied here (it
+// runs through sgemm); passing it to a kernel aborts.
 typedef enum {
-    LLADA_GEMM_Q8_0 = 0,
-    LLADA_GEMM_Q4_0 = 1,
-    LLADA_GEMM_F16 = 2,
+    LLADA_GEMM_F32 = 0,
+    LLADA_GEMM_F16 = 1,
+    LLADA_GEMM_Q8_0 = 2,
+    LLADA_GEMM_Q4_0 = 3,
 } llada_gemm_type;
+#define LLADA_GEMM_TYPE_COUNT 4
 
 /// Bytes of the repacked weights of an [n × k] matrix (k % 32 == 0 for q8_0 / q4_0).
 size_t llada_repack_size(llada_gemm_type type, size_t n, size_t k);

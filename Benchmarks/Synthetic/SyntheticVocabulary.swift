@@ -1,3 +1,4 @@
+import LLaDAEngine
 /// The id layout of LLaDA-8B's tokenizer, for any vocabulary size: byte-level BPE ids first, then
 /// LLaDA's 269 added tokens at their offsets from the end of the BPE part, then embedding rows
 /// that no token uses. For the real size (126464) this is exactly the published table

@@ -1,3 +1,4 @@
+import LLaDAEngine
 import LLaDAKernels
 
 /// Deterministic synthetic weights. Element i of a tensor is a pure function of (seed, tensor name, i)

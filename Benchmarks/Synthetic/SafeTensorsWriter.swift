@@ -1,3 +1,4 @@
+import LLaDAEngine
 import Foundation
 
 /// Writes a `.safetensors` file: an 8-byte little-endian header length, the JSON header

@@ -1,3 +1,4 @@
+import LLaDAEngine
 import Foundation
 
 /// The dimensions of a synthetic LLaDA checkpoint. Everything else in config.json is fixed to the

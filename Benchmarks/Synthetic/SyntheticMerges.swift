@@ -1,3 +1,4 @@
+import LLaDAEngine
 /// The BPE part of the synthetic tokenizer: the 256 byte-level symbols (sorted by code point, as in
 /// LLaDA) and one merge per further id, merge i creating id 256 + i. Deterministic and independent
 /// of the weight seed.

@@ -1,3 +1,4 @@
+import LLaDAEngine
 import CLZ4
 import Foundation
 import LLaDAKernels
@@ -424,7 +425,7 @@ public enum PackedConverter {
         releasePages(UnsafeRawBufferPointer(start: sourceStart, count: job.elementCount * sourceSize))
         if rowsBuffer != nil {
             let columns = tensor.encoding.columns
-            llada_repack_serial(tensor.encoding.gemmType, quantized, raw, job.elementCount / columns, columns)
+            llada_repack_serial(tensor.type.kernelCode, quantized, raw, job.elementCount / columns, columns)
         }
 
         // Byte planes put the highly repetitive exponent bytes of floats together; on the

@@ -1,3 +1,4 @@
+import LLaDAEngine
 import CBLAS
 import Foundation
 import LLaDAKernels
@@ -39,7 +40,7 @@ public enum KernelBenchmark {
 
     /// Runs the benchmark and returns its rows (sgemm's rows have ratio 1). `report` sees each
     /// row as soon as it is measured. Sets the thread count for OpenBLAS and the kernels.
-    public static func run(threads: Int = 2, formats: [KernelWeightFormat] = [.q4_0, .q8_0],
+    public static func run(threads: Int = 2, formats: [WeightType] = [.q4_0, .q8_0],
                            shapes: [(k: Int, n: Int)] = shapes, rowCounts: [Int] = rowCounts,
                            repetitions: Int = 5, minimumSeconds: Double = 0.3,
                            report: (Row) -> Void = { _ in }) -> [Row] {
@@ -93,8 +94,8 @@ public enum KernelBenchmark {
     }
 
     /// Random weights in the on-disk format (uniform quants, fp16 scales around 0.01), packed.
-    static func randomPacked(_ format: KernelWeightFormat, n: Int, k: Int) -> PackedWeights {
-        let bytes = format.diskBytes(rows: n, columns: k)
+    static func randomPacked(_ format: WeightType, n: Int, k: Int) -> PackedWeights {
+        let bytes = format.byteCount(elements: n * k)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes + 8, alignment: 64)
         defer { raw.deallocate() }
         var state = UInt64(bytes) | 1
@@ -111,6 +112,8 @@ public enum KernelBenchmark {
             }
         case .f16:
             for i in stride(from: 1, to: bytes, by: 2) { base[i] = 0x2C | (base[i] & 0x83) }   // |w| < 0.125, finite
+        case .f32:
+            preconditionFailure("f32 has no kernel")
         }
         // Cannot fail: the byte count is the format's own.
         return try! PackedWeights(format: format, outFeatures: n, inFeatures: k,

@@ -1,3 +1,4 @@
+import LLaDAEngine
 import Foundation
 
 /// Which tensors go into which safetensors file, and where each tensor's bytes start, all decided

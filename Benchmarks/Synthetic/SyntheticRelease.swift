@@ -1,3 +1,4 @@
+import LLaDAEngine
 /// Which published LLaDA-8B checkpoint a synthetic one copies the metadata of. config.json is the
 /// same file in all three; they differ in the tokenizer's added tokens (Base has no chat headers
 /// and no `<|eot_id|>`), in the special-token lists and in generation_config's version string.

@@ -1,3 +1,4 @@
+import LLaDAEngine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -38,24 +39,18 @@ public enum ActivationProbe {
             throw LLaDAError("token id \(bad) is outside the model's vocabulary (0..<\(config.paddedVocabSize))")
         }
         let trace = ResidualTrace(rows: tokens.count, dimension: config.dModel)
-        var layers: [LayerWeights] = []
-        for index in 0..<config.nLayers {
-            func name(_ suffix: String) -> String { TensorLayout.blockTensor(index, suffix) }
-            func linear(_ suffix: String) throws -> StreamedLinear { try StreamedLinear(checkpoint: checkpoint, name: name(suffix)) }
-            layers.append(LayerWeights(
-                attentionNorm: try checkpoint.readVector(name("attn_norm")),
-                query: try linear("q_proj"), key: try linear("k_proj"), value: try linear("v_proj"),
-                attentionOut: TracedLinear(try linear("attn_out"), trace: trace),
-                feedForwardNorm: try checkpoint.readVector(name("ff_norm")),
-                gate: try linear("ff_proj"), up: try linear("up_proj"),
-                down: TracedLinear(try linear("ff_out"), trace: trace, endsBlock: true)))
-        }
-        let weights = ModelWeights(
+        let weights = try WeightBinding.bind(
             config: config,
-            embedding: try TracedEmbedding(checkpoint: checkpoint, trace: trace),
-            layers: layers,
-            finalNorm: try checkpoint.readVector("model.transformer.ln_f.weight"),
-            lmHead: try StreamedLinear(checkpoint: checkpoint, name: "model.transformer.ff_out.weight"))
+            linear: { name, role -> any LinearLayer in
+                let layer = try StreamedLinear(checkpoint: checkpoint, name: name)
+                switch role {
+                case .attentionOut: return TracedLinear(layer, trace: trace)
+                case .down: return TracedLinear(layer, trace: trace, endsBlock: true)
+                default: return layer
+                }
+            },
+            vector: { try checkpoint.readVector($0) },
+            embedding: { _ in try TracedEmbedding(checkpoint: checkpoint, trace: trace) })
         let logits = Transformer(weights: weights).logits(tokens: tokens)
         return ActivationReport(tokens: tokens, residualRMS: trace.rms, residualMaxAbs: trace.maxAbs, logits: logits)
     }

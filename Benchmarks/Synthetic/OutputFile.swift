@@ -1,3 +1,4 @@
+import LLaDAEngine
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import LLaDAEngine
 /// tokenizer.json, tokenizer_config.json and special_tokens_map.json of a synthetic checkpoint, in
 /// the structure of LLaDA-8B-Instruct's files (NFC, LLaDA's Split regex + ByteLevel, BPE, ByteLevel
 /// decoder, special added tokens) with the ids of `SyntheticVocabulary`.

@@ -1,3 +1,4 @@
+import LLaDAEngine
 import Foundation
 
 /// One timed generation with the forward pass profiled, for `llada bench --model`.

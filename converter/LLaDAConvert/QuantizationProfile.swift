@@ -1,3 +1,4 @@
+import LLaDAEngine
 import LLaDAKernels
 
 /// How q4_0 chooses each block's scale.

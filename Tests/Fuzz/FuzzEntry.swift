@@ -1,6 +1,7 @@
 import Foundation
 
-/// Entry points for the fuzz drivers in Tests/Fuzz: each feeds arbitrary bytes to one parser the
+/// Entry points for the fuzz drivers in Tests/Fuzz (compiled into the engine module by run.sh
+/// only, so the library apps link carries none): each feeds arbitrary bytes to one parser the
 /// way a file would reach it and checks the failure contract. Accepting or refusing the input is
 /// fine; anything but an `LLaDAError` of one non-empty line is a bug and stops the process, so
 /// libFuzzer reports it with its input.
