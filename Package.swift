@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -29,9 +31,15 @@ let package = Package(
         .target(name: "LLaDAConvert", dependencies: ["LLaDAEngine", "LLaDAKernels", "CLZ4"], path: "converter/LLaDAConvert"),
         .target(name: "LLaDASynthetic", dependencies: ["LLaDAEngine", "LLaDAKernels"], path: "Benchmarks/Synthetic"),
         .target(name: "LLaDABenchmarks", dependencies: ["LLaDAEngine", "LLaDAKernels", "CBLAS"], path: "Benchmarks/BenchmarkKit"),
+        // The OpenAI-compatible HTTP frontend (`llada serve`).
+        .target(
+            name: "LLaDAServer",
+            dependencies: ["LLaDAEngine", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Sources/LLaDAServer"),
         .executableTarget(
             name: "llada",
-            dependencies: ["LLaDAEngine", "LLaDABenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LLaDAEngine", "LLaDABenchmarks", "LLaDAServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/llada"),
         .executableTarget(
             name: "llada-synth",

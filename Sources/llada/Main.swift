@@ -47,7 +47,7 @@ struct LladaCommand: ParsableCommand {
         commandName: "llada",
         abstract: "LLaDA masked-diffusion language model on the CPU.",
         subcommands: [GenerateCommand.self, ChatCommand.self, InfillCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
-                      EvalCommand.self, BenchCommand.self, InfoCommand.self])
+                      EvalCommand.self, BenchCommand.self, InfoCommand.self, ServeCommand.self])
 }
 
 /// Prints a value as one line of JSON.

@@ -4,7 +4,9 @@
 #   Tests/Fuzz/run.sh TARGET SECONDS [libFuzzer options...]     e.g. Tests/Fuzz/run.sh packed 600
 #   Tests/Fuzz/run.sh build                                      build every target, run none
 #
-# Targets: safetensors shard-index config tokenizer-json tokenizer-encode packed (Tests/Fuzz/Targets).
+# Targets: safetensors shard-index config tokenizer-json tokenizer-encode packed server-request (Tests/Fuzz/Targets).
+# server-request links the server's request decoder (Sources/LLaDAServer, the files without Hummingbird)
+# as its own module beside the engine.
 # The engine's sources and Tests/Fuzz/FuzzEntry.swift are compiled with `swiftc -sanitize=fuzzer,address` into .build/fuzz (rebuilt
 # when a source changes); each target links them with its driver. A run starts from the seeds in
 # Tests/Fuzz/corpus/TARGET plus what earlier runs found (.build/fuzz/corpus/TARGET), on one core.
@@ -12,7 +14,7 @@
 # the input is saved under .build/fuzz/artifacts/TARGET/. The last line says how many inputs ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-targets="safetensors shard-index config tokenizer-json tokenizer-encode packed"
+targets="safetensors shard-index config tokenizer-json tokenizer-encode packed server-request"
 build=.build/fuzz
 usage() { echo "usage: Tests/Fuzz/run.sh TARGET SECONDS [libFuzzer options] | build   (targets: $targets)" >&2; exit 2; }
 [ $# -ge 1 ] || usage
@@ -47,10 +49,20 @@ if [ ! -f "$library" ] || [ -n "$(find Sources/LLaDAEngine Sources/LLaDAKernels 
     mv "$library.partial" "$library"
 fi
 
+requests=$build/LLaDAServerRequests.o
+request_sources=(Sources/LLaDAServer/APIError.swift Sources/LLaDAServer/RequestFields.swift
+                 Sources/LLaDAServer/CompletionRequest.swift Tests/Fuzz/ServerFuzzEntry.swift)
+if [ ! -f "$requests" ] || [ "$library" -nt "$requests" ] || [ -n "$(find "${request_sources[@]}" -newer "$requests" | head -1)" ]; then
+    swiftc "${swift_flags[@]}" "${clang_modules[@]}" -I "$build/modules" -module-name LLaDAServerRequests -wmo \
+        -emit-module -emit-module-path "$build/modules/LLaDAServerRequests.swiftmodule" "${request_sources[@]}" \
+        -c -o "$requests.partial" 2> >(grep -v "warning: Cannot export local symbol" >&2)
+    mv "$requests.partial" "$requests"
+fi
+
 link() {
     local name=$1 binary=$build/bin/$1
-    if [ ! -f "$binary" ] || [ "$library" -nt "$binary" ] || [ "Tests/Fuzz/Targets/$name.swift" -nt "$binary" ]; then
-        swiftc "${swift_flags[@]}" "${clang_modules[@]}" -I "$build/modules" "Tests/Fuzz/Targets/$name.swift" "$library" \
+    if [ ! -f "$binary" ] || [ "$library" -nt "$binary" ] || [ "$requests" -nt "$binary" ] || [ "Tests/Fuzz/Targets/$name.swift" -nt "$binary" ]; then
+        swiftc "${swift_flags[@]}" "${clang_modules[@]}" -I "$build/modules" "Tests/Fuzz/Targets/$name.swift" "$library" "$requests" \
             "$build"/kernels/*.o $(pkg-config --libs openblas liblz4) -o "$binary" \
             2> >(grep -v "warning: Cannot export local symbol" >&2)
     fi

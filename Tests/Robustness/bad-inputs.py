@@ -106,6 +106,15 @@ def cases():
         (["--steps", "many"], "non-numeric steps"),
     ]:
         yield what, generate(m, *options), None, None
+    for options, what in [
+        (["--port", "70000"], "port out of range"),
+        (["--max-queue", "-1"], "negative queue"),
+        (["--timeout", "0"], "time limit 0"),
+        (["--api-key", ""], "empty API key"),
+        (["--max-body-bytes", "10"], "body limit below 1 KiB"),
+        (["--steps", "6", "--gen-length", "32", "--block-length", "8"], "serve defaults the sampler refuses"),
+    ]:
+        yield f"serve: {what}", [LLADA, "serve", "--model", m, *options], None, None
     yield "empty raw prompt", generate(m, "--raw", prompt=""), None, None
     yield "prompt on stdin not UTF-8", generate(m, prompt="-"), b"\xff\xfe\x00bad", None
     yield "no prompt", [LLADA, "generate", "--model", m], None, None

@@ -11,8 +11,7 @@ public struct GenerationStream: AsyncSequence, Sendable {
     private let events: AsyncThrowingStream<GenerationEvent, Error>
     private let flag: StopFlag
 
-    init(model: LLaDAModel, request: GenerationRequest) {
-        let flag = StopFlag()
+    init(model: LLaDAModel, request: GenerationRequest, stop flag: StopFlag) {
         self.flag = flag
         events = AsyncThrowingStream(bufferingPolicy: .unbounded) { continuation in
             continuation.onTermination = { _ in flag.stop() }

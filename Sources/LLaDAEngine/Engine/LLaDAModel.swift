@@ -89,9 +89,10 @@ public final class LLaDAModel: @unchecked Sendable {
     }
 
     /// The same as an `AsyncSequence` of events ending with `.done`, run on a thread of its own;
-    /// cancelling the consuming task stops it (GenerationStream.swift).
-    public func stream(_ request: GenerationRequest) -> GenerationStream {
-        GenerationStream(model: self, request: request)
+    /// cancelling the consuming task stops it (GenerationStream.swift), and so does setting
+    /// `stop` (a handle the caller keeps, e.g. for a shutdown).
+    public func stream(_ request: GenerationRequest, stop: StopFlag = StopFlag()) -> GenerationStream {
+        GenerationStream(model: self, request: request, stop: stop)
     }
 
     /// Runs the sampler after validating the settings against this prompt and model.

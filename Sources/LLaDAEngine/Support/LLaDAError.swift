@@ -28,6 +28,17 @@ public struct LLaDAError: Error, CustomStringConvertible, Equatable, Sendable {
         return result + rest
     }
 
+    /// The settings the message names, in order (so a frontend can point at its field).
+    public var settingNames: [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "\u{E000}"), let close = rest[open...].firstIndex(of: "\u{E001}") {
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
     /// The message with settings named as the library names them.
     public var message: String { message { $0 } }
 

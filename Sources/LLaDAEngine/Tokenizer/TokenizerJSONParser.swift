@@ -2,7 +2,7 @@ import Foundation
 
 /// A parsed JSON document. Objects keep their members in file order so that duplicate keys (for
 /// example a token listed twice in the vocabulary) can be detected instead of silently collapsed.
-enum JSONValue {
+package enum JSONValue {
     case null
     case bool(Bool)
     /// An integer literal that fits in `Int`.
@@ -14,7 +14,7 @@ enum JSONValue {
     case object([JSONMember])
 
     /// The member named `key` of an object (the last one, as serde_json keeps for maps), else nil.
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.last(where: { $0.key == key })?.value
     }
@@ -50,7 +50,7 @@ enum JSONValue {
     }
 
     /// A short name of the value's kind for error messages.
-    var kindName: String {
+    package var kindName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -62,9 +62,9 @@ enum JSONValue {
     }
 }
 
-struct JSONMember {
-    let key: String
-    let value: JSONValue
+package struct JSONMember {
+    package let key: String
+    package let value: JSONValue
 }
 
 /// A strict RFC 8259 parser over UTF-8 bytes.
@@ -72,15 +72,15 @@ struct JSONMember {
 /// Written by hand because Foundation's JSONSerialization takes ~0.4 s on Linux for LLaDA's 126k-entry
 /// vocabulary plus 280k merges (bridging every entry through NSString/NSNumber); this parser builds
 /// Swift values directly and loads the same file several times faster.
-struct TokenizerJSONParser {
-    struct Failure: Error {
-        let message: String
+package struct TokenizerJSONParser {
+    package struct Failure: Error {
+        package let message: String
     }
 
     /// Deep enough for any tokenizer file; the limit keeps hostile input from exhausting the stack.
     private static let maximumNestingDepth = 256
 
-    static func parse(_ data: Data) throws(Failure) -> JSONValue {
+    package static func parse(_ data: Data) throws(Failure) -> JSONValue {
         let result: Result<JSONValue, Failure> = data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             // Validating the whole document once lets string slices be decoded without re-checking.

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""The server's cost per request against `llada generate`, and its throughput by concurrency.
+
+    python3 Benchmarks/server-overhead.py LLADA_BINARY MODEL.lpk TASKS.jsonl [N]
+
+For N tasks (default 20), sequentially: `llada generate --json`'s generation seconds and model
+calls, and the same request's round trip through `llada serve` (openai client, same settings)
+with the server's model calls (its log line). Then 8 x N requests at concurrency 1, 4 and 8.
+Medians; prints one JSON object.
+"""
+import concurrent.futures
+import json
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import openai
+
+LLADA, MODEL, TASKS = sys.argv[1:4]
+N = int(sys.argv[4]) if len(sys.argv) > 4 else 20
+FLAGS = ["--gen-length", "32", "--steps", "32", "--block-length", "8"]
+tasks = [json.loads(line) for line in open(TASKS)][:N]
+
+generated = []
+for task in tasks:
+    out = subprocess.run([LLADA, "generate", "--model", MODEL, "--prompt", task["prompt"], "--json", *FLAGS],
+                         capture_output=True, text=True, check=True).stdout
+    result = json.loads(out)
+    generated.append((result["seconds"], result["model_calls"]))
+
+server = subprocess.Popen([LLADA, "serve", "--model", MODEL, "--port", "0", "--max-queue", "64", "--model-id", "tiny-q4"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+port = int(re.search(r":(\d+) ", server.stderr.readline()).group(1))
+log = []
+threading.Thread(target=lambda: [log.append(line) for line in server.stderr], daemon=True).start()
+client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="none", max_retries=0)
+
+
+def ask(task):
+    began = time.monotonic()
+    client.chat.completions.create(model="tiny-q4", messages=[{"role": "user", "content": task["prompt"]}],
+                                   max_tokens=32, extra_body={"steps": 32, "block_length": 8})
+    return time.monotonic() - began
+
+
+for task in tasks[:3]:
+    ask(task)  # warm-up
+latencies = [ask(task) for task in tasks]
+time.sleep(0.3)
+server_calls = [int(m.group(1)) for m in (re.search(r"calls=(\d+)", line) for line in log[-N:]) if m]
+throughput = {}
+for concurrency in (1, 4, 8):
+    began = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(ask, tasks * 8))
+    throughput[str(concurrency)] = round(8 * N / (time.monotonic() - began), 1)
+server.terminate()
+server.wait()
+print(json.dumps({
+    "tasks": N,
+    "generate_seconds_median": round(statistics.median(s for s, _ in generated), 5),
+    "generate_model_calls_median": statistics.median(c for _, c in generated),
+    "server_round_trip_seconds_median": round(statistics.median(latencies), 5),
+    "server_model_calls_median": statistics.median(server_calls) if server_calls else None,
+    "requests_per_second_by_concurrency": throughput,
+}))

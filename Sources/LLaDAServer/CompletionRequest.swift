@@ -1,0 +1,129 @@
+import LLaDAEngine
+
+/// A `/v1/chat/completions` or `/v1/completions` body translated into the engine's terms.
+///
+/// `max_tokens` (chat also `max_completion_tokens`) is the longest answer: gen_length is
+/// max_tokens rounded up to a whole number of blocks, block_length is the server's (default 32)
+/// or max_tokens when smaller, and steps keep the server's tokens per step (one by default). The
+/// answer is cut at max_tokens tokens. LLaDA's own settings are extra body fields named as the
+/// engine names them: steps, block_length, cache, threshold, remasking, schedule, cfg_scale,
+/// position_temperature.
+struct CompletionRequest: Sendable {
+    enum Endpoint: Sendable { case chat, completion }
+
+    let endpoint: Endpoint
+    let prompt: GenerationPrompt
+    let settings: GenerationSettings
+    let maxTokens: Int
+    let stream: Bool
+    let includeUsage: Bool
+    let stops: [String]
+    /// Opt-in `llada.step` SSE events with every step's commits (docs/server.md).
+    let diffusionEvents: Bool
+
+    static let maxTokensLimit = 1 << 16
+
+    init(_ fields: RequestFields, endpoint: Endpoint, defaults: GenerationSettings, modelID: String) throws {
+        self.endpoint = endpoint
+        if let model = try fields.string("model"), model != modelID {
+            throw APIError(status: 404, "the model \(model) does not exist; this server serves \(modelID) (GET /v1/models)",
+                           param: "model", code: "model_not_found")
+        }
+        switch endpoint {
+        case .chat: prompt = .messages(try Self.messages(fields))
+        case .completion:
+            guard let text = try fields.string("prompt") else {
+                throw APIError.badRequest("prompt is required: the text to continue (a string)", param: "prompt")
+            }
+            prompt = .raw(text)
+        }
+        stream = try fields.bool("stream") ?? false
+        let streamOptions = try fields.object("stream_options")
+        includeUsage = try streamOptions?.bool("include_usage") ?? false
+        diffusionEvents = try fields.bool("llada_events") ?? false
+        stops = try fields.stopStrings("stop")
+        if let n = try fields.integer("n", in: 1...Int.max), n != 1 {
+            throw APIError.badRequest("n must be 1: one choice per request", param: "n")
+        }
+
+        var settings = defaults
+        let range = 1...Self.maxTokensLimit
+        maxTokens = try fields.integer("max_completion_tokens", in: range) ?? fields.integer("max_tokens", in: range) ?? defaults.genLength
+        let block = try fields.integer("block_length", in: range) ?? min(defaults.blockLength, maxTokens)
+        settings.blockLength = block
+        settings.genLength = (maxTokens + block - 1) / block * block
+        if let steps = try fields.integer("steps", in: range) {
+            settings.steps = steps
+        } else {
+            // The server's tokens per step, in whole steps per block.
+            let blocks = settings.blockCount
+            let perBlock = max(1, (settings.genLength * defaults.steps / max(defaults.genLength, 1) + blocks - 1) / blocks)
+            settings.steps = min(settings.genLength, perBlock * blocks)
+        }
+        if let temperature = try fields.number("temperature") { settings.temperature = temperature }
+        if let topP = try fields.number("top_p") { settings.topP = topP == 1 ? nil : topP }
+        if let seed = try fields.integer("seed", in: 0...Int.max) { settings.seed = UInt64(seed) }
+        if let cfg = try fields.number("cfg_scale") { settings.cfgScale = cfg }
+        if let tau = try fields.number("position_temperature") { settings.positionTemperature = tau }
+        if fields.field("threshold") != nil { settings.threshold = try fields.number("threshold") }
+        if let name = try fields.string("cache") {
+            guard let cache = CacheMode(rawValue: name) else { throw Self.oneOf("cache", CacheMode.allCases.map(\.rawValue), name) }
+            settings.cache = cache
+        }
+        if let name = try fields.string("remasking") {
+            guard let remasking = Remasking(rawValue: name) else { throw Self.oneOf("remasking", Remasking.allCases.map(\.rawValue), name) }
+            settings.remasking = remasking
+        }
+        if let name = try fields.string("schedule") {
+            guard let schedule = TransferSchedule(rawValue: name) else {
+                throw Self.oneOf("schedule", TransferSchedule.allCases.map(\.rawValue), name)
+            }
+            settings.schedule = schedule
+        }
+        self.settings = settings
+    }
+
+    /// The engine's setting names as this API's fields.
+    static func field(_ setting: String) -> String { setting == "gen_length" ? "max_tokens" : setting }
+
+    /// A sampler refusal as a 400 naming the field.
+    static func refusal(_ error: LLaDAError) -> APIError {
+        APIError.badRequest(error.message(naming: field), param: error.settingNames.first.map(field))
+    }
+
+    private static func oneOf(_ field: String, _ names: [String], _ got: String) -> APIError {
+        APIError.badRequest("\(field) must be one of \(names.joined(separator: ", ")) (got \(got))", param: field)
+    }
+
+    /// `messages`: system / user / assistant turns, content a string or text parts.
+    static func messages(_ fields: RequestFields) throws -> [ChatMessage] {
+        guard let items = try fields.array("messages") else {
+            throw APIError.badRequest("messages is required: an array of {role, content}", param: "messages")
+        }
+        guard !items.isEmpty else { throw APIError.badRequest("messages must hold at least one message", param: "messages") }
+        return try items.enumerated().map { index, item in
+            let name = "messages[\(index)]"
+            guard case .object = item else { throw APIError.badRequest("\(name) must be an object", param: name) }
+            let message = RequestFields(item)
+            guard let role = try? message.string("role"), ["system", "user", "assistant"].contains(role) else {
+                throw APIError.badRequest("\(name).role must be system, user or assistant", param: "\(name).role")
+            }
+            return ChatMessage(role: role, content: try content(message, name: "\(name).content"))
+        }
+    }
+
+    private static func content(_ message: RequestFields, name: String) throws -> String {
+        switch message.field("content") {
+        case .string(let text): return text
+        case .array(let parts):
+            return try parts.map { part in
+                guard case .object = part, case .string("text") = part["type"], case .string(let text) = part["text"] else {
+                    throw APIError.badRequest("\(name) parts must be {\"type\": \"text\", \"text\": …}", param: name)
+                }
+                return text
+            }.joined()
+        default:
+            throw APIError.badRequest("\(name) must be a string or an array of text parts", param: name)
+        }
+    }
+}

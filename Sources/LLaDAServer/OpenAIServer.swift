@@ -1,0 +1,305 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LLaDAEngine
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// `llada serve`: the OpenAI HTTP API over one loaded model (docs/server.md).
+///
+/// Requests wait in a FIFO queue for the model (one generation at a time by default); answers
+/// stream block by block as Server-Sent Events. A client that goes away cancels its generation
+/// within one step; SIGTERM / SIGINT stop accepting, cancel what runs and return.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var apiKey: String?
+    public var maxQueue = 16
+    public var maxBodyBytes = 1 << 20
+    public var timeLimitSeconds = 600.0
+    /// Server-side settings a request starts from, for chat (with early stop) and completions.
+    public var chatDefaults = GenerationSettings()
+    public var completionDefaults = GenerationSettings()
+    public var modelID = "llada"
+
+    public init() {}
+}
+
+public final class OpenAIServer: Sendable {
+    let model: LLaDAModel
+    let configuration: ServerConfiguration
+    let queue: GenerationQueue
+    let metrics = ServerMetrics()
+    let requestCounter = RequestCounter()
+    let created = Int(Date().timeIntervalSince1970)
+
+    public init(model: LLaDAModel, configuration: ServerConfiguration) {
+        self.model = model
+        self.configuration = configuration
+        queue = GenerationQueue(capacity: configuration.maxQueue)
+    }
+
+    /// Serves until SIGTERM / SIGINT. `onListening` gets the bound port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
+        var logger = Logger(label: "llada-serve")
+        logger.logLevel = .error
+        let app = Application(
+            responder: CallbackResponder<BasicRequestContext> { request, _ in await self.respond(to: request) },
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "llada-edge"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    static let routes: [String: [HTTPRequest.Method]] = [
+        "/health": [.get], "/metrics": [.get], "/v1/models": [.get],
+        "/v1/chat/completions": [.post], "/v1/completions": [.post],
+    ]
+
+    func respond(to request: Request) async -> Response {
+        let id = requestCounter.next()
+        let start = Date()
+        var log = RequestLog(id: id, method: request.method.rawValue, path: request.uri.path)
+        let response: Response
+        do {
+            response = try await route(request, log: &log)
+        } catch let error as APIError {
+            response = Self.errorResponse(error)
+        } catch {
+            response = Self.errorResponse(APIError(status: 500, "internal error: \(error)", type: "server_error"))
+        }
+        metrics.record(status: Int(response.status.code))
+        // A streamed answer logs itself when it ends.
+        if !log.streaming { log.finish(status: Int(response.status.code), seconds: Date().timeIntervalSince(start)) }
+        return response
+    }
+
+    private func route(_ request: Request, log: inout RequestLog) async throws -> Response {
+        let path = request.uri.path
+        guard let methods = Self.routes[path] else {
+            throw APIError(status: 404, "no endpoint \(path); the endpoints are \(Self.routes.keys.sorted().joined(separator: ", "))",
+                           code: "not_found")
+        }
+        guard methods.contains(request.method) else {
+            var error = APIError(status: 405, "\(path) takes \(methods.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)",
+                                 code: "method_not_allowed")
+            error.retryAfter = nil
+            var response = Self.errorResponse(error)
+            response.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
+            return response
+        }
+        if path == "/health" { return Self.json(["status": "ok"]) }
+        try authorize(request)
+        switch path {
+        case "/metrics":
+            let text = metrics.text(queueDepth: await queue.depth, running: await queue.active)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        case "/v1/models":
+            return Self.json(["object": "list", "data": [["id": configuration.modelID, "object": "model", "created": created, "owned_by": "llada-edge"]]])
+        default:
+            // A client that closes its connection cancels this task, and with it the generation.
+            let endpoint: CompletionRequest.Endpoint = path == "/v1/chat/completions" ? .chat : .completion
+            var entry = log
+            var response: Response
+            do {
+                response = try await request.body.consumeWithCancellationOnInboundClose { body in
+                    try await self.completion(body, endpoint: endpoint, log: &entry)
+                }
+            } catch let error as APIError {
+                response = Self.errorResponse(error)
+            }
+            log = entry
+            // Watching for the close consumes the connection's input: Hummingbird closes it
+            // after this response, so clients are told not to reuse it.
+            response.headers[.connection] = "close"
+            return response
+        }
+    }
+
+    /// `Authorization: Bearer KEY`, compared in constant time.
+    private func authorize(_ request: Request) throws {
+        guard let key = configuration.apiKey else { return }
+        let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+        guard Self.constantTimeEqual(Array(given.utf8), Array(key.utf8)) else {
+            throw APIError(status: 401, "a valid API key is required: send Authorization: Bearer <key> (llada serve --api-key)",
+                           type: "invalid_request_error", code: "invalid_api_key")
+        }
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) { difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
+        return difference == 0
+    }
+
+    // MARK: completions
+
+    private func completion(_ requestBody: RequestBody, endpoint: CompletionRequest.Endpoint, log: inout RequestLog) async throws -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await requestBody.collect(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(status: 413, "the request body exceeds \(configuration.maxBodyBytes) bytes", code: "request_too_large")
+        }
+        let fields = try RequestFields(json: Data(buffer: body))
+        let defaults = endpoint == .chat ? configuration.chatDefaults : configuration.completionDefaults
+        let completion = try CompletionRequest(fields, endpoint: endpoint, defaults: defaults, modelID: configuration.modelID)
+        let promptIDs: [Int]
+        do {
+            promptIDs = try model.promptIDs(for: completion.prompt)
+            let context = model.config.maxSequenceLength
+            if promptIDs.count + completion.maxTokens > context {
+                throw APIError(status: 400, "the prompt (\(promptIDs.count) tokens) + max_tokens \(completion.maxTokens) exceed the model's context of \(context) tokens; shorten the prompt or lower max_tokens",
+                               param: endpoint == .chat ? "messages" : "prompt", code: "context_length_exceeded")
+            }
+            try completion.settings.validate(promptLength: promptIDs.count, maxSequenceLength: model.config.maxSequenceLength)
+        } catch let error as LLaDAError {
+            var refusal = CompletionRequest.refusal(error)
+            if error.message.contains("max_sequence_length") {
+                refusal = APIError(status: 400, refusal.message, param: endpoint == .chat ? "messages" : "prompt", code: "context_length_exceeded")
+            }
+            throw refusal
+        }
+        log.promptTokens = promptIDs.count
+        if await queue.isFull { throw Self.queueFull }
+        if completion.stream {
+            log.streaming = true
+            return streamingResponse(completion, promptIDs: promptIDs, log: log)
+        }
+        let outcome: CompletionOutcome
+        let stop = StopFlag()
+        do {
+            outcome = try await withGracefulShutdownHandler {
+                try await CompletionRunner.run(model: model, queue: queue, request: completion, promptIDs: promptIDs,
+                                               timeLimit: configuration.timeLimitSeconds, stop: stop, onText: { _ in },
+                                               onStep: { _ in self.metrics.recordModelCall() })
+            } onGracefulShutdown: { stop.stop() }
+        } catch is GenerationQueue.Full {
+            throw Self.queueFull
+        }
+        if outcome.timedOut { throw Self.timeout(configuration.timeLimitSeconds) }
+        record(outcome, log: &log)
+        return Self.json(CompletionJSON.response(endpoint, id: log.completionID, created: Int(Date().timeIntervalSince1970),
+                                                 model: configuration.modelID, outcome: outcome))
+    }
+
+    static var queueFull: APIError {
+        APIError(status: 503, "the server is busy: the queue is full; retry later", type: "server_error", code: "queue_full", retryAfter: 1)
+    }
+
+    static func timeout(_ seconds: Double) -> APIError {
+        APIError(status: 504, "the generation exceeded the server's time limit of \(seconds) s; ask for fewer max_tokens",
+                 type: "server_error", code: "timeout")
+    }
+
+    private func record(_ outcome: CompletionOutcome, log: inout RequestLog) {
+        metrics.record(promptTokens: outcome.promptTokens, answerTokens: outcome.answerTokens, seconds: outcome.seconds)
+        log.answerTokens = outcome.answerTokens
+        log.modelCalls = outcome.modelCalls
+    }
+
+    /// SSE: a chunk per final block, `: step` comments in between (so a closed connection is
+    /// noticed within a step), the last chunk with finish_reason, usage if asked, `[DONE]`.
+    private func streamingResponse(_ completion: CompletionRequest, promptIDs: [Int], log: RequestLog) -> Response {
+        let start = Date()
+        let created = Int(Date().timeIntervalSince1970)
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
+            var log = log
+            var status = 200
+            defer { log.finish(status: status, seconds: Date().timeIntervalSince(start)) }
+            func send(_ object: Any, event: String? = nil) async throws {
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+                try await writer.write(ByteBuffer(string: (event.map { "event: \($0)\n" } ?? "") + "data: " + String(decoding: data, as: UTF8.self) + "\n\n"))
+            }
+            let chunk = { (delta: String?, finish: String?) in
+                CompletionJSON.chunk(completion.endpoint, id: log.completionID, created: created, model: self.configuration.modelID,
+                                     text: delta, finishReason: finish)
+            }
+            do {
+                if completion.endpoint == .chat { try await send(CompletionJSON.roleChunk(id: log.completionID, created: created, model: configuration.modelID)) }
+                let stop = StopFlag()
+                let outcome = try await withGracefulShutdownHandler {
+                    try await CompletionRunner.run(
+                        model: model, queue: queue, request: completion, promptIDs: promptIDs,
+                        timeLimit: configuration.timeLimitSeconds, stop: stop,
+                        onText: { try await send(chunk($0, nil)) },
+                        onStep: { step in
+                            self.metrics.recordModelCall()
+                            if completion.diffusionEvents {
+                                try await send(CompletionJSON.step(step), event: "llada.step")
+                            } else {
+                                try await writer.write(ByteBuffer(string: ": step \(step.call)\n\n"))
+                            }
+                        })
+                } onGracefulShutdown: { stop.stop() }
+                if outcome.timedOut {
+                    status = 504
+                    try await send(["error": Self.timeout(configuration.timeLimitSeconds).object])
+                } else {
+                    try await send(chunk(nil, outcome.finishReason))
+                    if completion.includeUsage {
+                        try await send(CompletionJSON.usageChunk(completion.endpoint, id: log.completionID, created: created,
+                                                                 model: configuration.modelID, outcome: outcome))
+                    }
+                    record(outcome, log: &log)
+                }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.finish(nil)
+            } catch is GenerationQueue.Full {
+                status = 503
+                try? await send(["error": Self.queueFull.object])
+                try? await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try? await writer.finish(nil)
+            } catch {
+                // The client went away (a write failed) or the server is stopping: the generation
+                // was stopped with the stream.
+                status = 499
+                throw error
+            }
+        })
+    }
+
+    // MARK: responses
+
+    static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func errorResponse(_ error: APIError) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retry = error.retryAfter { headers[.retryAfter] = "\(retry)" }
+        return Response(status: HTTPResponse.Status(code: error.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: error.body)))
+    }
+}
+
+extension APIError {
+    var object: [String: Any] { ["message": message, "type": type, "param": param ?? NSNull(), "code": code ?? NSNull()] }
+}
+
+/// Request ids, in arrival order.
+final class RequestCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.withLock { value += 1; return value } }
+}
+
+/// The one stderr line per request: id, method, path, status, prompt/answer tokens, model calls, seconds.
+struct RequestLog: Sendable {
+    let id: Int
+    let method: String
+    let path: String
+    var promptTokens = 0
+    var answerTokens = 0
+    var modelCalls = 0
+    var streaming = false
+
+    var completionID: String { "cmpl-\(id)" }
+
+    func finish(status: Int, seconds: Double) {
+        let line = "llada serve: #\(id) \(method) \(path) \(status) prompt=\(promptTokens) answer=\(answerTokens) calls=\(modelCalls) \(String(format: "%.3f", seconds))s\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
