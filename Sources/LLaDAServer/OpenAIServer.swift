@@ -180,8 +180,11 @@ public final class OpenAIServer: Sendable {
         }
         if outcome.timedOut { throw Self.timeout(configuration.timeLimitSeconds) }
         record(outcome, log: &log)
-        return Self.json(CompletionJSON.response(endpoint, id: log.completionID, created: Int(Date().timeIntervalSince1970),
-                                                 model: configuration.modelID, outcome: outcome))
+        var response = Self.json(CompletionJSON.response(endpoint, id: log.completionID, created: Int(Date().timeIntervalSince1970),
+                                                         model: configuration.modelID, outcome: outcome))
+        // What the model took of the round trip, so clients can see the server's own overhead.
+        response.headers[HTTPField.Name("X-LLaDA-Generation-Seconds")!] = String(format: "%.6f", outcome.seconds)
+        return response
     }
 
     static var queueFull: APIError {
@@ -299,7 +302,7 @@ struct RequestLog: Sendable {
     var completionID: String { "cmpl-\(id)" }
 
     func finish(status: Int, seconds: Double) {
-        let line = "llada serve: #\(id) \(method) \(path) \(status) prompt=\(promptTokens) answer=\(answerTokens) calls=\(modelCalls) \(String(format: "%.3f", seconds))s\n"
+        let line = "llada serve: #\(id) \(method) \(path) \(status) prompt=\(promptTokens) answer=\(answerTokens) calls=\(modelCalls) \(String(format: "%.4f", seconds))s\n"
         FileHandle.standardError.write(Data(line.utf8))
     }
 }

@@ -115,6 +115,7 @@ def cases():
         (["--steps", "6", "--gen-length", "32", "--block-length", "8"], "serve defaults the sampler refuses"),
     ]:
         yield f"serve: {what}", [LLADA, "serve", "--model", m, *options], None, None
+    yield "serve: the model does not fit the memory", ["env", "LLADA_MEMORY_LIMIT_BYTES=1000", LLADA, "serve", "--model", m], None, None
     yield "empty raw prompt", generate(m, "--raw", prompt=""), None, None
     yield "prompt on stdin not UTF-8", generate(m, prompt="-"), b"\xff\xfe\x00bad", None
     yield "no prompt", [LLADA, "generate", "--model", m], None, None

@@ -222,6 +222,16 @@ def main():
     busy.stop()
     holder.join(timeout=60)
 
+    # The time limit: the generation is stopped and the request refused with 504 (streaming: an
+    # error event, then [DONE]). That generation takes seconds; the limit is half a second.
+    limited = Server("--timeout", "0.5")
+    status, _, data = limited.raw("POST", "/v1/chat/completions", long_request.replace('"stream": true', '"stream": false'))
+    check(status == 504 and json.loads(data)["error"]["code"] == "timeout", f"time limit: {status} {data!r}")
+    status, _, data = limited.raw("POST", "/v1/chat/completions", long_request)
+    events = [line for line in data.decode().splitlines() if line.startswith("data: ")]
+    check(status == 200 and '"code":"timeout"' in events[-2] and events[-1] == "data: [DONE]", f"streamed time limit: {events[-2:]}")
+    limited.stop()
+
     # Load: 8 clients x 25 tasks, each answer as `llada generate` prints it.
     expected_answers = {task["id"]: generate(task["prompt"]) for task in tasks}
     loaded = Server("--max-queue", "16")
