@@ -59,7 +59,7 @@ enum CompletionRunner {
                 guard !answer.ended, !stops.matched, fed < request.maxTokens else { continue }
                 let ids = Array(block.ids.prefix(request.maxTokens - fed))
                 fed += ids.count
-                if !answer.ended { outcome.answerTokens += ids.firstIndex(where: stopIDs.contains) ?? ids.count }
+                outcome.answerTokens += ids.firstIndex(where: stopIDs.contains) ?? ids.count
                 let last = block.endsGeneration || block.block == request.settings.blockCount - 1 || fed >= request.maxTokens
                 let shown = stops.append(try answer.append(ids, final: last), final: last)
                 if !shown.isEmpty { try await onText(shown) }

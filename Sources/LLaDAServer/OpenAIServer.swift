@@ -82,10 +82,9 @@ public final class OpenAIServer: Sendable {
                            code: "not_found")
         }
         guard methods.contains(request.method) else {
-            var error = APIError(status: 405, "\(path) takes \(methods.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)",
-                                 code: "method_not_allowed")
-            error.retryAfter = nil
-            var response = Self.errorResponse(error)
+            var response = Self.errorResponse(APIError(
+                status: 405, "\(path) takes \(methods.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)",
+                code: "method_not_allowed"))
             response.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
             return response
         }

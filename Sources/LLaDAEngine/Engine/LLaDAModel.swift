@@ -42,7 +42,7 @@ public final class LLaDAModel: @unchecked Sendable {
     }
 
     public func promptIDs(for messages: [ChatMessage]) throws -> [Int] {
-        tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render(messages), addSpecialTokens: true)
+        try promptIDs(for: .messages(messages))
     }
 
     /// Token ids of a prompt (`.user` and `.messages` through the chat template).
