@@ -6,18 +6,31 @@ import Foundation
 /// long for Swift's cooperative pool). Cancelling the consuming task, dropping the iterator or
 /// calling `stop()` sets this generation's `StopFlag`: the run ends within the current step and
 /// `.done` carries `stopped`. Other generations on the same model go on.
+///
+/// The generation waits for the consumer to take each event before it goes on, so the consumer
+/// never lags behind: a consumer that stops on seeing step N's event gets exactly N model calls,
+/// and a slow consumer (a client on a slow link) slows the generation instead of queueing events.
 public struct GenerationStream: AsyncSequence, Sendable {
     public typealias Element = GenerationEvent
     private let events: AsyncThrowingStream<GenerationEvent, Error>
     private let flag: StopFlag
+    /// Signalled once per event the consumer has taken.
+    private let taken = DispatchSemaphore(value: 0)
 
     init(model: LLaDAModel, request: GenerationRequest, stop flag: StopFlag) {
         self.flag = flag
+        let taken = self.taken
         events = AsyncThrowingStream(bufferingPolicy: .unbounded) { continuation in
-            continuation.onTermination = { _ in flag.stop() }
+            continuation.onTermination = { _ in
+                flag.stop()
+                taken.signal()   // the generation may be waiting on an event nobody will take
+            }
             let thread = Thread {
                 do {
-                    let output = try model.generate(request, stop: flag) { continuation.yield($0) }
+                    let output = try model.generate(request, stop: flag) { event in
+                        guard case .enqueued = continuation.yield(event) else { return }
+                        taken.wait()
+                    }
                     continuation.yield(.done(output))
                     continuation.finish()
                 } catch {
@@ -35,7 +48,26 @@ public struct GenerationStream: AsyncSequence, Sendable {
     /// True once `stop()` was called or the consumer went away.
     public var isStopped: Bool { flag.isStopped }
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<GenerationEvent, Error>.AsyncIterator {
-        events.makeAsyncIterator()
+    public struct Iterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<GenerationEvent, Error>.AsyncIterator
+        let taken: DispatchSemaphore
+
+        public mutating func next() async throws -> GenerationEvent? {
+            let event = try await base.next()
+            // `.done` is the last event: nothing waits for it to be taken.
+            if let event, !event.isDone { taken.signal() }
+            return event
+        }
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(base: events.makeAsyncIterator(), taken: taken)
+    }
+}
+
+extension GenerationEvent {
+    var isDone: Bool {
+        if case .done = self { return true }
+        return false
     }
 }
