@@ -36,7 +36,8 @@ let package = Package(
             name: "LLaDAServer",
             dependencies: ["LLaDAEngine", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-            path: "Sources/LLaDAServer"),
+            path: "Sources/LLaDAServer",
+            resources: [.embedInCode("WebPage/index.html"), .embedInCode("WebPage/web.css"), .embedInCode("WebPage/web.js")]),
         .executableTarget(
             name: "llada",
             dependencies: ["LLaDAEngine", "LLaDABenchmarks", "LLaDAServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],

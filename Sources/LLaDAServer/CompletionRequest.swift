@@ -6,8 +6,7 @@ import LLaDAEngine
 /// max_tokens rounded up to a whole number of blocks, block_length is the server's (default 32)
 /// or max_tokens when smaller, and steps keep the server's tokens per step (one by default). The
 /// answer is cut at max_tokens tokens. LLaDA's own settings are extra body fields named as the
-/// engine names them: steps, block_length, cache, threshold, remasking, schedule, cfg_scale,
-/// position_temperature.
+/// engine names them: steps, block_length and `SamplingFields`.
 struct CompletionRequest: Sendable {
     enum Endpoint: Sendable { case chat, completion }
 
@@ -60,26 +59,7 @@ struct CompletionRequest: Sendable {
             let perBlock = max(1, (settings.genLength * defaults.steps / max(defaults.genLength, 1) + blocks - 1) / blocks)
             settings.steps = min(settings.genLength, perBlock * blocks)
         }
-        if let temperature = try fields.number("temperature") { settings.temperature = temperature }
-        if let topP = try fields.number("top_p") { settings.topP = topP == 1 ? nil : topP }
-        if let seed = try fields.integer("seed", in: 0...Int.max) { settings.seed = UInt64(seed) }
-        if let cfg = try fields.number("cfg_scale") { settings.cfgScale = cfg }
-        if let tau = try fields.number("position_temperature") { settings.positionTemperature = tau }
-        if fields.field("threshold") != nil { settings.threshold = try fields.number("threshold") }
-        if let name = try fields.string("cache") {
-            guard let cache = CacheMode(rawValue: name) else { throw Self.oneOf("cache", CacheMode.allCases.map(\.rawValue), name) }
-            settings.cache = cache
-        }
-        if let name = try fields.string("remasking") {
-            guard let remasking = Remasking(rawValue: name) else { throw Self.oneOf("remasking", Remasking.allCases.map(\.rawValue), name) }
-            settings.remasking = remasking
-        }
-        if let name = try fields.string("schedule") {
-            guard let schedule = TransferSchedule(rawValue: name) else {
-                throw Self.oneOf("schedule", TransferSchedule.allCases.map(\.rawValue), name)
-            }
-            settings.schedule = schedule
-        }
+        try SamplingFields.apply(fields, to: &settings)
         self.settings = settings
     }
 
@@ -89,10 +69,6 @@ struct CompletionRequest: Sendable {
     /// A sampler refusal as a 400 naming the field.
     static func refusal(_ error: LLaDAError) -> APIError {
         APIError.badRequest(error.message(naming: field), param: error.settingNames.first.map(field))
-    }
-
-    private static func oneOf(_ field: String, _ names: [String], _ got: String) -> APIError {
-        APIError.badRequest("\(field) must be one of \(names.joined(separator: ", ")) (got \(got))", param: field)
     }
 
     /// `messages`: system / user / assistant turns, content a string or text parts.

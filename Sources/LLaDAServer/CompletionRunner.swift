@@ -40,13 +40,8 @@ enum CompletionRunner {
         let start = Date()
         let stream = model.stream(GenerationRequest(prompt: .ids(promptIDs), settings: request.settings), stop: stop)
         defer { stream.stop() }
-        let timedOut = TimeoutFlag()
-        let timer = Task {
-            try await Task.sleep(nanoseconds: UInt64(timeLimit * 1e9))
-            timedOut.set()
-            stream.stop()
-        }
-        defer { timer.cancel() }
+        let limit = TimeLimit(timeLimit, stopping: stream)
+        defer { limit.cancel() }
         var answer = AnswerStream(model: model)
         var stops = StopStrings(request.stops)
         let stopIDs = answer.stopIDs
@@ -71,7 +66,7 @@ enum CompletionRunner {
             }
         }
         guard done else { throw CancellationError() }
-        if timedOut.isSet && !(answer.ended || stops.matched || fed >= request.maxTokens) {
+        if limit.expired && !(answer.ended || stops.matched || fed >= request.maxTokens) {
             outcome.timedOut = true
         }
         let rest = stops.append(try answer.append([], final: true), final: true)
@@ -83,9 +78,29 @@ enum CompletionRunner {
     }
 }
 
-final class TimeoutFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
+/// Stops a generation's stream when the server's time limit has passed.
+struct TimeLimit {
+    private let flag = Flag()
+    private let timer: Task<Void, Error>
+
+    init(_ seconds: Double, stopping stream: GenerationStream) {
+        let flag = flag
+        timer = Task {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            flag.set()
+            stream.stop()
+        }
+    }
+
+    /// True once the limit stopped the stream.
+    var expired: Bool { flag.isSet }
+
+    func cancel() { timer.cancel() }
+
+    private final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.withLock { value = true } }
+        var isSet: Bool { lock.withLock { value } }
+    }
 }

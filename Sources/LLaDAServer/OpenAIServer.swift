@@ -54,7 +54,8 @@ public final class OpenAIServer: Sendable {
 
     static let routes: [String: [HTTPRequest.Method]] = [
         "/health": [.get], "/metrics": [.get], "/v1/models": [.get],
-        "/v1/chat/completions": [.post], "/v1/completions": [.post],
+        "/v1/chat/completions": [.post], "/v1/completions": [.post], "/v1/infill": [.post],
+        "/": [.get], "/web.css": [.get], "/web.js": [.get],
     ]
 
     func respond(to request: Request) async -> Response {
@@ -89,21 +90,30 @@ public final class OpenAIServer: Sendable {
             return response
         }
         if path == "/health" { return Self.json(["status": "ok"]) }
+        // The page holds no secret: it asks for the key when the API needs one.
+        if let page = WebPage.response(for: path) { return page }
         try authorize(request)
         switch path {
         case "/metrics":
             let text = metrics.text(queueDepth: await queue.depth, running: await queue.active)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         case "/v1/models":
-            return Self.json(["object": "list", "data": [["id": configuration.modelID, "object": "model", "created": created, "owned_by": "llada-edge"]]])
+            // `llada_defaults`: the settings a chat request starts from, for clients that show them (the web page).
+            return Self.json(["object": "list", "data": [["id": configuration.modelID, "object": "model", "created": created, "owned_by": "llada-edge",
+                                                          "llada_defaults": SamplingFields.defaults(configuration.chatDefaults),
+                                                          "llada_choices": SamplingFields.choices]]])
         default:
             // A client that closes its connection cancels this task, and with it the generation.
-            let endpoint: CompletionRequest.Endpoint = path == "/v1/chat/completions" ? .chat : .completion
             var entry = log
             var response: Response
             do {
                 response = try await request.body.consumeWithCancellationOnInboundClose { body in
-                    try await self.completion(body, endpoint: endpoint, log: &entry)
+                    let fields = try await self.fields(of: body)
+                    switch path {
+                    case "/v1/infill": return try await self.infill(fields, log: &entry)
+                    case "/v1/chat/completions": return try await self.completion(fields, endpoint: .chat, log: &entry)
+                    default: return try await self.completion(fields, endpoint: .completion, log: &entry)
+                    }
                 }
             } catch let error as APIError {
                 response = Self.errorResponse(error)
@@ -134,14 +144,17 @@ public final class OpenAIServer: Sendable {
 
     // MARK: completions
 
-    private func completion(_ requestBody: RequestBody, endpoint: CompletionRequest.Endpoint, log: inout RequestLog) async throws -> Response {
+    private func fields(of requestBody: RequestBody) async throws -> RequestFields {
         let body: ByteBuffer
         do {
             body = try await requestBody.collect(upTo: configuration.maxBodyBytes)
         } catch is NIOTooManyBytesError {
             throw APIError(status: 413, "the request body exceeds \(configuration.maxBodyBytes) bytes", code: "request_too_large")
         }
-        let fields = try RequestFields(json: Data(buffer: body))
+        return try RequestFields(json: Data(buffer: body))
+    }
+
+    private func completion(_ fields: RequestFields, endpoint: CompletionRequest.Endpoint, log: inout RequestLog) async throws -> Response {
         let defaults = endpoint == .chat ? configuration.chatDefaults : configuration.completionDefaults
         let completion = try CompletionRequest(fields, endpoint: endpoint, defaults: defaults, modelID: configuration.modelID)
         let promptIDs: [Int]
@@ -166,16 +179,10 @@ public final class OpenAIServer: Sendable {
             log.streaming = true
             return streamingResponse(completion, promptIDs: promptIDs, log: log)
         }
-        let outcome: CompletionOutcome
-        let stop = StopFlag()
-        do {
-            outcome = try await withGracefulShutdownHandler {
-                try await CompletionRunner.run(model: model, queue: queue, request: completion, promptIDs: promptIDs,
-                                               timeLimit: configuration.timeLimitSeconds, stop: stop, onText: { _ in },
-                                               onStep: { _ in self.metrics.recordModelCall() })
-            } onGracefulShutdown: { stop.stop() }
-        } catch is GenerationQueue.Full {
-            throw Self.queueFull
+        let outcome = try await runToEnd { stop in
+            try await CompletionRunner.run(model: self.model, queue: self.queue, request: completion, promptIDs: promptIDs,
+                                           timeLimit: self.configuration.timeLimitSeconds, stop: stop, onText: { _ in },
+                                           onStep: { _ in self.metrics.recordModelCall() })
         }
         if outcome.timedOut { throw Self.timeout(configuration.timeLimitSeconds) }
         record(outcome, log: &log)
@@ -184,6 +191,16 @@ public final class OpenAIServer: Sendable {
         // What the model took of the round trip, so clients can see the server's own overhead.
         response.headers[HTTPField.Name("X-LLaDA-Generation-Seconds")!] = String(format: "%.6f", outcome.seconds)
         return response
+    }
+
+    /// A non-streamed generation: the server's shutdown stops it within a step, a full queue is a 503.
+    func runToEnd<Outcome: Sendable>(_ generation: @escaping @Sendable (StopFlag) async throws -> Outcome) async throws -> Outcome {
+        let stop = StopFlag()
+        do {
+            return try await withGracefulShutdownHandler { try await generation(stop) } onGracefulShutdown: { stop.stop() }
+        } catch is GenerationQueue.Full {
+            throw Self.queueFull
+        }
     }
 
     static var queueFull: APIError {
@@ -195,7 +212,7 @@ public final class OpenAIServer: Sendable {
                  type: "server_error", code: "timeout")
     }
 
-    private func record(_ outcome: CompletionOutcome, log: inout RequestLog) {
+    func record(_ outcome: CompletionOutcome, log: inout RequestLog) {
         metrics.record(promptTokens: outcome.promptTokens, answerTokens: outcome.answerTokens, seconds: outcome.seconds)
         log.answerTokens = outcome.answerTokens
         log.modelCalls = outcome.modelCalls
@@ -211,16 +228,16 @@ public final class OpenAIServer: Sendable {
             var log = log
             var status = 200
             defer { log.finish(status: status, seconds: Date().timeIntervalSince(start)) }
-            func send(_ object: Any, event: String? = nil) async throws {
-                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-                try await writer.write(ByteBuffer(string: (event.map { "event: \($0)\n" } ?? "") + "data: " + String(decoding: data, as: UTF8.self) + "\n\n"))
-            }
+            func send(_ object: Any, event: String? = nil) async throws { try await writer.write(SSE.data(object, event: event)) }
             let chunk = { (delta: String?, finish: String?) in
                 CompletionJSON.chunk(completion.endpoint, id: log.completionID, created: created, model: self.configuration.modelID,
                                      text: delta, finishReason: finish)
             }
             do {
                 if completion.endpoint == .chat { try await send(CompletionJSON.roleChunk(id: log.completionID, created: created, model: configuration.modelID)) }
+                if completion.diffusionEvents {
+                    try await send(DiffusionEvents.start(completion.settings, canvas: nil, model: model), event: "llada.start")
+                }
                 let stop = StopFlag()
                 let outcome = try await withGracefulShutdownHandler {
                     try await CompletionRunner.run(
@@ -230,9 +247,9 @@ public final class OpenAIServer: Sendable {
                         onStep: { step in
                             self.metrics.recordModelCall()
                             if completion.diffusionEvents {
-                                try await send(CompletionJSON.step(step), event: "llada.step")
+                                try await send(DiffusionEvents.step(step, tokenizer: self.model.tokenizer), event: "llada.step")
                             } else {
-                                try await writer.write(ByteBuffer(string: ": step \(step.call)\n\n"))
+                                try await writer.write(SSE.stepComment(step.call))
                             }
                         })
                 } onGracefulShutdown: { stop.stop() }
@@ -247,12 +264,12 @@ public final class OpenAIServer: Sendable {
                     }
                     record(outcome, log: &log)
                 }
-                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.write(SSE.done)
                 try await writer.finish(nil)
             } catch is GenerationQueue.Full {
                 status = 503
                 try? await send(["error": Self.queueFull.object])
-                try? await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try? await writer.write(SSE.done)
                 try? await writer.finish(nil)
             } catch {
                 // The client went away (a write failed) or the server is stopping: the generation

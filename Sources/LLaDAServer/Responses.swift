@@ -41,9 +41,4 @@ enum CompletionJSON {
          "choices": [] as [Any], "usage": usage(outcome)]
     }
 
-    /// The opt-in `llada.step` event: positions (in the answer) committed by the step and their ids.
-    static func step(_ step: SamplerStepEvent) -> [String: Any] {
-        ["call": step.call, "block": step.block, "committed": step.committed, "ids": step.committed.map { step.generated[$0] },
-         "remasked": step.remasked, "masks_left": step.masksLeft]
-    }
 }

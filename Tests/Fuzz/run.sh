@@ -51,7 +51,8 @@ fi
 
 requests=$build/LLaDAServerRequests.o
 request_sources=(Sources/LLaDAServer/APIError.swift Sources/LLaDAServer/RequestFields.swift
-                 Sources/LLaDAServer/CompletionRequest.swift Tests/Fuzz/ServerFuzzEntry.swift)
+                 Sources/LLaDAServer/CompletionRequest.swift Sources/LLaDAServer/SamplingFields.swift
+                 Sources/LLaDAServer/InfillCall.swift Tests/Fuzz/ServerFuzzEntry.swift)
 if [ ! -f "$requests" ] || [ "$library" -nt "$requests" ] || [ -n "$(find "${request_sources[@]}" -newer "$requests" | head -1)" ]; then
     swiftc "${swift_flags[@]}" "${clang_modules[@]}" -I "$build/modules" -module-name LLaDAServerRequests -wmo \
         -emit-module -emit-module-path "$build/modules/LLaDAServerRequests.swiftmodule" "${request_sources[@]}" \

@@ -11,28 +11,12 @@ final class ServerTests: XCTestCase {
         let directory = try PackedTestSupport.temporaryDirectory("serve")
         defer { try? FileManager.default.removeItem(at: directory) }
         let packed = try PackedTestSupport.convertFixture(.q4, into: directory, name: "tiny-q4.lpk")
-        let script = FixturePaths.root.deletingLastPathComponent().appendingPathComponent("Server/openai-checks.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, CLITests.executable.path, packed.path, FixturePaths.tasks.path]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var stderr = Data()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        group.wait()
-        process.waitUntilExit()
-        let errors = String(decoding: stderr, as: UTF8.self)
-        XCTAssertFalse(errors.contains("No module named 'openai'"), "the openai package is missing: run bash .ci/setup")
-        XCTAssertEqual(process.terminationStatus, 0, errors.suffix(3000) + stdout)
+        let run = try PythonChecks.run("Server/openai-checks.py", [CLITests.executable.path, packed.path, FixturePaths.tasks.path])
+        XCTAssertFalse(run.stderr.contains("No module named 'openai'"), "the openai package is missing: run bash .ci/setup")
+        XCTAssertEqual(run.status, 0, run.stderr.suffix(3000) + run.stdout)
         // The measurements line (latencies are reported, not asserted).
-        let measured = try XCTUnwrap(stdout.split(separator: "\n").last.flatMap {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }, stdout)
+        let measured = try XCTUnwrap(run.measurements, run.stdout)
         XCTAssertEqual(measured["load_requests"] as? Int, 200)
-        print("llada serve measurements: \(stdout)")
+        print("llada serve measurements: \(run.stdout)")
     }
 }

@@ -148,6 +148,26 @@ def main():
     check(status == 200 and headers.get("Content-Type") == "text/event-stream" and steps and "committed" in steps[0],
           f"llada events: {status} {data[:200]!r}")
 
+    starts = [json.loads(line[6:]) for line in data.decode().splitlines() if line.startswith("data: {\"block_length\"")]
+    check(len(starts) == 1 and starts[0]["gen_length"] == 32 and starts[0]["canvas"] == [None] * 32, f"llada.start: {starts}")
+    check(all(len(step["pieces"]) == len(step["ids"]) and step["seconds"] >= 0 for step in steps), f"step pieces: {steps[:2]}")
+
+    # Infill: what `llada infill` prints, non-streamed and streamed with its canvas.
+    infill_args = ["--prompt", "sort: 6 5 9 2 8", "--text", "2 [MASK*5] 9"]
+    infill_cli = json.loads(subprocess.run([LLADA, "infill", "--model", MODEL, *infill_args, "--json"], capture_output=True,
+                                           text=True, check=True).stdout)
+    infill_body = {"prompt": "sort: 6 5 9 2 8", "text": "2 [MASK*5] 9"}
+    status, _, data = server.raw("POST", "/v1/infill", json.dumps(infill_body))
+    filled = json.loads(data)
+    check(status == 200 and filled["text"] == infill_cli["text"] and filled["fills"] == infill_cli["fills"]
+          and filled["model_calls"] == infill_cli["model_calls"], f"infill {status} {filled} != llada infill {infill_cli}")
+    status, _, data = server.raw("POST", "/v1/infill", json.dumps({**infill_body, "stream": True, "llada_events": True}))
+    lines = [line for line in data.decode().splitlines() if line]
+    start = json.loads(next(line[6:] for line in lines if line.startswith("data: {\"block_length\"")))
+    last = json.loads([line for line in lines if line.startswith("data: {")][-1][6:])
+    check(start["canvas"][:2] == ["2", " "] and start["canvas"][2:7] == [None] * 5 and last["text"] == infill_cli["text"]
+          and lines[-1] == "data: [DONE]", f"streamed infill: {start} … {last}")
+
     # Every error case: an OpenAI error object naming the field.
     def body_error(body, status, param=None, contains=None, path="/v1/chat/completions", method="POST", headers=None):
         got, response_headers, data = server.raw(method, path, body, headers)
@@ -172,6 +192,13 @@ def main():
     allow = body_error(None, 405, path="/v1/chat/completions", method="GET")
     check(allow.get("Allow") == "POST", f"405 Allow: {allow}")
     body_error("x" * (2 << 20), 413, contains="exceeds")
+    body_error(json.dumps({"prompt": "x"}), 400, param="text", path="/v1/infill")
+    body_error(json.dumps({"text": "no holes"}), 400, param="text", contains="no mask placeholder", path="/v1/infill")
+    body_error(json.dumps({"text": "a [MASK*0] b"}), 400, param="text", contains="malformed", path="/v1/infill")
+    body_error(json.dumps({"text": "a [MASK]", "padding": 4}), 400, param="padding", path="/v1/infill")
+    body_error(json.dumps({"text": "a [MASK*300]"}), 400, param="text", contains="max_sequence_length", path="/v1/infill")
+    body_error(json.dumps({"text": "a [MASK*4]", "block_length": 5}), 400, param="block_length", path="/v1/infill")
+    body_error(json.dumps({"text": "a [MASK]", "remasking": "best"}), 400, param="remasking", path="/v1/infill")
     bad = error_of(lambda: client.chat.completions.create(model=server.model, messages=[{"role": "user", "content": "x"}], top_p=2))
     check(isinstance(bad, openai.BadRequestError) and "top_p" in bad.message, f"top_p 2: {bad}")
     # After all of that the server still serves.

@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LLaDAEngine
+import NIOCore
+import ServiceLifecycle
+
+/// `POST /v1/infill`: `llada infill` over HTTP (docs/server.md), non-streamed or as SSE with the
+/// same `llada.start` / `llada.step` events as completions, then the filled text.
+extension OpenAIServer {
+    func infill(_ fields: RequestFields, log: inout RequestLog) async throws -> Response {
+        let call = try InfillCall(fields, chatDefaults: configuration.chatDefaults, textDefaults: configuration.completionDefaults,
+                                  modelID: configuration.modelID)
+        let request: GenerationRequest, holes: [Range<Int>]
+        do {
+            (request, holes) = try call.infill.generation(for: model, base: call.base)
+            let promptLength = try model.promptIDs(for: request.prompt).count
+            try request.settings.validate(promptLength: promptLength, maxSequenceLength: model.config.maxSequenceLength)
+            log.promptTokens = promptLength
+        } catch let error as LLaDAError {
+            var refusal = CompletionRequest.refusal(error)
+            if error.message.contains("max_sequence_length") {
+                refusal = APIError(status: 400, refusal.message, param: "text", code: "context_length_exceeded")
+            }
+            throw refusal
+        }
+        if await queue.isFull { throw Self.queueFull }
+        let id = "infill-\(log.id)"
+        if call.stream {
+            log.streaming = true
+            return infillStream(call, request: request, holes: holes, id: id, log: log)
+        }
+        let outcome = try await runToEnd { stop in
+            try await InfillRunner.run(model: self.model, queue: self.queue, request: request, holes: holes,
+                                       timeLimit: self.configuration.timeLimitSeconds, stop: stop,
+                                       onStep: { _ in self.metrics.recordModelCall() })
+        }
+        if outcome.timedOut { throw Self.timeout(configuration.timeLimitSeconds) }
+        record(outcome, log: &log)
+        var response = Self.json(outcome.object(id: id, created: Int(Date().timeIntervalSince1970), model: configuration.modelID))
+        response.headers[HTTPField.Name("X-LLaDA-Generation-Seconds")!] = String(format: "%.6f", outcome.seconds)
+        return response
+    }
+
+    private func record(_ outcome: InfillOutcome, log: inout RequestLog) {
+        metrics.record(promptTokens: outcome.promptTokens, answerTokens: outcome.canvasTokens, seconds: outcome.seconds)
+        log.answerTokens = outcome.canvasTokens
+        log.modelCalls = outcome.modelCalls
+    }
+
+    private func infillStream(_ call: InfillCall, request: GenerationRequest, holes: [Range<Int>], id: String, log: RequestLog) -> Response {
+        let start = Date()
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
+            var log = log
+            var status = 200
+            defer { log.finish(status: status, seconds: Date().timeIntervalSince(start)) }
+            do {
+                if call.diffusionEvents {
+                    try await writer.write(SSE.data(DiffusionEvents.start(request.settings, canvas: request.canvas, model: model), event: "llada.start"))
+                }
+                let stop = StopFlag()
+                let outcome = try await withGracefulShutdownHandler {
+                    try await InfillRunner.run(
+                        model: model, queue: queue, request: request, holes: holes, timeLimit: configuration.timeLimitSeconds, stop: stop,
+                        onStep: { step in
+                            self.metrics.recordModelCall()
+                            try await writer.write(call.diffusionEvents
+                                ? SSE.data(DiffusionEvents.step(step, tokenizer: self.model.tokenizer), event: "llada.step")
+                                : SSE.stepComment(step.call))
+                        })
+                } onGracefulShutdown: { stop.stop() }
+                if outcome.timedOut {
+                    status = 504
+                    try await writer.write(SSE.data(["error": Self.timeout(configuration.timeLimitSeconds).object]))
+                } else {
+                    record(outcome, log: &log)
+                    try await writer.write(SSE.data(outcome.object(id: id, created: Int(Date().timeIntervalSince1970), model: configuration.modelID)))
+                }
+                try await writer.write(SSE.done)
+                try await writer.finish(nil)
+            } catch is GenerationQueue.Full {
+                status = 503
+                try? await writer.write(SSE.data(["error": Self.queueFull.object]))
+                try? await writer.write(SSE.done)
+                try? await writer.finish(nil)
+            } catch {
+                // The client went away or the server is stopping: the generation stopped with the stream.
+                status = 499
+                throw error
+            }
+        })
+    }
+}
