@@ -25,12 +25,18 @@ struct InfillCall: Sendable {
                                        padding: try fields.integer("padding", in: InfillRequest.paddingRange),
                                        blockLength: try fields.integer("block_length", in: range), steps: try fields.integer("steps", in: range))
         } catch let error as LLaDAError {
-            throw CompletionRequest.refusal(error)
+            throw Self.refusal(error)
         }
         var settings = answering == nil ? textDefaults : chatDefaults
         try SamplingFields.apply(fields, to: &settings)
         base = settings
         stream = try fields.bool("stream") ?? false
         diffusionEvents = try fields.bool("llada_events") ?? false
+    }
+
+    /// A sampler refusal as a 400: the canvas's length is the text's (with its holes), not a field.
+    static func refusal(_ error: LLaDAError) -> APIError {
+        let name = { (setting: String) in setting == "gen_length" ? "the canvas length (text and holes)" : setting }
+        return APIError.badRequest(error.message(naming: name), param: error.settingNames.first.map { $0 == "gen_length" ? "text" : $0 })
     }
 }

@@ -6,7 +6,8 @@ struct InfillOutcome: Sendable {
     var text = ""
     var fills: [String] = []
     var promptTokens = 0
-    var canvasTokens = 0
+    /// The tokens filled: the holes (the text and padding around them were given).
+    var filledTokens = 0
     var modelCalls = 0
     var seconds = 0.0
     var timedOut = false
@@ -14,7 +15,7 @@ struct InfillOutcome: Sendable {
     func object(id: String, created: Int, model: String) -> [String: Any] {
         ["id": id, "object": "llada.infill", "created": created, "model": model, "text": text, "fills": fills,
          "model_calls": modelCalls,
-         "usage": ["prompt_tokens": promptTokens, "completion_tokens": canvasTokens, "total_tokens": promptTokens + canvasTokens]]
+         "usage": ["prompt_tokens": promptTokens, "completion_tokens": filledTokens, "total_tokens": promptTokens + filledTokens]]
     }
 }
 
@@ -49,7 +50,7 @@ enum InfillRunner {
             }
         }
         guard let output = finished else { throw CancellationError() }
-        var outcome = InfillOutcome(promptTokens: output.result.promptIDs.count, canvasTokens: output.result.outputIDs.count,
+        var outcome = InfillOutcome(promptTokens: output.result.promptIDs.count, filledTokens: holes.reduce(0) { $0 + $1.count },
                                     modelCalls: output.result.modelCalls, seconds: output.seconds)
         if output.stopped {
             guard limit.expired else { throw CancellationError() }

@@ -18,7 +18,7 @@ extension OpenAIServer {
             try request.settings.validate(promptLength: promptLength, maxSequenceLength: model.config.maxSequenceLength)
             log.promptTokens = promptLength
         } catch let error as LLaDAError {
-            var refusal = CompletionRequest.refusal(error)
+            var refusal = InfillCall.refusal(error)
             if error.message.contains("max_sequence_length") {
                 refusal = APIError(status: 400, refusal.message, param: "text", code: "context_length_exceeded")
             }
@@ -43,8 +43,8 @@ extension OpenAIServer {
     }
 
     private func record(_ outcome: InfillOutcome, log: inout RequestLog) {
-        metrics.record(promptTokens: outcome.promptTokens, answerTokens: outcome.canvasTokens, seconds: outcome.seconds)
-        log.answerTokens = outcome.canvasTokens
+        metrics.record(promptTokens: outcome.promptTokens, answerTokens: outcome.filledTokens, seconds: outcome.seconds)
+        log.answerTokens = outcome.filledTokens
         log.modelCalls = outcome.modelCalls
     }
 

@@ -67,6 +67,10 @@ public final class OpenAIServer: Sendable {
             response = try await route(request, log: &log)
         } catch let error as APIError {
             response = Self.errorResponse(error)
+        } catch is CancellationError {
+            // The client went away (or the server is stopping) while its generation waited or ran.
+            response = Self.errorResponse(APIError(status: 499, "the request was cancelled: the client closed its connection or the server is stopping",
+                                                   type: "server_error", code: "cancelled"))
         } catch {
             response = Self.errorResponse(APIError(status: 500, "internal error: \(error)", type: "server_error"))
         }

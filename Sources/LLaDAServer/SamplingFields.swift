@@ -11,7 +11,8 @@ enum SamplingFields {
         if let seed = try fields.integer("seed", in: 0...Int.max) { settings.seed = UInt64(seed) }
         if let cfg = try fields.number("cfg_scale") { settings.cfgScale = cfg }
         if let tau = try fields.number("position_temperature") { settings.positionTemperature = tau }
-        if fields.field("threshold") != nil { settings.threshold = try fields.number("threshold") }
+        // Present and null: no threshold (one token per step), whatever the server's default.
+        if fields.value["threshold"] != nil { settings.threshold = try fields.number("threshold") }
         if let name = try fields.string("cache") {
             guard let cache = CacheMode(rawValue: name) else { throw oneOf("cache", CacheMode.allCases.map(\.rawValue), name) }
             settings.cache = cache

@@ -13,7 +13,7 @@ final class WebPageTests: XCTestCase {
         XCTAssertFalse(run.stderr.contains("No module named 'selenium'"), "selenium is missing: run bash .ci/setup")
         XCTAssertEqual(run.status, 0, run.stderr.suffix(3000) + run.stdout)
         let measured = try XCTUnwrap(run.measurements, run.stdout)
-        XCTAssertNotNil(measured["stopped_after_calls"])
+        XCTAssertLessThan(measured["stopped_after_calls"] as? Int ?? 224, 224, "Stop did not end the generation")
         print("web page measurements: \(run.stdout)")
     }
 }

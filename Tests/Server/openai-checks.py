@@ -199,6 +199,10 @@ def main():
     body_error(json.dumps({"text": "a [MASK*300]"}), 400, param="text", contains="max_sequence_length", path="/v1/infill")
     body_error(json.dumps({"text": "a [MASK*4]", "block_length": 5}), 400, param="block_length", path="/v1/infill")
     body_error(json.dumps({"text": "a [MASK]", "remasking": "best"}), 400, param="remasking", path="/v1/infill")
+    body_error(json.dumps({"text": "a [MASK]", "steps": 100}), 400, param="steps", contains="canvas length", path="/v1/infill")
+    status, _, data = server.raw("POST", "/v1/chat/completions", json.dumps(
+        {"messages": [{"role": "user", "content": prompt}], "max_tokens": 32, "threshold": None, **EXTRA}))
+    check(status == 200 and json.loads(data)["choices"][0]["message"]["content"] == expected, f"threshold null: {status} {data[:200]!r}")
     bad = error_of(lambda: client.chat.completions.create(model=server.model, messages=[{"role": "user", "content": "x"}], top_p=2))
     check(isinstance(bad, openai.BadRequestError) and "top_p" in bad.message, f"top_p 2: {bad}")
     # After all of that the server still serves.

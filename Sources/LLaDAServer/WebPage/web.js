@@ -11,7 +11,8 @@ const CHOICE_FIELDS = ["cache", "remasking", "schedule"];
 const CANVAS_FIELDS = ["max_tokens", "steps", "block_length"];
 const STORAGE_KEY = "llada-settings";
 
-const state = { mode: "chat", messages: [], defaults: null, controller: null, reconnecting: false };
+// `session` changes with New chat: a generation still finishing then leaves the new chat alone.
+const state = { mode: "chat", messages: [], defaults: null, controller: null, reconnecting: false, session: 0 };
 
 // MARK: server
 
@@ -78,19 +79,27 @@ async function readEvents(response, onEvent) {
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return false;
-    buffer += decoder.decode(value, { stream: true });
+    // Any of the three line ends SSE allows (a lone \r at the end may be half of a \r\n).
+    buffer = (buffer + decoder.decode(value, { stream: true })).replace(/\r\n|\r(?=.)/gs, "\n");
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      let name = "message", data = "";
+      let name = "message";
+      const data = [];
       for (const line of block.split("\n")) {
-        if (line.startsWith("event: ")) name = line.slice(7);
-        else if (line.startsWith("data: ")) data += line.slice(6);
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
       }
-      if (!data) continue; // a `: step` comment
-      if (data === "[DONE]") return true;
-      const parsed = JSON.parse(data);
+      if (!data.length) continue; // a `: step` comment
+      const text = data.join("\n");
+      if (text === "[DONE]") return true;
+      let parsed;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new ServerError(`the server sent an event that is not JSON: ${text.slice(0, 120)}`);
+      }
       if (parsed.error) throw new ServerError(errorText(500, parsed));
       onEvent(name, parsed);
     }
@@ -135,6 +144,7 @@ function settingsBody() {
     const input = settingsForm.elements[name];
     if (input.validity.badInput) throw new ServerError(`${name} is not a number`);
     if (input.value.trim() !== "") body[name] = Number(input.value);
+    else if (name === "threshold") body.threshold = null; // off
   }
   for (const name of CHOICE_FIELDS) if (settingsForm.elements[name].value) body[name] = settingsForm.elements[name].value;
   return body;
@@ -287,8 +297,11 @@ class Replay {
 
   schedule() {
     this.scheduled = true;
-    if (document.hidden) setTimeout(() => this.frame(true), 0);
-    else requestAnimationFrame(() => this.frame(false));
+    // A hidden tab runs no animation frames: the timer then shows everything at once.
+    let ran = false;
+    const run = (all) => { if (!ran) { ran = true; this.frame(all); } };
+    requestAnimationFrame(() => run(false));
+    setTimeout(() => run(true), document.hidden ? 0 : 250);
   }
 
   frame(all) {
@@ -375,6 +388,7 @@ async function send() {
   const view = new DiffusionView($("canvas"), $("live"), $("canvas-summary"), chat ? "Answer canvas" : "Infill canvas");
   const replay = new Replay();
   const controller = new AbortController();
+  const session = state.session;
   state.controller = controller;
   setRunning(true);
   let answerText = "", outcome = "failed";
@@ -393,10 +407,12 @@ async function send() {
     });
     if (!complete) throw new ServerError("the server closed the stream before the answer was complete");
     await replay.drained();
+    if (session !== state.session) return;
     outcome = "done";
     item.classList.toggle("empty", answerText === "");
     if (chat) state.messages = [...messages, { role: "assistant", content: answerText }];
   } catch (error) {
+    if (session !== state.session) return;
     replay.flush();
     if (error.name === "AbortError") {
       outcome = "stopped";
@@ -413,10 +429,14 @@ async function send() {
       if (!input.value) input.value = text;
     }
   } finally {
-    view.finish(outcome);
-    $("diffusion").dataset.state = outcome;
     state.controller = null;
     setRunning(false);
+    if (session === state.session) {
+      view.finish(outcome);
+      $("diffusion").dataset.state = outcome;
+      // The clicked button may now be disabled: typing goes on where it was.
+      if (document.activeElement === document.body || document.activeElement.disabled) input.focus();
+    }
   }
 }
 
@@ -453,10 +473,13 @@ document.addEventListener("keydown", (event) => { if (event.key === "Escape") st
 $("stop").addEventListener("click", stop);
 $("new-chat").addEventListener("click", () => {
   stop();
+  state.session += 1;
   state.messages = [];
   $("history").replaceChildren();
   $("canvas").replaceChildren();
   $("live").textContent = "idle";
+  $("canvas").setAttribute("aria-label", "Answer canvas: nothing generated yet");
+  $("diffusion").dataset.state = "idle";
   $("error").hidden = true;
 });
 $("tab-chat").addEventListener("click", () => setMode("chat"));
