@@ -26,11 +26,15 @@ public struct GenerationBenchmark: Sendable {
         public var matmulSeconds: Double
         public var lmHeadSeconds: Double
         public var attentionSeconds: Double
+        /// The step's linear-product operations (ForwardProfile.matmulOperations).
+        public var operations: Double
         public var otherForwardSeconds: Double { max(0, forwardSeconds - matmulSeconds - attentionSeconds) }
         public var samplerSeconds: Double { max(0, seconds - forwardSeconds) }
 
-        public init(seconds: Double, forwardSeconds: Double, matmulSeconds: Double, lmHeadSeconds: Double, attentionSeconds: Double) {
+        public init(seconds: Double, forwardSeconds: Double, matmulSeconds: Double, lmHeadSeconds: Double, attentionSeconds: Double,
+                    operations: Double = 0) {
             self.seconds = seconds
+            self.operations = operations
             self.forwardSeconds = forwardSeconds
             self.matmulSeconds = matmulSeconds
             self.lmHeadSeconds = lmHeadSeconds
@@ -50,17 +54,18 @@ public struct GenerationBenchmark: Sendable {
         var prefillNanoseconds: UInt64?
         var steps: [StepSplit] = []
         // The profile's totals at the previous step event: each step's split is the difference.
-        var previous = (total: UInt64(0), matmul: UInt64(0), lmHead: UInt64(0), attention: UInt64(0))
+        var previous = (total: UInt64(0), matmul: UInt64(0), lmHead: UInt64(0), attention: UInt64(0), operations: UInt64(0))
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try model.generate(promptIDs: promptIDs, settings: settings) { event in
             guard case .step(let step) = event else { return .proceed }
             if prefillNanoseconds == nil { prefillNanoseconds = profile.totalNanoseconds }
             let now = (total: profile.totalNanoseconds, matmul: profile.matmulNanoseconds,
-                       lmHead: profile.lmHeadNanoseconds, attention: profile.attentionNanoseconds)
+                       lmHead: profile.lmHeadNanoseconds, attention: profile.attentionNanoseconds, operations: profile.matmulOperations)
             steps.append(StepSplit(seconds: step.seconds, forwardSeconds: Double(now.total - previous.total) / 1e9,
                                    matmulSeconds: Double(now.matmul - previous.matmul) / 1e9,
                                    lmHeadSeconds: Double(now.lmHead - previous.lmHead) / 1e9,
-                                   attentionSeconds: Double(now.attention - previous.attention) / 1e9))
+                                   attentionSeconds: Double(now.attention - previous.attention) / 1e9,
+                                   operations: Double(now.operations - previous.operations)))
             previous = now
             return .proceed
         }

@@ -17,11 +17,14 @@ public enum KernelBenchmark {
         public let medianSeconds: Double
         public let gops: Double
         public let ratioVsSgemm: Double
+        /// GOP/s over the int8 peak measured in the same run (q8_0 / q4_0 rows; nil for sgemm,
+        /// f16, or a path without a peak probe).
+        public var peakShare: Double? = nil
 
         /// One JSON object (one line).
         public var json: String {
-            String(format: "{\"kernel\":\"%@\",\"m\":%d,\"n\":%d,\"k\":%d,\"gops\":%.2f,\"ratio_vs_sgemm\":%.3f,\"median_ms\":%.4f}",
-                   kernel, m, n, k, gops, ratioVsSgemm, medianSeconds * 1000)
+            String(format: "{\"kernel\":\"\(kernel)\",\"m\":%d,\"n\":%d,\"k\":%d,\"gops\":%.2f,\"ratio_vs_sgemm\":%.3f,\"median_ms\":%.4f,\"peak_share\":\(peakShare.map { String(format: "%.4f", $0) } ?? "null")}",
+                   m, n, k, gops, ratioVsSgemm, medianSeconds * 1000)
         }
 
         public var tableLine: String {
@@ -29,20 +32,29 @@ public enum KernelBenchmark {
             return kernel.padding(toLength: 7, withPad: " ", startingAt: 0)
                 + shape.padding(toLength: 12, withPad: " ", startingAt: 0)
                 + String(format: "%5d %9.1f %8.2f %10.3f", m, gops, ratioVsSgemm, medianSeconds * 1000)
+                + (peakShare.map { String(format: " %7.1f", $0 * 100) } ?? "       –")
         }
 
-        public static let tableHeader = "kernel K x N       M     GOP/s  x sgemm  median ms"
+        public static let tableHeader = "kernel K x N       M     GOP/s  x sgemm  median ms  % peak"
     }
 
     /// K × N of the 8B model: attention / FFN in and out, the LM head.
     public static let shapes: [(k: Int, n: Int)] = [(4096, 4096), (4096, 12288), (12288, 4096), (4096, 126464)]
     public static let rowCounts = [1, 8, 32, 64, 256]
 
+    /// The int8 peak (llada_int8_peak_ops) on `threads` threads, in GOP/s; nil without a probe.
+    public static func int8Peak(threads: Int) -> Double? {
+        ComputeThreads.configure(threads)
+        let peak = llada_int8_peak_ops(0.5)
+        return peak > 0 ? peak / 1e9 : nil
+    }
+
     /// Runs the benchmark and returns its rows (sgemm's rows have ratio 1). `report` sees each
     /// row as soon as it is measured. Sets the thread count for OpenBLAS and the kernels.
+    /// With `peak` (GOP/s, measured in the same run) the int8 rows carry their share of it.
     public static func run(threads: Int = 2, formats: [WeightType] = [.q4_0, .q8_0],
                            shapes: [(k: Int, n: Int)] = shapes, rowCounts: [Int] = rowCounts,
-                           repetitions: Int = 5, minimumSeconds: Double = 0.3,
+                           repetitions: Int = 5, minimumSeconds: Double = 0.3, peak: Double? = nil,
                            report: (Row) -> Void = { _ in }) -> [Row] {
         ComputeThreads.configure(threads)
         var rows: [Row] = []
@@ -66,8 +78,9 @@ public enum KernelBenchmark {
                 let names = ["sgemm"] + formats.map(\.description)
                 let operations = 2.0 * Double(m) * Double(n) * Double(k)
                 for (name, seconds) in zip(names, medians) {
-                    let row = Row(kernel: name, m: m, n: n, k: k, medianSeconds: seconds, gops: operations / seconds / 1e9,
+                    var row = Row(kernel: name, m: m, n: n, k: k, medianSeconds: seconds, gops: operations / seconds / 1e9,
                                   ratioVsSgemm: medians[0] / seconds)
+                    if let peak, name == "q4_0" || name == "q8_0" { row.peakShare = row.gops / peak }
                     rows.append(row)
                     report(row)
                 }

@@ -367,7 +367,10 @@ int llada_gemm_threads(void) { return llada_pool_threads(); }
 // MARK: - Driver
 
 typedef struct {
-    gemm_args args;
+    gemm_args args;           // the first product's; the others differ only in weights, n and y
+    gemm_args more[LLADA_GEMM_MANY_MAX];
+    size_t products;
+    size_t group_end[LLADA_GEMM_MANY_MAX];   // column groups of products 0 … i, cumulative
     const gemm_path *path;
     gemm_tile_fn tile;
     int mr;
@@ -412,11 +415,15 @@ static void gemm_task(void *ctx, size_t task) {
     if (r1 > job->args.m) r1 = job->args.m;
     size_t rows = r1 - r0, mr = (size_t)job->mr;
     size_t tiles = (rows + mr - 1) / mr, base = rows / tiles, extra = rows % tiles;
+    size_t product = 0;
     for (size_t g = g0; g < g1; g++) {
+        while (g >= job->group_end[product]) product++;
+        const gemm_args *a = &job->more[product];
+        size_t local = product ? g - job->group_end[product - 1] : g;
         size_t r = r0;
         for (size_t t = 0; t < tiles; t++) {
             size_t h = base + (t < extra ? 1 : 0);
-            job->tile(&job->args, g, r, h);
+            job->tile(a, local, r, h);
             r += h;
         }
     }
@@ -437,10 +444,18 @@ static void *scratch_for(size_t bytes) {
 }
 
 void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, const float *x, size_t m, float *y) {
+    llada_gemm_many(type, 1, &packed, &n, k, x, m, &y);
+}
+
+void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *packed, const size_t *n, size_t k,
+                     const float *x, size_t m, float *const *y) {
     require_kernel_type(type);
-    if (m == 0 || n == 0) return;
+    if (products == 0 || products > LLADA_GEMM_MANY_MAX) abort();
+    size_t total_n = 0;
+    for (size_t i = 0; i < products; i++) total_n += n[i];
+    if (m == 0 || total_n == 0) return;
     if (k == 0) {
-        memset(y, 0, m * n * sizeof(float));
+        for (size_t i = 0; i < products; i++) memset(y[i], 0, m * n[i] * sizeof(float));
         return;
     }
     pthread_mutex_lock(&gemm_lock);
@@ -452,13 +467,15 @@ void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, co
     gemm_args *a = &job.args;
     a->type = type;
     a->m = m;
-    a->n = n;
+    a->n = n[0];
     a->k = k;
     a->nb = k / GEMM_QK;
     a->x = x;
-    a->y = y;
-    a->wq = (const uint8_t *)packed;
-    job.groups = groups_of(n);
+    a->y = y[0];
+    a->wq = (const uint8_t *)packed[0];
+    job.products = products;
+    for (size_t i = 0; i < products; i++) job.group_end[i] = (i ? job.group_end[i - 1] : 0) + groups_of(n[i]);
+    job.groups = job.group_end[products - 1];
     int threads = llada_pool_threads();
 
     if (type != LLADA_GEMM_F16) {
@@ -490,6 +507,16 @@ void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, co
             job.quant_rows_per_task = per;
             llada_pool_run((k + per - 1) / per, transpose_task, &job);
         }
+    }
+
+    // The other products share the activations; their weights (laid out alike) and outputs are their own.
+    for (size_t i = 0; i < products; i++) {
+        gemm_args *b = &job.more[i];
+        *b = *a;
+        b->n = n[i];
+        b->y = y[i];
+        b->wq = (const uint8_t *)packed[i];
+        if (type != LLADA_GEMM_F16) b->ws = (const uint16_t *)(b->wq + (size_t)((const uint8_t *)a->ws - a->wq));
     }
 
     // Enough tasks for the dynamic schedule to even out busy cores (≈16 per thread); when there

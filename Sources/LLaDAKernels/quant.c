@@ -2,6 +2,8 @@
 // docs/packed-format.md). These define the formats: faster kernels must reproduce them bit for bit.
 #include "llada_quant.h"
 #include "LLaDAKernels.h"
+#include "dispatch.h"
+#include "quant_internal.h"
 #include <math.h>
 #include <string.h>
 
@@ -11,55 +13,6 @@
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #endif
-
-static uint16_t to_f16(float value) {
-    uint16_t half;
-    llada_f32_to_f16_scalar(&value, &half, 1);
-    return half;
-}
-
-static float from_f16(uint16_t half) {
-    float value;
-    llada_f16_to_f32_scalar(&half, &value, 1);
-    return value;
-}
-
-static void store_u16(uint8_t *dst, uint16_t value) {
-    dst[0] = (uint8_t)(value & 0xff);
-    dst[1] = (uint8_t)(value >> 8);
-}
-
-static uint16_t load_u16(const uint8_t *src) { return (uint16_t)(src[0] | (src[1] << 8)); }
-
-/// Round to nearest, ties to even (what rintf does in the default mode), without a libm call:
-/// adding and subtracting 1.5·2^23 leaves the rounded integer for |v| < 2^22. Callers clamp the
-/// result to at most ±127, so pre-clamping v to ±256 changes nothing and keeps it in range.
-static inline float round_even(float v) {
-    v = v > 256.0f ? 256.0f : (v < -256.0f ? -256.0f : v);
-    const float magic = 12582912.0f;   // strict IEEE semantics (no -ffast-math) keep (v + m) − m intact
-    return (v + magic) - magic;
-}
-
-static int is_finite_half(uint16_t half) { return (half & 0x7c00) != 0x7c00; }
-
-/// Index of the first non-finite value, or `count` when all are finite.
-static size_t first_nonfinite(const float *src, size_t count) {
-    for (size_t i = 0; i < count; i++) {
-        if (!isfinite(src[i])) return i;
-    }
-    return count;
-}
-
-static float block_absmax(const float *x, size_t *argmax) {
-    float amax = 0;
-    size_t at = 0;
-    for (size_t i = 0; i < LLADA_QBLOCK; i++) {
-        float a = fabsf(x[i]);
-        if (a > amax) { amax = a; at = i; }
-    }
-    *argmax = at;
-    return amax;
-}
 
 // MARK: q8_0
 
@@ -114,20 +67,8 @@ static double q4_try(const float *x, float d, int lo, int8_t *q, double *sum_wq,
     return err;
 }
 
-static void q4_store(uint8_t *out, uint16_t half, const int8_t *q) {
-    store_u16(out, half);
-    for (size_t i = 0; i < 16; i++) {
-        out[2 + i] = (uint8_t)((q[i] + 8) | ((q[i + 16] + 8) << 4));
-    }
-}
-
-/// Candidate scales of the search, as multipliers τ in d = −m/τ (m: the block's largest-magnitude
-/// value). τ = 7 reproduces max-abs/7 (so the search is never worse than it); τ > 8 deliberately
-/// clips m to −8 when that lowers the total error.
-static const float q4_taus[9] = {7.0f, 7.25f, 7.5f, 7.75f, 8.0f, 8.25f, 8.5f, 8.75f, 9.0f};
-
-llada_quant_status llada_quantize_q4_0(const float *src, uint8_t *dst, size_t count, llada_q4_method method,
-                                       size_t *bad_index) {
+llada_quant_status llada_quantize_q4_0_scalar(const float *src, uint8_t *dst, size_t count, llada_q4_method method,
+                                              size_t *bad_index) {
     size_t bad = first_nonfinite(src, count);
     if (bad < count) { if (bad_index) *bad_index = bad; return LLADA_QUANT_NONFINITE; }
     int8_t q[LLADA_QBLOCK], best_q[LLADA_QBLOCK];
@@ -168,6 +109,16 @@ llada_quant_status llada_quantize_q4_0(const float *src, uint8_t *dst, size_t co
         q4_store(out, best_half, best_q);
     }
     return LLADA_QUANT_OK;
+}
+
+/// The scale search has a vectorised twin (quant_avx2.c) that gives the same bytes.
+llada_quant_status llada_quantize_q4_0(const float *src, uint8_t *dst, size_t count, llada_q4_method method,
+                                       size_t *bad_index) {
+#if defined(__x86_64__)
+    if (method == LLADA_Q4_SEARCH && llada_cpu_level() >= LLADA_GEMM_PATH_AVX2)
+        return llada_quantize_q4_0_avx2(src, dst, count, bad_index);
+#endif
+    return llada_quantize_q4_0_scalar(src, dst, count, method, bad_index);
 }
 
 void llada_dequantize_q4_0(const uint8_t *src, float *dst, size_t count) {

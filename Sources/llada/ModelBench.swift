@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LLaDABenchmarks
 import LLaDAEngine
+import LLaDAKernels
 
 /// `llada bench --model`: loads once, generates `--repetitions` times with the forward pass
 /// profiled, and reports one table or one JSON object. Measures; asserts nothing about time.
@@ -29,17 +30,20 @@ struct ModelBench {
 
         let model = try file.load(threads: threads)
         let residentAfterLoad = ProcessMemory.residentBytes()
+        // The int8 ceiling in this run, on the threads the generation uses (packed files only:
+        // a checkpoint's f32 products do not run on the int8 kernels).
+        let peak = footprint.isPacked ? llada_int8_peak_ops(0.5) : 0
         var runs: [GenerationBenchmark] = []
         for _ in 0..<repetitions {
             runs.append(try GenerationBenchmark.run(model: model, promptIDs: promptIDs, settings: settings))
         }
-        let peak = ProcessMemory.peakResidentBytes()
+        let peakMemory = ProcessMemory.peakResidentBytes()
         let residentAfterRun = ProcessMemory.residentBytes()
         let anonymousAfterRun = ProcessMemory.anonymousResidentBytes()
         let report = Report(model: modelPath, format: footprint.isPacked ? "packed" : "checkpoint", threads: threads,
                             kernel_path: QuantizedMatmul.currentPath.name, prompt_length: promptIDs.count, settings: settings,
-                            repetitions: repetitions, load_seconds: model.loadSeconds, runs: runs,
-                            peak_rss_bytes: peak.bytes, peak_rss_source: peak.source, rss_after_load_bytes: residentAfterLoad,
+                            repetitions: repetitions, load_seconds: model.loadSeconds, runs: runs, int8Peak: peak,
+                            peak_rss_bytes: peakMemory.bytes, peak_rss_source: peakMemory.source, rss_after_load_bytes: residentAfterLoad,
                             rss_after_run_bytes: residentAfterRun, rss_anon_after_run_bytes: anonymousAfterRun,
                             memory_estimate_bytes: estimate.totalBytes,
                             available_memory_bytes: (try? AvailableMemory.current(environment: ProcessInfo.processInfo.environment))?.bytes)
@@ -89,6 +93,13 @@ struct ModelBench {
         let other_forward_share: Double
         let sampler_share: Double
         let median_step: StepReport
+        /// The median of the steps with the most work: the full passes (the first step, and with
+        /// a cache each block's refresh; with cache none, every step).
+        let full_pass: StepReport
+        /// The int8 ceiling measured in this run (GOP/s over all threads), null without a probe.
+        let int8_peak_gops: Nullable<Double>
+        /// Each step's time over its floor (its linear products' work at that peak), in order.
+        let step_floor_multiples: [Double]
         let kv_cache_bytes: Int
         let peak_rss_bytes: Int
         let peak_rss_source: String
@@ -99,7 +110,7 @@ struct ModelBench {
         let available_memory_bytes: Nullable<Int>
 
         init(model: String, format: String, threads: Int, kernel_path: String, prompt_length: Int, settings: GenerationSettings,
-             repetitions: Int, load_seconds: Double, runs: [GenerationBenchmark], peak_rss_bytes: Int, peak_rss_source: String,
+             repetitions: Int, load_seconds: Double, runs: [GenerationBenchmark], int8Peak: Double, peak_rss_bytes: Int, peak_rss_source: String,
              rss_after_load_bytes: Int?, rss_after_run_bytes: Int?, rss_anon_after_run_bytes: Int?, memory_estimate_bytes: Int, available_memory_bytes: Int?) {
             self.model = model
             self.format = format
@@ -135,7 +146,13 @@ struct ModelBench {
             attention_share = attention_seconds / stepTotal
             other_forward_share = other_forward_seconds / stepTotal
             sampler_share = sampler_seconds / stepTotal
-            median_step = StepReport(runs.flatMap(\.steps))
+            let allSteps = runs.flatMap(\.steps)
+            let peak = int8Peak > 0 ? int8Peak : nil
+            median_step = StepReport(allSteps, peak: peak)
+            let most = allSteps.map(\.operations).max() ?? 0
+            full_pass = StepReport(allSteps.filter { $0.operations >= most * 0.999 }, peak: peak)
+            int8_peak_gops = Nullable(peak.map { $0 / 1e9 })
+            step_floor_multiples = peak.map { peak in allSteps.map { $0.operations > 0 ? $0.seconds / ($0.operations / peak) : 0 } } ?? []
             kv_cache_bytes = runs.last?.kvCacheBytes ?? 0
             self.peak_rss_bytes = peak_rss_bytes
             self.peak_rss_source = peak_rss_source
@@ -159,6 +176,11 @@ struct ModelBench {
                 ("tokens/s", String(format: "%.2f", tokens_per_second)),
                 ("time split", "matmul \(percent(matmul_share)) (LM head \(percent(lm_head_seconds / max(forward_seconds + sampler_seconds, 1e-12)))), attention \(percent(attention_share)), other forward \(percent(other_forward_share)), sampler \(percent(sampler_share))"),
                 ("median step", "\(seconds(median_step.seconds)): matmul \(percent(median_step.matmul_share)) (LM head \(seconds(median_step.lm_head_seconds))), attention \(percent(median_step.attention_share)), other forward \(percent(median_step.other_forward_share)), sampler \(percent(median_step.sampler_share))"),
+                ("floor", int8_peak_gops.value.map { peak in
+                    String(format: "int8 peak %.0f GOP/s measured (\(kernel_path)); median step %.2f× its floor (matmuls %.2f×), full pass %.2f× (matmuls %.2f×)",
+                           peak, median_step.floor_multiple.value ?? 0, median_step.matmul_floor_multiple.value ?? 0,
+                           full_pass.floor_multiple.value ?? 0, full_pass.matmul_floor_multiple.value ?? 0)
+                } ?? "no int8 peak probe for this run (a checkpoint, or the \(kernel_path) path)"),
                 ("KV cache", ByteFormat.string(kv_cache_bytes)),
                 ("peak RSS", "\(ByteFormat.string(peak_rss_bytes)) (\(peak_rss_source))" + (rss_after_load_bytes.value.map { "; \(ByteFormat.string($0)) after load" } ?? "")
                     + (rss_after_run_bytes.value.map { ", \(ByteFormat.string($0)) after the run" } ?? "")
@@ -185,8 +207,14 @@ struct StepReport: Encodable {
     let attention_share: Double
     let other_forward_share: Double
     let sampler_share: Double
+    /// The step's linear-product operations; its floor, that work at the measured int8 peak;
+    /// and the step's and its matmuls' multiples of that floor (null without a peak).
+    let operations: Double
+    let floor_seconds: Nullable<Double>
+    let floor_multiple: Nullable<Double>
+    let matmul_floor_multiple: Nullable<Double>
 
-    init(_ steps: [GenerationBenchmark.StepSplit]) {
+    init(_ steps: [GenerationBenchmark.StepSplit], peak: Double? = nil) {
         let step = nearestRank(steps, 0.5, by: \.seconds)
             ?? GenerationBenchmark.StepSplit(seconds: 0, forwardSeconds: 0, matmulSeconds: 0, lmHeadSeconds: 0, attentionSeconds: 0)
         seconds = step.seconds
@@ -200,6 +228,11 @@ struct StepReport: Encodable {
         attention_share = attention_seconds / total
         other_forward_share = other_forward_seconds / total
         sampler_share = sampler_seconds / total
+        operations = step.operations
+        let floor = peak.flatMap { step.operations > 0 ? step.operations / $0 : nil }
+        floor_seconds = Nullable(floor)
+        floor_multiple = Nullable(floor.map { step.seconds / $0 })
+        matmul_floor_multiple = Nullable(floor.map { step.matmulSeconds / $0 })
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LLaDAEngine
 import XCTest
 
 /// `llada bench --model`, `llada info` and the memory check, run as users run them.
@@ -91,7 +92,10 @@ final class BenchInfoCLITests: XCTestCase {
         XCTAssertTrue(shares.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(shares)")
         XCTAssertEqual(shares.reduce(0, +), 1, accuracy: 1e-9)
         // The median step's own split: its parts add up to that step, which is the median step time.
-        let step = try XCTUnwrap(object["median_step"] as? [String: Double])
+        // (A checkpoint runs no int8 kernels: no peak, no floor.)
+        XCTAssertTrue(object["int8_peak_gops"] is NSNull)
+        XCTAssertEqual((object["step_floor_multiples"] as? [Double])?.count, 0)
+        let step = try XCTUnwrap((object["median_step"] as? [String: Any])?.compactMapValues { $0 as? Double })
         XCTAssertEqual(step["seconds"], object["step_seconds_median"] as? Double)
         let parts = ["matmul_seconds", "attention_seconds", "other_forward_seconds", "sampler_seconds"].map { step[$0] ?? -1 }
         XCTAssertTrue(parts.allSatisfy { $0 >= 0 }, "\(step)")
@@ -103,6 +107,42 @@ final class BenchInfoCLITests: XCTestCase {
             XCTAssertGreaterThan(object[name] as? Int ?? 0, 0, name)
         }
         XCTAssertEqual(object["peak_rss_source"] as? String, "VmHWM")
+    }
+
+    /// A packed file on the int8 kernels: the run measures the path's peak and reports every
+    /// step's multiple of its floor (the floor's work counted from the shapes).
+    func testBenchJSONReportsThePeakAndEachStepsFloorMultiple() throws {
+        let directory = try PackedTestSupport.temporaryDirectory("bench-floor")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let packed = try PackedTestSupport.convertFixture(.q4, into: directory, name: "tiny-q4.lpk")
+        let result = try run(["bench", "--model", packed.path, "--json", "--prompt-length", "8", "--gen-length", "16", "--steps", "16",
+                              "--block-length", "8", "--cache", "dual", "--threads", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try json(result)
+        let median = try XCTUnwrap(object["median_step"] as? [String: Any]), full = try XCTUnwrap(object["full_pass"] as? [String: Any])
+        // The work of the first full pass: 24 rows through the 4 layers' seven matrices, and the LM head.
+        let config = try LLaDAConfig.load(from: FixturePaths.model.appendingPathComponent("config.json"))
+        let d = config.dModel, hidden = config.ffHiddenSize
+        let perLayer: Int = 4 * d * d + 3 * d * hidden
+        let perRow: Int = config.nLayers * perLayer
+        let headRow = Double(2 * d * config.paddedVocabSize)
+        let fullOperations = try XCTUnwrap(full["operations"] as? Double)
+        XCTAssertGreaterThanOrEqual(fullOperations, Double(2 * 24 * perRow))
+        XCTAssertEqual((fullOperations - Double(2 * 24 * perRow)).truncatingRemainder(dividingBy: headRow), 0)
+        XCTAssertLessThan(try XCTUnwrap(median["operations"] as? Double), fullOperations)   // a cached step runs 8 rows
+        let multiples = try XCTUnwrap(object["step_floor_multiples"] as? [Double])
+        if ["avx2", "avx512"].contains(object["kernel_path"] as? String) {
+            let peak = try XCTUnwrap(object["int8_peak_gops"] as? Double)
+            XCTAssertGreaterThan(peak, 1)
+            XCTAssertEqual(multiples.count, 16)
+            XCTAssertTrue(multiples.allSatisfy { $0 > 1 && $0.isFinite }, "a step faster than its floor: \(multiples)")
+            let floor = try XCTUnwrap(median["floor_seconds"] as? Double)
+            XCTAssertEqual(floor, (median["operations"] as? Double ?? 0) / (peak * 1e9), accuracy: floor * 1e-9)
+            XCTAssertEqual(median["floor_multiple"] as? Double ?? 0, (median["seconds"] as? Double ?? 0) / floor, accuracy: 1e-9)
+        } else {
+            XCTAssertTrue(object["int8_peak_gops"] is NSNull)
+            XCTAssertTrue(multiples.isEmpty)
+        }
     }
 
     func testBenchTableAndBadOptions() throws {

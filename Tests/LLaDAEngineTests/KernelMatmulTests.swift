@@ -1,4 +1,5 @@
 import Foundation
+import LLaDABenchmarks
 import LLaDAEngine
 import LLaDAKernels
 import XCTest
@@ -194,6 +195,70 @@ final class KernelMatmulTests: XCTestCase {
             }
         }
         XCTAssertEqual(checked, 3 * 4 * 4 * 5 * paths.count)
+    }
+
+    /// Products sharing one input in one call (q/k/v, ff_proj/up_proj) give each matrix's own
+    /// product bit for bit, on every path, with widths that are not whole column groups.
+    func testSharedInputProductsEqualTheSeparateProducts() throws {
+        for format in WeightType.kernelTypes {
+            let k = 96, widths = [48, 37, 16, 5]
+            let matrices = try widths.enumerated().map { index, n in
+                try packed(format, Self.weights(format, n: n, k: k, seed: UInt64(index * 31 + n)), n: n, k: k)
+            }
+            for path in QuantizedMatmul.supportedPaths {
+                XCTAssertTrue(QuantizedMatmul.setPath(path))
+                for rows in [1, 7, 32] {
+                    let x = Self.activations(rows: rows, k: k, seed: UInt64(rows))
+                    let pointers = widths.map { n in
+                        let y = UnsafeMutablePointer<Float>.allocate(capacity: rows * n)
+                        y.initialize(repeating: .nan, count: rows * n)
+                        return y
+                    }
+                    defer { pointers.forEach { $0.deallocate() } }
+                    x.withUnsafeBufferPointer { QuantizedMatmul.multiply(matrices, $0.baseAddress!, rows: rows, into: pointers) }
+                    let outputs = zip(pointers, widths).map { Array(UnsafeBufferPointer(start: $0, count: rows * $1)) }
+                    for (matrix, output) in zip(matrices, outputs) {
+                        let alone = product(matrix, x, rows: rows)
+                        if let i = firstDifference(output, alone) {
+                            XCTFail("\(format) \(path.name) m=\(rows) n=\(matrix.outFeatures): y[\(i)] = \(output[i]), alone \(alone[i])")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The int8 peak probe runs on the paths that have one (avx2, avx512) and reports none elsewhere.
+    func testTheInt8PeakProbe() {
+        for path in QuantizedMatmul.supportedPaths {
+            XCTAssertTrue(QuantizedMatmul.setPath(path))
+            let peak = llada_int8_peak_ops(0.02)
+            if path == .avx2 || path == .avx512 {
+                XCTAssertGreaterThan(peak, 1e9, path.name)
+            } else {
+                XCTAssertEqual(peak, 0, path.name)
+            }
+        }
+    }
+
+    /// The kernel benchmark's rows carry their share of the peak measured in the same run: the
+    /// int8 rows only, as GOP/s over that peak, and in the JSON line as peak_share.
+    func testKernelBenchmarkRowsReportTheirShareOfThePeak() throws {
+        let threads = QuantizedMatmul.threads
+        defer { ComputeThreads.configure(threads) }
+        let peak = KernelBenchmark.int8Peak(threads: 1)
+        let rows = KernelBenchmark.run(threads: 1, shapes: [(k: 64, n: 32)], rowCounts: [2], repetitions: 1, minimumSeconds: 0, peak: peak)
+        XCTAssertEqual(rows.map(\.kernel), ["sgemm", "q4_0", "q8_0"])
+        for row in rows {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(row.json.utf8)) as? [String: Any], row.json)
+            if let peak, row.kernel != "sgemm" {
+                XCTAssertEqual(row.peakShare ?? -1, row.gops / peak, accuracy: 1e-12)
+                XCTAssertEqual(object["peak_share"] as? Double ?? -1, row.gops / peak, accuracy: 1e-4)
+            } else {
+                XCTAssertNil(row.peakShare)
+                XCTAssertTrue(object["peak_share"] is NSNull, row.json)
+            }
+        }
     }
 
     /// A non-finite activation makes its row's outputs non-finite (as in an f32 product) and

@@ -87,6 +87,20 @@ public enum QuantizedMatmul {
         llada_gemm(weights.format.kernelCode, weights.storage, weights.outFeatures, weights.inFeatures, x, rows, y)
     }
 
+    /// Products of one input with several matrices of one format and input width, as one call:
+    /// the input is quantized once and all their columns share the schedule (llada_gemm_many).
+    /// Each output is bit-identical to `multiply` with that matrix alone.
+    public static func multiply(_ weights: [PackedWeights], _ x: UnsafePointer<Float>, rows: Int,
+                                into outputs: [UnsafeMutablePointer<Float>]) {
+        guard rows > 0, let first = weights.first else { return }
+        precondition(weights.count == outputs.count && weights.count <= Int(LLADA_GEMM_MANY_MAX)
+                     && weights.allSatisfy { $0.format == first.format && $0.inFeatures == first.inFeatures })
+        let packed: [UnsafeRawPointer?] = weights.map(\.storage)
+        let widths = weights.map(\.outFeatures)
+        let ys: [UnsafeMutablePointer<Float>?] = outputs
+        llada_gemm_many(first.format.kernelCode, weights.count, packed, widths, first.inFeatures, x, rows, ys)
+    }
+
     /// Kernel implementations; `.auto` is the best this CPU has (lowered by LLADA_KERNELS=…).
     public enum Path: Int32, Sendable, CaseIterable {
         case auto = -1, scalar = 0, neon = 1, avx2 = 2, avx512 = 3

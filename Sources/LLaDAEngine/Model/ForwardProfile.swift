@@ -17,6 +17,9 @@ public final class ForwardProfile: @unchecked Sendable {
     public private(set) var totalNanoseconds: UInt64 = 0
     /// Forward calls (a guided step makes two).
     public private(set) var calls = 0
+    /// Operations of every linear product (2 · rows · in · out; the LM head included): the work a
+    /// step's floor is measured from.
+    public private(set) var matmulOperations: UInt64 = 0
 
     public init() {}
 
@@ -33,6 +36,10 @@ public final class ForwardProfile: @unchecked Sendable {
         case .lmHead: matmulNanoseconds &+= elapsed; lmHeadNanoseconds &+= elapsed
         case .attention: attentionNanoseconds &+= elapsed
         }
+    }
+
+    func addOperations(rows: Int, _ layers: [any LinearLayer]) {
+        for layer in layers { matmulOperations &+= 2 * UInt64(rows) * UInt64(layer.inFeatures) * UInt64(layer.outFeatures) }
     }
 
     func addCall(_ elapsed: UInt64) {

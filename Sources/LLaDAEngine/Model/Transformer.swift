@@ -111,10 +111,10 @@ public final class Transformer: @unchecked Sendable {
         let length = x.rows, d = x.cols
         let eps = config.normEps
         llada_rms_norm(x.pointer, layer.attentionNorm.pointer, s.normed.pointer, length, d, eps)
+        profile?.addOperations(rows: length, [layer.query, layer.key, layer.value, layer.attentionOut, layer.gate, layer.up, layer.down])
         var mark = profile.start()
-        layer.query.apply(s.normed.pointer, rows: length, into: s.query.pointer)
-        layer.key.apply(s.normed.pointer, rows: length, into: s.key.pointer)
-        layer.value.apply(s.normed.pointer, rows: length, into: s.value.pointer)
+        SharedInputProducts.apply([layer.query, layer.key, layer.value], s.normed.pointer, rows: length,
+                                  into: [s.query.pointer, s.key.pointer, s.value.pointer])
         mark = profile.stop(.matmul, mark)
         let first = rows.lowerBound
         rope.apply(s.query.pointer, rows: length, heads: config.nHeads) { first + $0 }
@@ -147,8 +147,7 @@ public final class Transformer: @unchecked Sendable {
             let slice = min(s.gate.rows, length - start)
             let input = s.normed.row(start), output = s.projected.row(start)
             mark = profile.start()
-            layer.gate.apply(input, rows: slice, into: s.gate.pointer)
-            layer.up.apply(input, rows: slice, into: s.up.pointer)
+            SharedInputProducts.apply([layer.gate, layer.up], input, rows: slice, into: [s.gate.pointer, s.up.pointer])
             profile.stop(.matmul, mark)
             llada_swiglu(s.gate.pointer, s.up.pointer, slice * config.ffHiddenSize)
             mark = profile.start()
@@ -222,6 +221,7 @@ public final class Transformer: @unchecked Sendable {
         }
         llada_rms_norm(gathered.pointer, weights.finalNorm.pointer, gathered.pointer, positions.count, d, config.normEps)
         let logits = FloatMatrix(rows: positions.count, cols: weights.lmHead.outFeatures)
+        profile?.addOperations(rows: positions.count, [weights.lmHead])
         let mark = profile.start()
         weights.lmHead.apply(gathered.pointer, rows: positions.count, into: logits.pointer)
         profile.stop(.lmHead, mark)

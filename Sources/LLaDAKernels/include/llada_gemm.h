@@ -82,6 +82,14 @@ void llada_unrepack(llada_gemm_type type, const void *packed, void *dst, size_t 
 /// Uses the current path and the thread pool; calls are serialized (one runs at a time).
 void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, const float *x, size_t m, float *y);
 
+/// Several products of the same activations, y_i[m × n_i] = x[m × k] · W_iᵀ for i < products
+/// (at most LLADA_GEMM_MANY_MAX), all of one type: the activations are quantized once and the
+/// column groups of every matrix share one schedule, so q/k/v or ff_proj/up_proj run as one product
+/// of their summed width. Each y_i is what llada_gemm gives for W_i alone, bit for bit.
+#define LLADA_GEMM_MANY_MAX 4
+void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *packed, const size_t *n, size_t k,
+                     const float *x, size_t m, float *const *y);
+
 /// The same result computed directly from the on-disk bytes, single-threaded scalar code: the
 /// reference the repack and every path are tested against (bit-exact).
 void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, size_t k, const float *x, size_t m,
@@ -103,6 +111,11 @@ int llada_gemm_path_supported(int path);
 int llada_gemm_set_path(int path);
 int llada_gemm_path(void);
 const char *llada_gemm_path_name(int path);
+
+/// Operations per second (a multiply-add counts two) of the current path's int8 instruction
+/// run back to back on every pool thread at once for about `seconds` (peak.c): the ceiling
+/// `llada bench` measures each step's floor against. 0 where the path has no probe (scalar, neon).
+double llada_int8_peak_ops(double seconds);
 
 /// Threads of the pool (the caller counts as one): created once, parked between calls. 0 = one
 /// per online CPU. Also the thread count OpenBLAS should get; see Threads.swift for the policy.

@@ -50,6 +50,10 @@ void llada_dequantize_q8_0(const uint8_t *src, float *dst, size_t count);
 /// q4_0 with the scale chosen by `method`; see docs/packed-format.md for the exact candidate set.
 llada_quant_status llada_quantize_q4_0(const float *src, uint8_t *dst, size_t count, llada_q4_method method,
                                        size_t *bad_index);
+/// The scalar reference of llada_quantize_q4_0 (which runs a vectorised twin where the CPU has one):
+/// both give the same bytes for every input, which the tests hold them to.
+llada_quant_status llada_quantize_q4_0_scalar(const float *src, uint8_t *dst, size_t count, llada_q4_method method,
+                                              size_t *bad_index);
 void llada_dequantize_q4_0(const uint8_t *src, float *dst, size_t count);
 
 /// Sum of squared errors of one 32-weight q4_0 block against the f32 values it encodes (for tests and measurements).
