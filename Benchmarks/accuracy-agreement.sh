@@ -12,32 +12,7 @@ out=${2:-/tmp/llada-agreement}
 mkdir -p "$out"
 model=Tests/Fixtures/llada-tiny-tasks
 bin=.build/release
-python3 - "$per_task" > "$out/tasks.jsonl" <<'PY'
-import json, random, sys
-per_task = int(sys.argv[1])
-rng = random.Random(20261123)
-wordings = {
-    "reverse": ["reverse: {}", "reverse {}", "Reverse: {}", "Reverse the string: {}", "reverse the letters of {}"],
-    "add": ["add {} and {}", "Add {} and {}.", "what is {} + {}?", "{} + {} =", "sum of {} and {}"],
-    "sort": ["sort: {}", "sort {}", "Sort: {}", "Sort the digits: {}", "sort these digits: {}"],
-}
-def operand():   # 1- and 2-digit operands equally likely
-    return rng.randrange(10) if rng.random() < 0.5 else rng.randrange(10, 100)
-for task in ["reverse", "add", "sort"]:
-    for i in range(per_task):
-        template = rng.randrange(5)
-        if task == "reverse":
-            word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 6)))
-            prompt, answer = wordings[task][template].format(word), word[::-1]
-        elif task == "add":
-            a, b = operand(), operand()
-            prompt, answer = wordings[task][template].format(a, b), str(a + b)
-        else:
-            digits = [rng.randrange(10) for _ in range(rng.randint(3, 6))]
-            prompt = wordings[task][template].format(" ".join(map(str, digits)))
-            answer = " ".join(map(str, sorted(digits)))
-        print(json.dumps({"id": f"gen-{task}-{i:03d}", "task": task, "prompt": prompt, "answer": answer, "template": template}))
-PY
+python3 Benchmarks/generated-tasks.py "$per_task" > "$out/tasks.jsonl"
 [ -f "$out/tiny-q8.lpk" ] || $bin/llada-quantize "$model" -o "$out/tiny-q8.lpk" --type q8 >/dev/null
 echo "| setting | f32 correct | q8 correct | answers that differ (f32 right → q8 wrong / f32 wrong → q8 right) |"
 echo "|---|---|---|---|"

@@ -374,9 +374,9 @@ typedef struct {
     const gemm_path *path;
     gemm_tile_fn tile;
     int mr;
-    size_t groups, groups_per_task, m_chunks, rows_per_chunk;
-    // activation quantization (rows per task) / transposition (columns per task)
-    size_t quant_rows_per_task;
+    size_t groups, groups_per_task, m_chunks, rows_per_chunk, tiles;
+    size_t quant_tiles_per_task;   // activation quantization
+    size_t transpose_per_task;     // f16: columns of x transposed per task
     int32_t offset;
 } gemm_job;
 
@@ -385,7 +385,7 @@ typedef struct {
 static void transpose_task(void *ctx, size_t task) {
     gemm_job *job = (gemm_job *)ctx;
     gemm_args *a = &job->args;
-    size_t c0 = task * job->quant_rows_per_task, c1 = c0 + job->quant_rows_per_task;
+    size_t c0 = task * job->transpose_per_task, c1 = c0 + job->transpose_per_task;
     if (c1 > a->k) c1 = a->k;
     float *xt = (float *)a->xt;
     for (size_t r0 = 0; r0 < a->m; r0 += 16) {
@@ -395,36 +395,81 @@ static void transpose_task(void *ctx, size_t task) {
     }
 }
 
+// Rows are cut into chunks of rows_per_chunk (a multiple of mr when there are several; the last
+// may be shorter) and each chunk into tiles of near-equal height ≤ mr (32 rows with mr 12 → 11,
+// 11, 10), so no tile runs mostly empty. Tiles are numbered chunk after chunk; tile t covers rows [*m0, *m0 + *h).
+static size_t tiles_per_full_chunk(const gemm_job *job) {
+    return (job->rows_per_chunk + (size_t)job->mr - 1) / (size_t)job->mr;
+}
+
+static void tile_rows(const gemm_job *job, size_t t, size_t *m0, size_t *h) {
+    size_t per_chunk = tiles_per_full_chunk(job);
+    size_t chunk = t / per_chunk, local = t % per_chunk;
+    size_t r0 = chunk * job->rows_per_chunk, r1 = r0 + job->rows_per_chunk;
+    if (r1 > job->args.m) r1 = job->args.m;
+    size_t rows = r1 - r0, tiles = (rows + (size_t)job->mr - 1) / (size_t)job->mr;
+    size_t base = rows / tiles, extra = rows % tiles;
+    *m0 = r0 + local * base + (local < extra ? local : extra);
+    *h = base + (local < extra ? 1 : 0);
+}
+
+static size_t chunk_tile_count(const gemm_job *job, size_t chunk) {
+    size_t r0 = chunk * job->rows_per_chunk, r1 = r0 + job->rows_per_chunk;
+    if (r1 > job->args.m) r1 = job->args.m;
+    return (r1 - r0 + (size_t)job->mr - 1) / (size_t)job->mr;
+}
+
+// The quantized activations are stored tile by tile: the tile of rows [m0, m0 + h) is its own
+// block-major panel at xq + m0·k (block b of its row r at (b·h + r)·32), with its scales at
+// xd + m0·nb. A tile's kernel then reads one contiguous stream instead of 32·h bytes out of every
+// 32·m (at m = 640, a new 4 KiB page per block, which the hardware prefetchers do not follow).
+static gemm_args tile_args(const gemm_args *a, size_t m0, size_t h) {
+    gemm_args t = *a;
+    t.m = h;
+    t.xq = a->xq + m0 * a->k;
+    t.xd = a->xd + m0 * a->nb;
+    t.xc = a->xc + m0 * a->nb;
+    t.x = a->x + m0 * a->k;
+    t.y = a->y + m0 * a->n;
+    return t;
+}
+
 static void quant_task(void *ctx, size_t task) {
     gemm_job *job = (gemm_job *)ctx;
-    gemm_args *a = &job->args;
-    size_t r0 = task * job->quant_rows_per_task, r1 = r0 + job->quant_rows_per_task;
-    if (r1 > a->m) r1 = a->m;
-    job->path->quant(a->x, a->m, a->k, r0, r1, job->offset, (int8_t *)a->xq, (float *)a->xd, (int32_t *)a->xc);
+    const gemm_args *a = &job->args;
+    size_t t0 = task * job->quant_tiles_per_task, t1 = t0 + job->quant_tiles_per_task;
+    if (t1 > job->tiles) t1 = job->tiles;
+    for (size_t t = t0; t < t1; t++) {
+        size_t m0, h;
+        tile_rows(job, t, &m0, &h);
+        gemm_args p = tile_args(a, m0, h);
+        job->path->quant(p.x, h, a->k, 0, h, job->offset, (int8_t *)p.xq, (float *)p.xd, (int32_t *)p.xc);
+    }
 }
 
 // Task = (a run of groups) × (a chunk of rows); inside, each group's weights are reused by all
-// row tiles of the chunk. Rows are cut into tiles of near-equal height ≤ mr (32 rows with mr 12
-// → 11, 11, 10) so no tile runs mostly empty.
+// row tiles of the chunk, and the chunk's activations by all its groups.
 static void gemm_task(void *ctx, size_t task) {
     const gemm_job *job = (const gemm_job *)ctx;
     size_t gi = task / job->m_chunks, mi = task % job->m_chunks;
     size_t g0 = gi * job->groups_per_task, g1 = g0 + job->groups_per_task;
     if (g1 > job->groups) g1 = job->groups;
-    size_t r0 = mi * job->rows_per_chunk, r1 = r0 + job->rows_per_chunk;
-    if (r1 > job->args.m) r1 = job->args.m;
-    size_t rows = r1 - r0, mr = (size_t)job->mr;
-    size_t tiles = (rows + mr - 1) / mr, base = rows / tiles, extra = rows % tiles;
+    size_t first_tile = mi * tiles_per_full_chunk(job), tiles = chunk_tile_count(job, mi);
+    int quantized = job->args.type != LLADA_GEMM_F16;
     size_t product = 0;
     for (size_t g = g0; g < g1; g++) {
         while (g >= job->group_end[product]) product++;
         const gemm_args *a = &job->more[product];
         size_t local = product ? g - job->group_end[product - 1] : g;
-        size_t r = r0;
-        for (size_t t = 0; t < tiles; t++) {
-            size_t h = base + (t < extra ? 1 : 0);
-            job->tile(a, local, r, h);
-            r += h;
+        for (size_t t = first_tile; t < first_tile + tiles; t++) {
+            size_t m0, h;
+            tile_rows(job, t, &m0, &h);
+            if (quantized) {
+                gemm_args p = tile_args(a, m0, h);
+                job->tile(&p, local, 0, h);
+            } else {
+                job->tile(a, local, m0, h);
+            }
         }
     }
 }
@@ -478,6 +523,28 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
     job.groups = job.group_end[products - 1];
     int threads = llada_pool_threads();
 
+    // The schedule first: the activations are quantized into its tiles. Enough tasks for the
+    // dynamic schedule to even out busy cores (≈16 per thread); when there are few column
+    // groups, also split the rows (in whole tiles). Long quantized passes are cut into chunks
+    // of about GEMM_CHUNK_ROWS whatever the groups, so a chunk's activations stay in L2 while
+    // the task's groups go by (at 640 rows × 4096 they are 2.7 MB).
+    size_t want = (size_t)threads * 16;
+    job.groups_per_task = job.groups / want > 0 ? job.groups / want : 1;
+    size_t group_tasks = (job.groups + job.groups_per_task - 1) / job.groups_per_task;
+    size_t mr = (size_t)job.mr, all_tiles = (m + mr - 1) / mr;
+    size_t chunks = 1;
+    if (group_tasks < (size_t)threads * 4 && m > mr) chunks = ((size_t)threads * 4 + group_tasks - 1) / group_tasks;
+    if (type != LLADA_GEMM_F16 && m > GEMM_CHUNK_ROWS + GEMM_CHUNK_ROWS / 2) {
+        size_t by_size = (m + GEMM_CHUNK_ROWS - 1) / GEMM_CHUNK_ROWS;
+        if (by_size > chunks) chunks = by_size;
+    }
+    if (chunks > all_tiles) chunks = all_tiles;
+    size_t tiles_per_chunk = (all_tiles + chunks - 1) / chunks;
+    job.rows_per_chunk = chunks > 1 ? tiles_per_chunk * mr : m;
+    job.m_chunks = (m + job.rows_per_chunk - 1) / job.rows_per_chunk;
+    job.tiles = 0;
+    for (size_t c = 0; c < job.m_chunks; c++) job.tiles += chunk_tile_count(&job, c);
+
     if (type != LLADA_GEMM_F16) {
         size_t record = quant_record_bytes(type);
         a->wq_group = a->nb * (record + GEMM_NR * 2);
@@ -492,9 +559,9 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
         a->xc = (const int32_t *)(buffer + q_bytes + d_bytes);
         job.offset = job.path->offset[type];
         // Quantizing is O(m·k) against the multiply's O(m·n·k): split it only when it is large.
-        size_t per = m * k >= (1u << 16) ? (m + (size_t)threads * 2 - 1) / ((size_t)threads * 2) : m;
-        job.quant_rows_per_task = per > 0 ? per : 1;
-        llada_pool_run((m + job.quant_rows_per_task - 1) / job.quant_rows_per_task, quant_task, &job);
+        size_t parts = m * k >= (1u << 16) ? (size_t)threads * 2 : 1;
+        job.quant_tiles_per_task = (job.tiles + parts - 1) / parts;
+        llada_pool_run((job.tiles + job.quant_tiles_per_task - 1) / job.quant_tiles_per_task, quant_task, &job);
     } else {
         a->wq_group = k * GEMM_NR * 2;
         if (m == 1) {
@@ -504,7 +571,7 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
             if (!xt) abort();
             a->xt = xt;
             size_t per = m * k >= (1u << 16) ? (k + (size_t)threads * 4 - 1) / ((size_t)threads * 4) : k;
-            job.quant_rows_per_task = per;
+            job.transpose_per_task = per;
             llada_pool_run((k + per - 1) / per, transpose_task, &job);
         }
     }
@@ -519,21 +586,6 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
         if (type != LLADA_GEMM_F16) b->ws = (const uint16_t *)(b->wq + (size_t)((const uint8_t *)a->ws - a->wq));
     }
 
-    // Enough tasks for the dynamic schedule to even out busy cores (≈16 per thread); when there
-    // are few column groups, also split the rows (in whole tiles).
-    size_t want = (size_t)threads * 16;
-    job.groups_per_task = job.groups / want > 0 ? job.groups / want : 1;
-    size_t group_tasks = (job.groups + job.groups_per_task - 1) / job.groups_per_task;
-    job.m_chunks = 1;
-    job.rows_per_chunk = m;
-    if (group_tasks < (size_t)threads * 4 && m > (size_t)job.mr) {
-        size_t tiles = (m + (size_t)job.mr - 1) / (size_t)job.mr;
-        size_t chunks = ((size_t)threads * 4 + group_tasks - 1) / group_tasks;
-        if (chunks > tiles) chunks = tiles;
-        size_t tiles_per_chunk = (tiles + chunks - 1) / chunks;
-        job.rows_per_chunk = tiles_per_chunk * (size_t)job.mr;
-        job.m_chunks = (m + job.rows_per_chunk - 1) / job.rows_per_chunk;
-    }
     llada_pool_run(group_tasks * job.m_chunks, gemm_task, &job);
     pthread_mutex_unlock(&gemm_lock);
 }

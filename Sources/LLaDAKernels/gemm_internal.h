@@ -11,6 +11,7 @@
 #define GEMM_NR 16          // weight rows per interleaved group (= lanes of one zmm of int32)
 #define GEMM_QK 32          // weights per quant block
 #define GEMM_PREFETCH 2048  // bytes ahead in the weight stream that the kernels prefetch
+#define GEMM_CHUNK_ROWS 128 // rows of a long pass that share one activation panel in L2 (gemm.c)
 
 // One call's operands, after activation quantization. See llada_gemm.h for the weight layouts.
 typedef struct {

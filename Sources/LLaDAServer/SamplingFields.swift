@@ -3,7 +3,7 @@ import LLaDAEngine
 
 /// The sampler's own body fields, shared by completions and infill: each named as the engine
 /// names the setting (temperature, top_p, seed, cfg_scale, position_temperature, threshold,
-/// cache, remasking, schedule). Lengths and steps are each endpoint's own.
+/// cache, refresh, remasking, schedule). Lengths and steps are each endpoint's own.
 enum SamplingFields {
     static func apply(_ fields: RequestFields, to settings: inout GenerationSettings) throws {
         if let temperature = try fields.number("temperature") { settings.temperature = temperature }
@@ -16,6 +16,10 @@ enum SamplingFields {
         if let name = try fields.string("cache") {
             guard let cache = CacheMode(rawValue: name) else { throw oneOf("cache", CacheMode.allCases.map(\.rawValue), name) }
             settings.cache = cache
+        }
+        if let name = try fields.string("refresh") {
+            guard let refresh = CacheRefresh(name: name) else { throw oneOf("refresh", CacheRefresh.nameForms, name) }
+            settings.refresh = refresh
         }
         if let name = try fields.string("remasking") {
             guard let remasking = Remasking(rawValue: name) else { throw oneOf("remasking", Remasking.allCases.map(\.rawValue), name) }
@@ -32,7 +36,7 @@ enum SamplingFields {
     /// The defaults a client starts from (GET /v1/models), in the fields' names.
     static func defaults(_ settings: GenerationSettings) -> [String: Any] {
         ["max_tokens": settings.genLength, "steps": settings.steps, "block_length": settings.blockLength,
-         "cache": settings.cache.rawValue, "threshold": settings.threshold.map { $0 as Any } ?? NSNull(),
+         "cache": settings.cache.rawValue, "refresh": settings.refresh.description, "threshold": settings.threshold.map { $0 as Any } ?? NSNull(),
          "temperature": settings.temperature, "remasking": settings.remasking.rawValue, "schedule": settings.schedule.rawValue,
          "position_temperature": settings.positionTemperature, "cfg_scale": settings.cfgScale]
     }

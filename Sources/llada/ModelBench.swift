@@ -71,6 +71,8 @@ struct ModelBench {
         let steps: Int
         let block_length: Int
         let cache: String
+        /// With cache dual: which block starts run a full pass (CacheRefresh).
+        let refresh: String
         let threshold: Nullable<Double>
         let kv_type: String
         let repetitions: Int
@@ -121,6 +123,7 @@ struct ModelBench {
             steps = settings.steps
             block_length = settings.blockLength
             cache = settings.cache.rawValue
+            refresh = settings.refresh.description
             threshold = Nullable(settings.threshold)
             kv_type = settings.kvStorage.rawValue
             self.repetitions = repetitions
@@ -168,7 +171,7 @@ struct ModelBench {
             func percent(_ value: Double) -> String { String(format: "%.1f %%", value * 100) }
             let rows: [(String, String)] = [
                 ("model", "\(model) (\(format)), \(threads) threads, \(kernel_path) kernels"),
-                ("run", "prompt \(prompt_length), gen \(gen_length), steps \(steps), block \(block_length), cache \(cache), kv \(kv_type), threshold \(threshold.value.map { "\($0)" } ?? "off"), \(repetitions) repetition\(repetitions == 1 ? "" : "s")"),
+                ("run", "prompt \(prompt_length), gen \(gen_length), steps \(steps), block \(block_length), cache \(cache)\(cache == "dual" ? " (refresh \(refresh))" : ""), kv \(kv_type), threshold \(threshold.value.map { "\($0)" } ?? "off"), \(repetitions) repetition\(repetitions == 1 ? "" : "s")"),
                 ("load", seconds(load_seconds)),
                 ("prefill", seconds(prefill_seconds) + " (first full pass)"),
                 ("generation", seconds(generation_seconds) + (repetitions > 1 ? " (median run)" : "") + ", \(model_calls) model calls"),

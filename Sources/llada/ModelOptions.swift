@@ -92,6 +92,9 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Key/value cache between the steps of a block: none (the exact reference; default for checkpoint directories and with --cfg-scale), prefix, or dual (default for packed files).")
     var cache: String?
 
+    @Option(name: .long, help: "With --cache dual: which block starts recompute the cache: every-block (Fast-dLLM, default), keep-prompt (a full pass at the first block only, later blocks rerun the generated part), or every-K-blocks (a full pass every K blocks).")
+    var refresh = "every-block"
+
     @Option(name: .long, parsing: .unconditional, help: "Parallel decoding: commit every masked position of the block with confidence ≥ this (0 < τ ≤ 1).")
     var threshold: Double?
 
@@ -137,6 +140,10 @@ struct SamplingOptions: ParsableArguments {
             settings.remaskCommitted = CommittedRemasking(threshold: remaskThreshold, perStep: remaskMax, budgetPerBlock: remaskBudget)
         }
         settings.cache = cacheMode
+        guard let refresh = CacheRefresh(name: refresh) else {
+            throw LLaDAError("--refresh must be one of \(CacheRefresh.nameForms.joined(separator: ", ")) (got \(self.refresh))")
+        }
+        settings.refresh = refresh
         settings.threshold = threshold
         settings.kvStorage = storage
         settings.earlyStop = chatTemplate && !noEarlyStop

@@ -184,6 +184,9 @@ def main():
     body_error(json.dumps({"messages": [{"role": "user", "content": "x"}], "max_tokens": 32, "steps": 7, "block_length": 8}),
                400, param="steps", contains="steps 7 must be a multiple")
     body_error(json.dumps({"messages": [{"role": "user", "content": "x"}], "cache": "huge"}), 400, param="cache")
+    body_error(json.dumps({"messages": [{"role": "user", "content": "x"}], "refresh": "every-1-blocks"}), 400, param="refresh")
+    body_error(json.dumps({"messages": [{"role": "user", "content": "x"}], "refresh": "keep-prompt", "cache": "prefix"}), 400,
+               param="refresh", contains="needs cache dual")
     body_error(json.dumps({"prompt": 5}), 400, param="prompt", path="/v1/completions")
     body_error(json.dumps({"messages": [{"role": "user", "content": "x " * 300}], "max_tokens": 32}), 400, param="messages",
                contains="context")

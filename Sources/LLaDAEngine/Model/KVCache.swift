@@ -3,6 +3,11 @@ import LLaDAKernels
 /// Keys and values of every layer for a whole canvas (prompt + generated positions), kept
 /// between denoising steps. Keys are stored after RoPE (rotation depends only on the position,
 /// so rotating once equals rotating on every use). Allocated once per generation.
+///
+/// Layout: per layer and kind, head after head, each head's positions one after another
+/// (`headDim` elements each), so attention reads a head's keys and values as one contiguous
+/// block instead of `headDim` elements out of every `width` (on the 8B, 256 bytes out of every 8 KiB:
+/// a new page per position).
 public final class KVCache: @unchecked Sendable {
     public enum Storage: String, Sendable, CaseIterable {
         case f16, f32
@@ -15,14 +20,18 @@ public final class KVCache: @unchecked Sendable {
     public let capacity: Int
     /// Features per position (d_model: all heads).
     public let width: Int
+    public let heads: Int
+    public var headDim: Int { width / heads }
     public let storage: Storage
     private let keys: [UnsafeMutableRawPointer]
     private let values: [UnsafeMutableRawPointer]
 
-    public init(layers: Int, capacity: Int, width: Int, storage: Storage) {
+    public init(layers: Int, capacity: Int, width: Int, heads: Int, storage: Storage) {
+        precondition(heads > 0 && width % heads == 0, "width must be a multiple of heads")
         self.layers = layers
         self.capacity = capacity
         self.width = width
+        self.heads = heads
         self.storage = storage
         let bytes = capacity * width * storage.byteSize
         keys = (0..<layers).map { _ in UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64) }
@@ -44,42 +53,39 @@ public final class KVCache: @unchecked Sendable {
         kind == .key ? keys[layer] : values[layer]
     }
 
-    /// Stores `rows` positions (row-major, `width` floats each) starting at position `start`.
+    /// Element offset of `position` of `head`.
+    private func offset(head: Int, position: Int) -> Int { (head * capacity + position) * headDim }
+
+    /// The f16 keys or values of one head of `layer` (capacity positions of `headDim` halves),
+    /// read in place by the fused attention; nil when the cache holds f32.
+    public func halves(layer: Int, _ kind: Kind, head: Int) -> UnsafePointer<UInt16>? {
+        guard storage == .f16 else { return nil }
+        return UnsafePointer(base(layer, kind).assumingMemoryBound(to: UInt16.self) + offset(head: head, position: 0))
+    }
+
+    /// Stores `rows` positions (row-major, `width` floats each, heads side by side) starting at
+    /// position `start`.
     public func write(layer: Int, _ kind: Kind, start: Int, rows: Int, from source: UnsafePointer<Float>) {
         precondition(start >= 0 && start + rows <= capacity)
-        let count = rows * width
-        switch storage {
-        case .f32:
-            (base(layer, kind).assumingMemoryBound(to: Float.self) + start * width).update(from: source, count: count)
-        case .f16:
-            llada_f32_to_f16(source, base(layer, kind).assumingMemoryBound(to: UInt16.self) + start * width, count)
+        let d = headDim
+        for head in 0..<heads {
+            for row in 0..<rows {
+                let from = source + row * width + head * d, at = offset(head: head, position: start + row)
+                switch storage {
+                case .f32: (base(layer, kind).assumingMemoryBound(to: Float.self) + at).update(from: from, count: d)
+                case .f16: llada_f32_to_f16(from, base(layer, kind).assumingMemoryBound(to: UInt16.self) + at, d)
+                }
+            }
         }
     }
 
-    /// Loads `rows` positions starting at `start` as f32.
-    public func read(layer: Int, _ kind: Kind, start: Int, rows: Int, into destination: UnsafeMutablePointer<Float>) {
-        precondition(start >= 0 && start + rows <= capacity)
-        let count = rows * width
+    /// Loads `rows` positions of one head from `start` as f32, [rows × headDim].
+    public func read(layer: Int, _ kind: Kind, head: Int, start: Int, rows: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(start >= 0 && start + rows <= capacity && head >= 0 && head < heads)
+        let at = offset(head: head, position: start), count = rows * headDim
         switch storage {
-        case .f32:
-            destination.update(from: base(layer, kind).assumingMemoryBound(to: Float.self) + start * width, count: count)
-        case .f16:
-            llada_f16_to_f32(base(layer, kind).assumingMemoryBound(to: UInt16.self) + start * width, destination, count)
-        }
-    }
-
-    /// Loads columns `column ..< column + count` (one head) of `rows` positions from `start` as
-    /// f32, row after row `count` apart: attention converts a head at a time into a buffer that
-    /// stays in cache instead of the whole canvas at once.
-    public func read(layer: Int, _ kind: Kind, start: Int, rows: Int, column: Int, count: Int, into destination: UnsafeMutablePointer<Float>) {
-        precondition(start >= 0 && start + rows <= capacity && column >= 0 && column + count <= width)
-        switch storage {
-        case .f32:
-            let source = base(layer, kind).assumingMemoryBound(to: Float.self) + start * width + column
-            for row in 0..<rows { (destination + row * count).update(from: source + row * width, count: count) }
-        case .f16:
-            let source = base(layer, kind).assumingMemoryBound(to: UInt16.self) + start * width + column
-            for row in 0..<rows { llada_f16_to_f32(source + row * width, destination + row * count, count) }
+        case .f32: destination.update(from: base(layer, kind).assumingMemoryBound(to: Float.self) + at, count: count)
+        case .f16: llada_f16_to_f32(base(layer, kind).assumingMemoryBound(to: UInt16.self) + at, destination, count)
         }
     }
 }

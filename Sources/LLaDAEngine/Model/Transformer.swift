@@ -52,14 +52,14 @@ public final class Transformer: @unchecked Sendable {
             precondition(token >= 0 && token < weights.embedding.rows, "token id out of range")
             weights.embedding.copyRow(token, into: x.row(row))
         }
-        let keyRows: Int, cached: Bool
+        let keyRows: Int, cached: Bool, fused: Bool
         switch context {
-        case .full: precondition(rows == 0..<tokens.count, "a full pass covers the whole sequence"); keyRows = rows.count; cached = false
-        case .prefix: precondition(rows.upperBound == tokens.count, "a prefix-cached pass runs to the end"); keyRows = tokens.count; cached = true
-        case .dual(_, let canvasLength): keyRows = canvasLength; cached = true
+        case .full: precondition(rows == 0..<tokens.count, "a full pass covers the whole sequence"); keyRows = rows.count; cached = false; fused = false
+        case .prefix: precondition(rows.upperBound == tokens.count, "a prefix-cached pass runs to the end"); keyRows = tokens.count; cached = true; fused = false
+        case .dual(let cache, let canvasLength): keyRows = canvasLength; cached = true; fused = fusedAttention && cache.storage == .f16
         }
-        let scratch = Scratch(queries: rows.count, keys: keyRows, cached: cached, config: config, slice: max(1, feedForwardSlice),
-                              scoreSlots: min(max(1, attentionThreads), config.nHeads))
+        let scratch = Scratch(queries: rows.count, keys: keyRows, cached: cached, fused: fused, config: config,
+                              slice: max(1, feedForwardSlice), scoreSlots: min(max(1, attentionThreads), config.nHeads))
         for (index, layer) in weights.layers.enumerated() {
             // Stopped: the rest of this pass is skipped and its result discarded (StopFlag.swift).
             if stop.isStopped { break }
@@ -80,6 +80,10 @@ public final class Transformer: @unchecked Sendable {
     /// run on our kernels: OpenBLAS's threads then never spin next to the kernels' (see
     /// `ComputeThreads.configureForKernels`).
     public var attentionThreads = 1
+    /// Dual-cache passes over an f16 cache attend with `llada_attention_f16`, which reads each
+    /// head's keys and values in place (attention.c); false runs them through the f32 buffers and
+    /// OpenBLAS as the other passes do (tests and benchmarks compare the two).
+    public var fusedAttention = true
 
     /// Buffers reused across the blocks of one forward call.
     private final class Scratch {
@@ -89,8 +93,10 @@ public final class Transformer: @unchecked Sendable {
         /// of them come from a cache ([keys × head_dim] each).
         let headKeys, headValues: FloatMatrix
         let scores: FloatMatrix
+        /// The fused attention's work area, one row per attention thread (else empty).
+        let fusedWork: FloatMatrix
 
-        init(queries: Int, keys: Int, cached: Bool, config: LLaDAConfig, slice: Int, scoreSlots: Int) {
+        init(queries: Int, keys: Int, cached: Bool, fused: Bool, config: LLaDAConfig, slice: Int, scoreSlots: Int) {
             let d = config.dModel
             normed = FloatMatrix(rows: queries, cols: d)
             query = FloatMatrix(rows: queries, cols: d)
@@ -100,10 +106,11 @@ public final class Transformer: @unchecked Sendable {
             projected = FloatMatrix(rows: queries, cols: d)
             gate = FloatMatrix(rows: min(queries, slice), cols: config.ffHiddenSize)
             up = FloatMatrix(rows: min(queries, slice), cols: config.ffHiddenSize)
-            let headRows = cached ? keys * scoreSlots : 0
+            let headRows = cached && !fused ? keys * scoreSlots : 0
             headKeys = FloatMatrix(rows: headRows, cols: config.headDim)
             headValues = FloatMatrix(rows: headRows, cols: config.headDim)
-            scores = FloatMatrix(rows: queries * scoreSlots, cols: keys)
+            scores = FloatMatrix(rows: fused ? 0 : queries * scoreSlots, cols: keys)
+            fusedWork = FloatMatrix(rows: fused ? scoreSlots : 0, cols: llada_attention_work_floats(queries, keys, config.headDim))
         }
     }
 
@@ -176,15 +183,22 @@ public final class Transformer: @unchecked Sendable {
         let queries = query.rows, d = config.dModel, headDim = config.headDim
         let keys = cached?.keys ?? key.rows
         let scale = 1 / Float(headDim).squareRoot()
-        let slots = s.scores.rows / max(queries, 1)
+        let fused = s.fusedWork.rows > 0
+        let slots = fused ? s.fusedWork.rows : s.scores.rows / max(queries, 1)
         func head(_ h: Int, slot: Int) {
             let offset = h * headDim
+            if fused, let cached, let keyHalves = cached.cache.halves(layer: cached.layer, .key, head: h),
+               let valueHalves = cached.cache.halves(layer: cached.layer, .value, head: h) {
+                llada_attention_f16(query.pointer + offset, d, queries, keyHalves, valueHalves, headDim, keys,
+                                    headDim, scale, output.pointer + offset, d, s.fusedWork.row(slot))
+                return
+            }
             var keyPointer = UnsafePointer(key.pointer + offset), valuePointer = UnsafePointer(value.pointer + offset)
             var stride = d
             if let cached {
                 let headKeys = s.headKeys.row(slot * keys), headValues = s.headValues.row(slot * keys)
-                cached.cache.read(layer: cached.layer, .key, start: 0, rows: cached.rows, column: offset, count: headDim, into: headKeys)
-                cached.cache.read(layer: cached.layer, .value, start: 0, rows: cached.rows, column: offset, count: headDim, into: headValues)
+                cached.cache.read(layer: cached.layer, .key, head: h, start: 0, rows: cached.rows, into: headKeys)
+                cached.cache.read(layer: cached.layer, .value, head: h, start: 0, rows: cached.rows, into: headValues)
                 for row in cached.rows..<keys {
                     (headKeys + row * headDim).update(from: key.row(row - cached.rows) + offset, count: headDim)
                     (headValues + row * headDim).update(from: value.row(row - cached.rows) + offset, count: headDim)

@@ -53,6 +53,8 @@ public struct GenerationSettings: Sendable, Equatable {
     public var confidenceEOSEOTInf = false
     /// Key/value reuse between the steps of a block.
     public var cache = CacheMode.none
+    /// With the dual cache: which block starts run a full pass (the others a partial one).
+    public var refresh = CacheRefresh.everyBlock
     /// Parallel decoding (Fast-dLLM): commit every masked position of the block whose confidence
     /// reaches this (the most confident one always); a block ends when it has no masks left.
     public var threshold: Double?
@@ -122,6 +124,9 @@ public struct GenerationSettings: Sendable, Equatable {
         }
         if let threshold, !(threshold > 0 && threshold <= 1) {
             throw LLaDAError("\(setting("threshold")) must be in (0, 1] (got \(threshold))")
+        }
+        if refresh != .everyBlock && cache != .dual {
+            throw LLaDAError("\(setting("refresh")) \(refresh) needs \(setting("cache")) dual (it decides when the dual cache is recomputed)")
         }
         if cfgScale > 0 && cache != .none {
             throw LLaDAError("\(setting("cfg_scale")) cannot be combined with \(setting("cache")) \(cache.rawValue) (Fast-dLLM's caches have no guidance); use \(setting("cache")) none")

@@ -21,6 +21,6 @@ extension Transformer: MaskPredictor {
     }
 
     public func makeCache(capacity: Int, storage: KVCache.Storage) -> KVCache? {
-        KVCache(layers: config.nLayers, capacity: capacity, width: config.dModel, storage: storage)
+        KVCache(layers: config.nLayers, capacity: capacity, width: config.dModel, heads: config.nHeads, storage: storage)
     }
 }

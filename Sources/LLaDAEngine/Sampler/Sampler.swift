@@ -107,8 +107,12 @@ public struct Sampler {
                     // commits, the schedule can run out (or reach a 0) with block masks left, where
                     // Fast-dLLM would fail or loop forever; one token per step finishes the block.
                     let count = max(1, (stepInBlock < counts.count ? counts[stepInBlock] : 1) + state.owed)
-                    step(&state, block: blockRange, fullPass: stepInBlock == 0, count: count, lastStep: false,
-                         cache: cache, model: model)
+                    // A block start is a full pass unless the dual cache's refresh policy runs fewer rows.
+                    let startRows = stepInBlock == 0 && settings.cache == .dual
+                        ? settings.refresh.startRows(block: block, range: blockRange, promptLength: prompt.count, canvasLength: state.x.count)
+                        : nil
+                    step(&state, block: blockRange, fullPass: stepInBlock == 0 && startRows == nil, rows: startRows, count: count,
+                         lastStep: false, cache: cache, model: model)
                     stepInBlock += 1
                     if stop.isStopped { result.stopped = state.masks(in: prompt.count..<state.x.count) > 0; break blocks }
                     if report(&state, block: block, observer) == .stop {
@@ -191,7 +195,8 @@ public struct Sampler {
     }
 
     /// One denoising step: predict, commit, and optionally take back weak committed tokens.
-    func step(_ state: inout CanvasState, block: Range<Int>, fullPass: Bool, count: Int, lastStep: Bool,
+    /// `rows`: the canvas rows a dual-cached pass runs (the block when nil).
+    func step(_ state: inout CanvasState, block: Range<Int>, fullPass: Bool, rows: Range<Int>? = nil, count: Int, lastStep: Bool,
               cache: KVCache?, model: MaskPredictor) {
         // A full pass may commit any mask up to the block's end (prompt masks included); a cached
         // pass only the block's own masks. Positions after the block are never candidates.
@@ -207,7 +212,8 @@ public struct Sampler {
         let reviewing = settings.remaskCommitted != nil && !lastStep && state.remaskBudget > 0
             ? block.filter { state.x[$0] != maskID } : []
 
-        let logits = forward(state, positions: candidates + reviewing, fullPass: fullPass, block: block, cache: cache, model: model)
+        let logits = forward(state, positions: candidates + reviewing, fullPass: fullPass, rows: rows, block: block, cache: cache,
+                             model: model)
         // A pass cut short by the stop flag is not a prediction.
         if state.stop.isStopped { cut = true; return }
         state.calls += 1
@@ -241,7 +247,7 @@ public struct Sampler {
     }
 
     /// Logits at `positions` from the pass the step calls for.
-    func forward(_ state: CanvasState, positions: [Int], fullPass: Bool, block: Range<Int>, cache: KVCache?,
+    func forward(_ state: CanvasState, positions: [Int], fullPass: Bool, rows: Range<Int>?, block: Range<Int>, cache: KVCache?,
                  model: MaskPredictor) -> FloatMatrix {
         if fullPass { return guidedLogits(state, positions: positions, cache: cache, model: model) }
         guard let cache else { return guidedLogits(state, positions: positions, cache: nil, model: model) }
@@ -249,7 +255,8 @@ public struct Sampler {
         case .prefix:
             return model.logits(tokens: state.x, rows: block.lowerBound..<state.x.count, context: .prefix(cache), positions: positions, stop: state.stop)
         case .dual, .none:
-            return model.logits(tokens: state.x, rows: block, context: .dual(cache, canvasLength: state.x.count), positions: positions, stop: state.stop)
+            return model.logits(tokens: state.x, rows: rows ?? block, context: .dual(cache, canvasLength: state.x.count),
+                                positions: positions, stop: state.stop)
         }
     }
 

@@ -33,6 +33,18 @@ void llada_softmax_row_scalar(float *row, size_t n);
 void llada_swiglu_path(float *gate, const float *up, size_t count, int path);
 void llada_softmax_row_path(float *row, size_t n, int path);
 
+/// One attention head over keys and values stored as f16 rows (the KV cache), read in place:
+/// out[i] = Σ_j softmax_j(scale · q_i·k_j) · v_j for nq query rows (q_stride floats apart) over nk
+/// keys (k, v: rows of head_dim halves, kv_stride halves apart); out rows out_stride apart. `work`
+/// holds llada_attention_work_floats(nq, nk, head_dim) floats. Every path performs the same
+/// operations (attention.c), so each is bit-identical to the scalar path.
+size_t llada_attention_work_floats(size_t nq, size_t nk, size_t head_dim);
+void llada_attention_f16(const float *q, size_t q_stride, size_t nq, const uint16_t *k, const uint16_t *v, size_t kv_stride,
+                         size_t nk, size_t head_dim, float scale, float *out, size_t out_stride, float *work);
+void llada_attention_f16_path(const float *q, size_t q_stride, size_t nq, const uint16_t *k, const uint16_t *v,
+                              size_t kv_stride, size_t nk, size_t head_dim, float scale, float *out, size_t out_stride,
+                              float *work, int path);
+
 /// Name of the SIMD path the dispatcher chose ("avx512", "avx2", "neon", "scalar").
 const char *llada_kernels_path(void);
 
