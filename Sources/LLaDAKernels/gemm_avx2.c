@@ -1,11 +1,15 @@
 // AVX2 + FMA path. Same layout and lane scheme as the AVX-512 one (an int32 lane per output
-// column, activations broadcast), on 8-lane ymm registers: a 16-row group is done as two halves
-// of 8 columns so the 16 registers hold 4 rows' accumulators.
+// column, activations broadcast), on 8-lane ymm registers: a 16-column group is done as two
+// halves of 8 columns. Per 4 k-bytes and row the inner step is one vpmaddubsw and one vpaddw
+// into int16 running sums, the pair the AVX2 peak (peak.c) measures; the sums widen to int32 once
+// per 32-block (vpmaddwd), so with the weights unpacked once per tile the step carries the rows.
 //   q4: vpmaddubsw(u, x) with u = nibble ∈ [0, 15] and |x| ≤ 127 gives pair sums ≤ 3810, so the
-//       8 steps of a block add up in int16 (≤ 30480) before one vpmaddwd; the −8 offset comes
-//       in through the block's −8·Σq.
-//   q8: u8 × s8 with u = q + 128 would overflow vpmaddubsw's int16, so this path multiplies
-//       signed values: |q| × sign(x, q) (pairs ≤ 2·127² = 32258) and needs no offset.
+//       8 steps of a block add up in int16 (≤ 30480); the −8 offset comes in through −8·Σq.
+//   q8: u = q + 128 ∈ [0, 255] would overflow vpmaddubsw's int16 pairs, so it is split into its
+//       nibbles u = 16·h + l, each a q4-like product (two int16 sums ≤ 30480), widened as
+//       16·Σh + Σl; the −128 offset comes in through −128·Σq as on AVX-512. That is 2 vpmaddubsw
+//       per 32 products against vpdpbusd's half of one zmm op: on Zen 4 q8 here cannot pass
+//       about 0.45 of the AVX-512 rate (docs/kernels.md).
 #pragma STDC FP_CONTRACT OFF
 #include "gemm_internal.h"
 
@@ -17,7 +21,6 @@
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("clang loop unroll(full)")
 
-#define MR_QUANT 4
 #define MR_F16 12
 
 INLINE int32_t load_i32(const void *p) {
@@ -35,53 +38,87 @@ INLINE T2 void store_cols(float *y, __m256 v, size_t cols) {
     }
 }
 
-// Columns 16g + 8h … 16g + 8h + 7.
-INLINE T2 void quant_half(const int MR, const int Q4, const gemm_args *a, size_t g, size_t m0, size_t h) {
+// Tile heights and halves per pass (H = 2 does all 16 columns of a group in one pass: half the
+// broadcasts, but 4 weight registers). Measured on Zen 4 (Benchmarks/README.md, issue 17): 5 rows
+// × one half for q4, 4 rows × one half for q8 were the fastest of 3–8 rows × 1–2 halves.
+#define Q4_MR 5
+#define Q4_H 1
+#define Q8_MR 4
+#define Q8_H 1
+
+// An empty asm that needs v in a register: placed after each k step on every running sum, it
+// keeps clang from reordering the tile into one row at a time over all steps (which spills the
+// unpacked weights and reloads them per row: 1.5 loads per vpmaddubsw, measured 0.6× slower).
+#define PIN(v) __asm__("" : "+x"(v))
+
+#define MAX_MR 5   // the tallest tile (arrays sized by the MR parameter would be VLAs)
+
+// Columns 16g + 8h0 … 16g + 8(h0 + H) − 1 of rows m0 … m0 + MR − 1.
+INLINE T2 void quant_tile(const int MR, const int Q4, const int H, const gemm_args *a, size_t g, size_t m0, size_t h0) {
     const size_t M = a->m, nb = a->nb, record = Q4 ? 256 : 512;
-    const uint8_t *wq = a->wq + g * a->wq_group + 32 * h;
-    const uint16_t *ws = a->ws + g * a->ws_group + 8 * h;
+    const uint8_t *wq = a->wq + g * a->wq_group + 32 * h0;
+    const uint16_t *ws = a->ws + g * a->ws_group + 8 * h0;
     const int8_t *xq = a->xq + m0 * 32;
     const float *xd = a->xd + m0;
     const int32_t *xc = a->xc + m0;
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[MR_QUANT];
-    UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm256_setzero_ps();
+    const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi16(16);
+    __m256 acc[MAX_MR][2];
+    UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) acc[r][j] = _mm256_setzero_ps();
     for (size_t b = 0; b < nb; b++) {
-        __m256i dot[MR_QUANT];
+        __m256i dot[MAX_MR][2];
         UNROLL for (int i = 0; i < (Q4 ? 4 : 8); i++) _mm_prefetch((const char *)(wq + GEMM_PREFETCH + 64 * i), _MM_HINT_T0);
         if (Q4) {
-            const __m256i nibble = _mm256_set1_epi8(0x0F);
-            __m256i sum16[MR_QUANT];
-            UNROLL for (int r = 0; r < MR; r++) sum16[r] = _mm256_setzero_si256();
+            __m256i sum[MAX_MR][2];
+            UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) sum[r][j] = _mm256_setzero_si256();
             UNROLL for (int v = 0; v < 4; v++) {
-                __m256i p = _mm256_loadu_si256((const __m256i *)(wq + 64 * v));
-                __m256i lo = _mm256_and_si256(p, nibble);
-                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), nibble);
+                __m256i lo[2], hi[2];
+                UNROLL for (int j = 0; j < H; j++) {
+                    __m256i p = _mm256_loadu_si256((const __m256i *)(wq + 64 * v + 32 * j));
+                    lo[j] = _mm256_and_si256(p, nibble);
+                    hi[j] = _mm256_and_si256(_mm256_srli_epi16(p, 4), nibble);
+                }
                 UNROLL for (int r = 0; r < MR; r++) {
                     __m256i x0 = _mm256_set1_epi32(load_i32(xq + 32 * r + 8 * v));
+                    UNROLL for (int j = 0; j < H; j++) sum[r][j] = _mm256_add_epi16(sum[r][j], _mm256_maddubs_epi16(lo[j], x0));
                     __m256i x1 = _mm256_set1_epi32(load_i32(xq + 32 * r + 8 * v + 4));
-                    sum16[r] = _mm256_add_epi16(sum16[r], _mm256_maddubs_epi16(lo, x0));
-                    sum16[r] = _mm256_add_epi16(sum16[r], _mm256_maddubs_epi16(hi, x1));
+                    UNROLL for (int j = 0; j < H; j++) sum[r][j] = _mm256_add_epi16(sum[r][j], _mm256_maddubs_epi16(hi[j], x1));
                 }
+                UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) PIN(sum[r][j]);
             }
-            UNROLL for (int r = 0; r < MR; r++)
-                dot[r] = _mm256_add_epi32(_mm256_madd_epi16(sum16[r], ones), _mm256_set1_epi32(xc[r]));
+            UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++)
+                dot[r][j] = _mm256_add_epi32(_mm256_madd_epi16(sum[r][j], ones), _mm256_set1_epi32(xc[r]));
         } else {
-            const __m256i bias = _mm256_set1_epi8((char)0x80);
-            UNROLL for (int r = 0; r < MR; r++) dot[r] = _mm256_setzero_si256();
+            __m256i lsum[MAX_MR][2], hsum[MAX_MR][2];
+            UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) lsum[r][j] = hsum[r][j] = _mm256_setzero_si256();
             UNROLL for (int t = 0; t < 8; t++) {
-                __m256i q = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(wq + 64 * t)), bias);
-                __m256i aq = _mm256_abs_epi8(q);
+                __m256i lo[2], hi[2];
+                UNROLL for (int j = 0; j < H; j++) {
+                    __m256i p = _mm256_loadu_si256((const __m256i *)(wq + 64 * t + 32 * j));
+                    lo[j] = _mm256_and_si256(p, nibble);
+                    hi[j] = _mm256_and_si256(_mm256_srli_epi16(p, 4), nibble);
+                }
                 UNROLL for (int r = 0; r < MR; r++) {
-                    __m256i xs = _mm256_sign_epi8(_mm256_set1_epi32(load_i32(xq + 32 * r + 4 * t)), q);
-                    dot[r] = _mm256_add_epi32(dot[r], _mm256_madd_epi16(_mm256_maddubs_epi16(aq, xs), ones));
+                    __m256i x = _mm256_set1_epi32(load_i32(xq + 32 * r + 4 * t));
+                    UNROLL for (int j = 0; j < H; j++) {
+                        lsum[r][j] = _mm256_add_epi16(lsum[r][j], _mm256_maddubs_epi16(lo[j], x));
+                        hsum[r][j] = _mm256_add_epi16(hsum[r][j], _mm256_maddubs_epi16(hi[j], x));
+                    }
+                }
+                UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) {
+                    PIN(lsum[r][j]);
+                    PIN(hsum[r][j]);
                 }
             }
+            UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++)
+                dot[r][j] = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(hsum[r][j], sixteen), _mm256_madd_epi16(lsum[r][j], ones)),
+                                             _mm256_set1_epi32(xc[r]));
         }
-        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)ws));
-        UNROLL for (int r = 0; r < MR; r++) {
-            __m256 s = _mm256_mul_ps(dw, _mm256_set1_ps(xd[r]));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[r]), s, acc[r]);
+        UNROLL for (int j = 0; j < H; j++) {
+            __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(ws + 8 * j)));
+            UNROLL for (int r = 0; r < MR; r++) {
+                __m256 s = _mm256_mul_ps(dw, _mm256_set1_ps(xd[r]));
+                acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[r][j]), s, acc[r][j]);
+            }
         }
         wq += record;
         ws += 16;
@@ -89,8 +126,11 @@ INLINE T2 void quant_half(const int MR, const int Q4, const gemm_args *a, size_t
         xd += M;
         xc += M;
     }
-    size_t cols = a->n - g * 16 - 8 * h;
-    UNROLL for (int r = 0; r < MR; r++) store_cols(a->y + (m0 + r) * a->n + g * 16 + 8 * h, acc[r], cols);
+    UNROLL for (int j = 0; j < H; j++) {
+        size_t cols = a->n - g * 16 - 8 * (h0 + j);
+        if ((ptrdiff_t)cols <= 0) break;
+        UNROLL for (int r = 0; r < MR; r++) store_cols(a->y + (m0 + r) * a->n + g * 16 + 8 * (h0 + j), acc[r][j], cols);
+    }
 }
 
 INLINE T2 void f16_half(const int MR, const gemm_args *a, size_t g, size_t m0, size_t h) {
@@ -107,28 +147,30 @@ INLINE T2 void f16_half(const int MR, const gemm_args *a, size_t g, size_t m0, s
     UNROLL for (int r = 0; r < MR; r++) store_cols(a->y + (m0 + r) * a->n + g * 16 + 8 * h, acc[r], cols);
 }
 
-// The second half is skipped when the group's columns end in the first one.
-#define Q_TILE(R)                                                                        \
+// With H = 1 the second half is skipped when the group's columns end in the first one.
+#define Q8_FN(R)                                                                         \
     static T2 void q8_##R(const gemm_args *a, size_t g, size_t m0) {                    \
-        quant_half(R, 0, a, g, m0, 0);                                                   \
-        if (a->n - g * 16 > 8) quant_half(R, 0, a, g, m0, 1);                            \
-    }                                                                                    \
+        quant_tile(R, 0, Q8_H, a, g, m0, 0);                                             \
+        if (Q8_H == 1 && a->n - g * 16 > 8) quant_tile(R, 0, Q8_H, a, g, m0, 1);         \
+    }
+#define Q4_FN(R)                                                                         \
     static T2 void q4_##R(const gemm_args *a, size_t g, size_t m0) {                    \
-        quant_half(R, 1, a, g, m0, 0);                                                   \
-        if (a->n - g * 16 > 8) quant_half(R, 1, a, g, m0, 1);                            \
+        quant_tile(R, 1, Q4_H, a, g, m0, 0);                                             \
+        if (Q4_H == 1 && a->n - g * 16 > 8) quant_tile(R, 1, Q4_H, a, g, m0, 1);         \
     }
 #define F_TILE(R)                                                                        \
     static T2 void f16_##R(const gemm_args *a, size_t g, size_t m0) {                   \
         f16_half(R, a, g, m0, 0);                                                        \
         if (a->n - g * 16 > 8) f16_half(R, a, g, m0, 1);                                 \
     }
-Q_TILE(1) Q_TILE(2) Q_TILE(3) Q_TILE(4)
+Q8_FN(1) Q8_FN(2) Q8_FN(3) Q8_FN(4)
+Q4_FN(1) Q4_FN(2) Q4_FN(3) Q4_FN(4) Q4_FN(5)
 F_TILE(1) F_TILE(2) F_TILE(3) F_TILE(4) F_TILE(5) F_TILE(6) F_TILE(7) F_TILE(8) F_TILE(9) F_TILE(10) F_TILE(11)
 F_TILE(12)
 
 typedef void (*fixed_tile)(const gemm_args *, size_t, size_t);
-static const fixed_tile q8_tiles[MR_QUANT] = {q8_1, q8_2, q8_3, q8_4};
-static const fixed_tile q4_tiles[MR_QUANT] = {q4_1, q4_2, q4_3, q4_4};
+static const fixed_tile q8_tiles[Q8_MR] = {q8_1, q8_2, q8_3, q8_4};
+static const fixed_tile q4_tiles[Q4_MR] = {q4_1, q4_2, q4_3, q4_4, q4_5};
 static const fixed_tile f16_tiles[MR_F16] = {f16_1, f16_2, f16_3, f16_4,  f16_5,  f16_6,
                                              f16_7, f16_8, f16_9, f16_10, f16_11, f16_12};
 
@@ -190,8 +232,8 @@ static T2 void quantize(const float *x, size_t m, size_t k, size_t r0, size_t r1
 
 const gemm_path gemm_path_avx2 = {
     .tile = {[LLADA_GEMM_Q8_0] = tile_q8, [LLADA_GEMM_Q4_0] = tile_q4, [LLADA_GEMM_F16] = tile_f16},
-    .mr = {[LLADA_GEMM_Q8_0] = MR_QUANT, [LLADA_GEMM_Q4_0] = MR_QUANT, [LLADA_GEMM_F16] = MR_F16},
-    .offset = {[LLADA_GEMM_Q8_0] = 0, [LLADA_GEMM_Q4_0] = 8},
+    .mr = {[LLADA_GEMM_Q8_0] = Q8_MR, [LLADA_GEMM_Q4_0] = Q4_MR, [LLADA_GEMM_F16] = MR_F16},
+    .offset = {[LLADA_GEMM_Q8_0] = 128, [LLADA_GEMM_Q4_0] = 8},
     .quant = quantize,
 };
 
