@@ -38,13 +38,10 @@ INLINE T2 void store_cols(float *y, __m256 v, size_t cols) {
     }
 }
 
-// Tile heights and halves per pass (H = 2 does all 16 columns of a group in one pass: half the
-// broadcasts, but 4 weight registers). Measured on Zen 4 (Benchmarks/README.md, issue 17): 5 rows
-// × one half for q4, 4 rows × one half for q8 were the fastest of 3–8 rows × 1–2 halves.
+// Tile heights, measured on Zen 4 (Benchmarks/README.md, issue 17): 5 rows for q4 and 4 rows for
+// q8, each over one half (8 columns) of a group, were the fastest of 3–8 rows × one or both halves.
 #define Q4_MR 5
-#define Q4_H 1
 #define Q8_MR 4
-#define Q8_H 1
 
 // An empty asm that needs v in a register: placed after each k step on every running sum, it
 // keeps clang from reordering the tile into one row at a time over all steps (which spills the
@@ -53,72 +50,59 @@ INLINE T2 void store_cols(float *y, __m256 v, size_t cols) {
 
 #define MAX_MR 5   // the tallest tile (arrays sized by the MR parameter would be VLAs)
 
-// Columns 16g + 8h0 … 16g + 8(h0 + H) − 1 of rows m0 … m0 + MR − 1.
-INLINE T2 void quant_tile(const int MR, const int Q4, const int H, const gemm_args *a, size_t g, size_t m0, size_t h0) {
+// Columns 16g + 8h … 16g + 8h + 7 of rows m0 … m0 + MR − 1.
+INLINE T2 void quant_tile(const int MR, const int Q4, const gemm_args *a, size_t g, size_t m0, size_t h) {
     const size_t M = a->m, nb = a->nb, record = Q4 ? 256 : 512;
-    const uint8_t *wq = a->wq + g * a->wq_group + 32 * h0;
-    const uint16_t *ws = a->ws + g * a->ws_group + 8 * h0;
+    const uint8_t *wq = a->wq + g * a->wq_group + 32 * h;
+    const uint16_t *ws = a->ws + g * a->ws_group + 8 * h;
     const int8_t *xq = a->xq + m0 * 32;
     const float *xd = a->xd + m0;
     const int32_t *xc = a->xc + m0;
     const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi16(16);
-    __m256 acc[MAX_MR][2];
-    UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) acc[r][j] = _mm256_setzero_ps();
+    __m256 acc[MAX_MR];
+    UNROLL for (int r = 0; r < MR; r++) acc[r] = _mm256_setzero_ps();
     for (size_t b = 0; b < nb; b++) {
-        __m256i dot[MAX_MR][2];
+        __m256i dot[MAX_MR];
         UNROLL for (int i = 0; i < (Q4 ? 4 : 8); i++) _mm_prefetch((const char *)(wq + GEMM_PREFETCH + 64 * i), _MM_HINT_T0);
         if (Q4) {
-            __m256i sum[MAX_MR][2];
-            UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) sum[r][j] = _mm256_setzero_si256();
+            __m256i sum[MAX_MR];
+            UNROLL for (int r = 0; r < MR; r++) sum[r] = _mm256_setzero_si256();
             UNROLL for (int v = 0; v < 4; v++) {
-                __m256i lo[2], hi[2];
-                UNROLL for (int j = 0; j < H; j++) {
-                    __m256i p = _mm256_loadu_si256((const __m256i *)(wq + 64 * v + 32 * j));
-                    lo[j] = _mm256_and_si256(p, nibble);
-                    hi[j] = _mm256_and_si256(_mm256_srli_epi16(p, 4), nibble);
-                }
+                __m256i p = _mm256_loadu_si256((const __m256i *)(wq + 64 * v));
+                __m256i lo = _mm256_and_si256(p, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), nibble);
                 UNROLL for (int r = 0; r < MR; r++) {
                     __m256i x0 = _mm256_set1_epi32(load_i32(xq + 32 * r + 8 * v));
-                    UNROLL for (int j = 0; j < H; j++) sum[r][j] = _mm256_add_epi16(sum[r][j], _mm256_maddubs_epi16(lo[j], x0));
+                    sum[r] = _mm256_add_epi16(sum[r], _mm256_maddubs_epi16(lo, x0));
                     __m256i x1 = _mm256_set1_epi32(load_i32(xq + 32 * r + 8 * v + 4));
-                    UNROLL for (int j = 0; j < H; j++) sum[r][j] = _mm256_add_epi16(sum[r][j], _mm256_maddubs_epi16(hi[j], x1));
+                    sum[r] = _mm256_add_epi16(sum[r], _mm256_maddubs_epi16(hi, x1));
                 }
-                UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) PIN(sum[r][j]);
+                UNROLL for (int r = 0; r < MR; r++) PIN(sum[r]);
             }
-            UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++)
-                dot[r][j] = _mm256_add_epi32(_mm256_madd_epi16(sum[r][j], ones), _mm256_set1_epi32(xc[r]));
+            UNROLL for (int r = 0; r < MR; r++) dot[r] = _mm256_add_epi32(_mm256_madd_epi16(sum[r], ones), _mm256_set1_epi32(xc[r]));
         } else {
-            __m256i lsum[MAX_MR][2], hsum[MAX_MR][2];
-            UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) lsum[r][j] = hsum[r][j] = _mm256_setzero_si256();
+            __m256i lsum[MAX_MR], hsum[MAX_MR];
+            UNROLL for (int r = 0; r < MR; r++) lsum[r] = hsum[r] = _mm256_setzero_si256();
             UNROLL for (int t = 0; t < 8; t++) {
-                __m256i lo[2], hi[2];
-                UNROLL for (int j = 0; j < H; j++) {
-                    __m256i p = _mm256_loadu_si256((const __m256i *)(wq + 64 * t + 32 * j));
-                    lo[j] = _mm256_and_si256(p, nibble);
-                    hi[j] = _mm256_and_si256(_mm256_srli_epi16(p, 4), nibble);
-                }
+                __m256i p = _mm256_loadu_si256((const __m256i *)(wq + 64 * t));
+                __m256i lo = _mm256_and_si256(p, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), nibble);
                 UNROLL for (int r = 0; r < MR; r++) {
                     __m256i x = _mm256_set1_epi32(load_i32(xq + 32 * r + 4 * t));
-                    UNROLL for (int j = 0; j < H; j++) {
-                        lsum[r][j] = _mm256_add_epi16(lsum[r][j], _mm256_maddubs_epi16(lo[j], x));
-                        hsum[r][j] = _mm256_add_epi16(hsum[r][j], _mm256_maddubs_epi16(hi[j], x));
-                    }
+                    lsum[r] = _mm256_add_epi16(lsum[r], _mm256_maddubs_epi16(lo, x));
+                    hsum[r] = _mm256_add_epi16(hsum[r], _mm256_maddubs_epi16(hi, x));
                 }
-                UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++) {
-                    PIN(lsum[r][j]);
-                    PIN(hsum[r][j]);
+                UNROLL for (int r = 0; r < MR; r++) {
+                    PIN(lsum[r]);
+                    PIN(hsum[r]);
                 }
             }
-            UNROLL for (int r = 0; r < MR; r++) UNROLL for (int j = 0; j < H; j++)
-                dot[r][j] = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(hsum[r][j], sixteen), _mm256_madd_epi16(lsum[r][j], ones)),
-                                             _mm256_set1_epi32(xc[r]));
+            UNROLL for (int r = 0; r < MR; r++)
+                dot[r] = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(hsum[r], sixteen), _mm256_madd_epi16(lsum[r], ones)),
+                                          _mm256_set1_epi32(xc[r]));
         }
-        UNROLL for (int j = 0; j < H; j++) {
-            __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(ws + 8 * j)));
-            UNROLL for (int r = 0; r < MR; r++) {
-                __m256 s = _mm256_mul_ps(dw, _mm256_set1_ps(xd[r]));
-                acc[r][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[r][j]), s, acc[r][j]);
-            }
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)ws));
+        UNROLL for (int r = 0; r < MR; r++) {
+            __m256 s = _mm256_mul_ps(dw, _mm256_set1_ps(xd[r]));
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[r]), s, acc[r]);
         }
         wq += record;
         ws += 16;
@@ -126,11 +110,8 @@ INLINE T2 void quant_tile(const int MR, const int Q4, const int H, const gemm_ar
         xd += M;
         xc += M;
     }
-    UNROLL for (int j = 0; j < H; j++) {
-        size_t cols = a->n - g * 16 - 8 * (h0 + j);
-        if ((ptrdiff_t)cols <= 0) break;
-        UNROLL for (int r = 0; r < MR; r++) store_cols(a->y + (m0 + r) * a->n + g * 16 + 8 * (h0 + j), acc[r][j], cols);
-    }
+    size_t cols = a->n - g * 16 - 8 * h;
+    UNROLL for (int r = 0; r < MR; r++) store_cols(a->y + (m0 + r) * a->n + g * 16 + 8 * h, acc[r], cols);
 }
 
 INLINE T2 void f16_half(const int MR, const gemm_args *a, size_t g, size_t m0, size_t h) {
@@ -147,16 +128,16 @@ INLINE T2 void f16_half(const int MR, const gemm_args *a, size_t g, size_t m0, s
     UNROLL for (int r = 0; r < MR; r++) store_cols(a->y + (m0 + r) * a->n + g * 16 + 8 * h, acc[r], cols);
 }
 
-// With H = 1 the second half is skipped when the group's columns end in the first one.
+// The second half is skipped when the group's columns end in the first one.
 #define Q8_FN(R)                                                                         \
     static T2 void q8_##R(const gemm_args *a, size_t g, size_t m0) {                    \
-        quant_tile(R, 0, Q8_H, a, g, m0, 0);                                             \
-        if (Q8_H == 1 && a->n - g * 16 > 8) quant_tile(R, 0, Q8_H, a, g, m0, 1);         \
+        quant_tile(R, 0, a, g, m0, 0);                                                   \
+        if (a->n - g * 16 > 8) quant_tile(R, 0, a, g, m0, 1);                            \
     }
 #define Q4_FN(R)                                                                         \
     static T2 void q4_##R(const gemm_args *a, size_t g, size_t m0) {                    \
-        quant_tile(R, 1, Q4_H, a, g, m0, 0);                                             \
-        if (Q4_H == 1 && a->n - g * 16 > 8) quant_tile(R, 1, Q4_H, a, g, m0, 1);         \
+        quant_tile(R, 1, a, g, m0, 0);                                                   \
+        if (a->n - g * 16 > 8) quant_tile(R, 1, a, g, m0, 1);                            \
     }
 #define F_TILE(R)                                                                        \
     static T2 void f16_##R(const gemm_args *a, size_t g, size_t m0) {                   \
