@@ -1,5 +1,6 @@
 // Kernel benchmark harness: the same code as `llada bench --kernels`.
 //   swift run -c release KernelBenchmark [--json] [--threads N] [--f16] [--rows 1,8,32] [--repetitions N]
+//                                        [--kernel-path auto|avx512|avx2|neon|scalar]
 import Foundation
 import LLaDABenchmarks
 import LLaDAEngine
@@ -14,6 +15,13 @@ while let argument = arguments.next() {
     case "--threads": threads = Int(arguments.next() ?? "") ?? threads
     case "--repetitions": repetitions = Int(arguments.next() ?? "") ?? repetitions
     case "--rows": rowCounts = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }
+    case "--kernel-path":
+        let name = arguments.next() ?? ""
+        guard let path = KernelLevel.path(named: name), (try? KernelLevel.use(path)) != nil else {
+            let runs = QuantizedMatmul.supportedPaths.map(\.name).joined(separator: ", ")
+            FileHandle.standardError.write("--kernel-path \(name): not a level this CPU runs (\(runs), or auto)\n".data(using: .utf8)!)
+            exit(2)
+        }
     default:
         FileHandle.standardError.write("unknown argument \(argument)\n".data(using: .utf8)!)
         exit(2)

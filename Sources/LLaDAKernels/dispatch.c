@@ -1,8 +1,7 @@
-// Runtime CPU dispatch: detect once, allow an environment override for tests and benchmarks.
+// Runtime CPU dispatch: detect once; a caller may lower the level for the whole process
+// (llada_set_cpu_level: the CLI's --kernel-path, tests, benchmarks).
 #include "LLaDAKernels.h"
 #include "dispatch.h"
-#include <stdlib.h>
-#include <string.h>
 #if defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMDDP
@@ -39,24 +38,18 @@ int llada_cpu_detect(void) {
     return path;
 }
 
-static int chosen_level = -1;
+static int chosen_level = LLADA_GEMM_PATH_AUTO;
 
 int llada_cpu_level(void) {
     int level = __atomic_load_n(&chosen_level, __ATOMIC_RELAXED);
-    if (level >= 0) return level;
-    level = llada_cpu_detect();
-    const char *forced = getenv("LLADA_KERNELS");
-    if (forced) {
-        // A forced path can only lower the level: running an unsupported path would crash.
-        int wanted = level;
-        if (strcmp(forced, "scalar") == 0) wanted = LLADA_GEMM_PATH_SCALAR;
-        else if (strcmp(forced, "avx2") == 0) wanted = LLADA_GEMM_PATH_AVX2;
-        else if (strcmp(forced, "avx512") == 0) wanted = LLADA_GEMM_PATH_AVX512;
-        else if (strcmp(forced, "neon") == 0) wanted = LLADA_GEMM_PATH_NEON;
-        if (wanted < level) level = wanted;
-    }
-    __atomic_store_n(&chosen_level, level, __ATOMIC_RELAXED);
-    return level;
+    return level != LLADA_GEMM_PATH_AUTO ? level : llada_cpu_detect();
+}
+
+int llada_set_cpu_level(int path) {
+    // Only a level the CPU runs: a higher one would execute instructions it does not have.
+    if (path != LLADA_GEMM_PATH_AUTO && !llada_gemm_path_supported(path)) return -1;
+    __atomic_store_n(&chosen_level, path, __ATOMIC_RELAXED);
+    return llada_cpu_level();
 }
 
 const char *llada_kernels_path(void) { return llada_gemm_path_name(llada_cpu_level()); }

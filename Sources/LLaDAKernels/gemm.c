@@ -320,8 +320,9 @@ int llada_gemm_path_supported(int path) {
 }
 
 static int default_path(void) {
-    int level = llada_cpu_level();   // the hardware's best, lowered by LLADA_KERNELS
-    // LLADA_KERNELS=neon on a CPU without the NEON gemm falls back to scalar (as the other kernels do).
+    int level = llada_cpu_level();   // the hardware's best, or what llada_set_cpu_level chose
+    // The NEON level on a CPU without the NEON gemm (a SIMDe development build) runs scalar, as
+    // the other kernels do.
     return level == LLADA_GEMM_PATH_NEON && llada_cpu_detect() != LLADA_GEMM_PATH_NEON ? LLADA_GEMM_PATH_SCALAR : level;
 }
 

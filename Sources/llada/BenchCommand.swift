@@ -40,6 +40,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "With --prompt: no chat template.")
     var raw = false
 
+    @OptionGroup var kernelPath: KernelPathOption
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var memory: MemoryOptions
 
@@ -48,6 +49,7 @@ struct BenchCommand: ParsableCommand {
         if let repetitions, !(1...10_000).contains(repetitions) {
             throw ValidationError("--repetitions must be between 1 and 10000 (got \(repetitions))")
         }
+        try kernelPath.apply()
         switch (kernels, model) {
         case (true, nil): try runKernels()
         case (false, let model?): try ModelBench(command: self, modelPath: model).run()

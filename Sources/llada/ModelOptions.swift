@@ -10,6 +10,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Compute threads (default: all cores).")
     var threads: Int?
 
+    @OptionGroup var kernels: KernelPathOption
+
     func validate() throws {
         if let threads, threads < 1 || threads > 1024 {
             throw ValidationError("--threads must be between 1 and 1024 (got \(threads))")
@@ -22,12 +24,16 @@ struct ModelOptions: ParsableArguments {
     }
 
     func load(_ file: ModelFile) throws -> LLaDAModel {
-        try file.load(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        try kernels.apply()
+        return try file.load(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
 
-/// Only the tokenizer of a model, for tokenize/detokenize.
-extension ModelOptions {
+/// Only the model path, for tokenize/detokenize (they read the tokenizer and run nothing).
+struct TokenizerOptions: ParsableArguments {
+    @Option(name: .long, help: "Model: a packed file from llada-quantize, or a Hugging Face checkpoint directory.")
+    var model: String
+
     func loadTokenizer() throws -> Tokenizer {
         try ModelFile.tokenizer(at: model)
     }

@@ -6,7 +6,7 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize", abstract: "Print the token ids of a text (special tokens recognised, nothing added).")
 
-    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var modelOptions: TokenizerOptions
 
     @Option(name: .long, parsing: .unconditional, help: "The text to tokenize.")
     var text: String
@@ -30,7 +30,7 @@ struct DetokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detokenize", abstract: "Print the text of comma-separated token ids.")
 
-    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var modelOptions: TokenizerOptions
 
     @Option(name: .long, parsing: .unconditional, help: "Comma-separated token ids, e.g. 1,2,3.")
     var ids: String

@@ -101,7 +101,7 @@ public enum QuantizedMatmul {
         llada_gemm_many(first.format.kernelCode, weights.count, packed, widths, first.inFeatures, x, rows, ys)
     }
 
-    /// Kernel implementations; `.auto` is the best this CPU has (lowered by LLADA_KERNELS=…).
+    /// Kernel implementations; `.auto` is the best this CPU has (or the level `KernelLevel.use` set).
     public enum Path: Int32, Sendable, CaseIterable {
         case auto = -1, scalar = 0, neon = 1, avx2 = 2, avx512 = 3
 

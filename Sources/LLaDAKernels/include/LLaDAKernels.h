@@ -45,8 +45,17 @@ void llada_attention_f16_path(const float *q, size_t q_stride, size_t nq, const 
                               size_t kv_stride, size_t nk, size_t head_dim, float scale, float *out, size_t out_stride,
                               float *work, int path);
 
-/// Name of the SIMD path the dispatcher chose ("avx512", "avx2", "neon", "scalar").
+/// The level every kernel runs at: the best this CPU has (llada_cpu_detect in dispatch.c) unless
+/// llada_set_cpu_level chose another; an LLADA_GEMM_PATH_* value.
+int llada_cpu_level(void);
+/// Its name ("avx512", "avx2", "neon", "scalar").
 const char *llada_kernels_path(void);
+/// Sets the level every kernel runs at from now on (gemm, attention, softmax, conversions): an
+/// LLADA_GEMM_PATH_* value this CPU supports (llada_gemm_path_supported), or AUTO for the best
+/// it has. Returns the level now in effect, or -1 (and changes nothing) if `path` is not supported.
+/// Process-wide: the frontend sets it once, before generating (to measure or check the paths an
+/// older CPU takes); every path is bit-identical, so only speed changes.
+int llada_set_cpu_level(int path);
 
 #ifdef __cplusplus
 }

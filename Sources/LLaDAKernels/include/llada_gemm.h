@@ -96,7 +96,7 @@ void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, s
                           float *y);
 
 /// CPU paths, the one enum of every kernel (gemm, exp_rows, conversions). The default is the best
-/// the CPU has (llada_cpu_detect in dispatch.c; LLADA_KERNELS=… lowers it).
+/// the CPU has (llada_cpu_detect in dispatch.c; llada_set_cpu_level lowers it).
 enum {
     LLADA_GEMM_PATH_AUTO = -1,
     LLADA_GEMM_PATH_SCALAR = 0,
