@@ -93,9 +93,9 @@ public enum KernelBenchmark {
     }
 
     /// OpenBLAS's workers keep polling for a while after each call (2^28 cycles by default,
-    /// about 0.1 s); timed next to them, our pool's threads share their cores and the kernels
-    /// measured at half speed (2026-12-03: AVX2 q4_0 4096 × 4096, M = 32, 200 GOP/s in turns with
-    /// sgemm against 420 alone). The engine never overlaps the two (ComputeThreads); nor does this.
+    /// about 0.1 s); timed next to them, our pool's threads share their cores, and runs that timed
+    /// sgemm in turns with the kernels showed short products at about half speed. The engine never
+    /// overlaps the two (ComputeThreads); nor does this.
     static func waitForOpenBLASWorkersToPark() {
         usleep(250_000)
     }

@@ -17,9 +17,14 @@ while let argument = arguments.next() {
     case "--rows": rowCounts = (arguments.next() ?? "").split(separator: ",").compactMap { Int($0) }
     case "--kernel-path":
         let name = arguments.next() ?? ""
-        guard let path = KernelLevel.path(named: name), (try? KernelLevel.use(path)) != nil else {
-            let runs = QuantizedMatmul.supportedPaths.map(\.name).joined(separator: ", ")
-            FileHandle.standardError.write("--kernel-path \(name): not a level this CPU runs (\(runs), or auto)\n".data(using: .utf8)!)
+        guard let path = KernelLevel.path(named: name) else {
+            let names = QuantizedMatmul.Path.allCases.map(\.name).joined(separator: ", ")
+            FileHandle.standardError.write("error: --kernel-path must be one of \(names) (got \(name))\n".data(using: .utf8)!)
+            exit(2)
+        }
+        do { try KernelLevel.use(path) } catch {
+            let message = (error as? LLaDAError)?.message { "--" + $0.replacingOccurrences(of: "_", with: "-") } ?? "\(error)"
+            FileHandle.standardError.write("error: \(message)\n".data(using: .utf8)!)
             exit(2)
         }
     default:

@@ -6,7 +6,7 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize", abstract: "Print the token ids of a text (special tokens recognised, nothing added).")
 
-    @OptionGroup var modelOptions: TokenizerOptions
+    @OptionGroup var tokenizerOptions: TokenizerOptions
 
     @Option(name: .long, parsing: .unconditional, help: "The text to tokenize.")
     var text: String
@@ -17,7 +17,7 @@ struct TokenizeCommand: ParsableCommand {
     struct Output: Encodable { let ids: [Int] }
 
     func run() throws {
-        let ids = try modelOptions.loadTokenizer().encode(text)
+        let ids = try tokenizerOptions.loadTokenizer().encode(text)
         if json {
             try printJSON(Output(ids: ids))
         } else {
@@ -30,7 +30,7 @@ struct DetokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detokenize", abstract: "Print the text of comma-separated token ids.")
 
-    @OptionGroup var modelOptions: TokenizerOptions
+    @OptionGroup var tokenizerOptions: TokenizerOptions
 
     @Option(name: .long, parsing: .unconditional, help: "Comma-separated token ids, e.g. 1,2,3.")
     var ids: String
@@ -46,6 +46,6 @@ struct DetokenizeCommand: ParsableCommand {
             }
             return id
         }
-        print(try modelOptions.loadTokenizer().decode(parsed, skipSpecialTokens: skipSpecial))
+        print(try tokenizerOptions.loadTokenizer().decode(parsed, skipSpecialTokens: skipSpecial))
     }
 }

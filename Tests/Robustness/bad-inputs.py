@@ -9,6 +9,7 @@ The damaged files are made in .build/bad-inputs from the fixture (paths in messa
 """
 import json
 import os
+import platform
 import shutil
 import struct
 import subprocess
@@ -20,6 +21,8 @@ BUILD = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
 LLADA, QUANTIZE = os.path.join(BUILD, "llada"), os.path.join(BUILD, "llada-quantize")
 FIXTURE = "Tests/Fixtures/llada-tiny-tasks"
 WORK = ".build/bad-inputs"
+# A kernel level this machine cannot run (x86_64 has no NEON; aarch64 no AVX-512).
+MISSING_LEVEL = "avx512" if platform.machine() in ("aarch64", "arm64") else "neon"
 
 
 def fresh(name):
@@ -102,6 +105,8 @@ def cases():
         (["--schedule", "zigzag"], "unknown schedule"),
         (["--cache", "bogus"], "unknown cache"),
         (["--kv-type", "f8"], "unknown kv type"),
+        (["--kernel-path", "turbo"], "unknown kernel path"),
+        (["--kernel-path", MISSING_LEVEL], "kernel path this CPU lacks"),
         (["--seed", "-1"], "negative seed"),
         (["--steps", "many"], "non-numeric steps"),
     ]:
