@@ -18,8 +18,7 @@ while let argument = arguments.next() {
     case "--kernel-path":
         let name = arguments.next() ?? ""
         guard let path = KernelLevel.path(named: name) else {
-            let names = QuantizedMatmul.Path.allCases.map(\.name).joined(separator: ", ")
-            FileHandle.standardError.write("error: --kernel-path must be one of \(names) (got \(name))\n".data(using: .utf8)!)
+            FileHandle.standardError.write("error: --kernel-path must be one of \(KernelLevel.names) (got \(name))\n".data(using: .utf8)!)
             exit(2)
         }
         do { try KernelLevel.use(path) } catch {

@@ -10,11 +10,10 @@ struct KernelPathOption: ParsableArguments {
     /// Checked with the other options, before any input is read or any file opened.
     func validate() throws {
         guard let path = KernelLevel.path(named: kernelPath) else {
-            throw ValidationError("--kernel-path must be one of \(QuantizedMatmul.Path.allCases.map(\.name).joined(separator: ", ")) (got \(kernelPath))")
+            throw ValidationError("--kernel-path must be one of \(KernelLevel.names) (got \(kernelPath))")
         }
-        if !path.isSupported {
-            let runs = QuantizedMatmul.supportedPaths.map(\.name).joined(separator: ", ")
-            throw ValidationError("--kernel-path \(kernelPath): this CPU cannot run it (it runs \(runs), or auto)")
+        do { try KernelLevel.check(path) } catch let error as LLaDAError {
+            throw ValidationError(error.message(naming: Llada.flag))
         }
     }
 

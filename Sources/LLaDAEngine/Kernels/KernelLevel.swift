@@ -13,14 +13,22 @@ public enum KernelLevel {
     /// Runs every following kernel call at `path` (`.auto`: the best this CPU has). Throws, changing
     /// nothing, when this CPU cannot run it.
     public static func use(_ path: QuantizedMatmul.Path) throws {
-        guard llada_set_cpu_level(path.rawValue) >= 0 else {
-            let runs = QuantizedMatmul.supportedPaths.map(\.name).joined(separator: ", ")
-            throw LLaDAError("\(LLaDAError.setting("kernel_path")) \(path.name): this CPU cannot run it (it runs \(runs), or auto)")
-        }
+        try check(path)
+        llada_set_cpu_level(path.rawValue)
     }
 
-    /// The level named `name` (auto, avx512, avx2, neon, scalar), or nil.
+    /// Throws the error `use` would, without changing anything (frontends check their options first).
+    public static func check(_ path: QuantizedMatmul.Path) throws {
+        guard !path.isSupported else { return }
+        let runs = QuantizedMatmul.supportedPaths.map(\.name).joined(separator: ", ")
+        throw LLaDAError("\(LLaDAError.setting("kernel_path")) \(path.name): this CPU cannot run it (it runs \(runs), or auto)")
+    }
+
+    /// The level named `name` (one of `names`), or nil.
     public static func path(named name: String) -> QuantizedMatmul.Path? {
         QuantizedMatmul.Path.allCases.first { $0.name == name }
     }
+
+    /// Every level's name: auto, scalar, neon, avx2, avx512.
+    public static var names: String { QuantizedMatmul.Path.allCases.map(\.name).joined(separator: ", ") }
 }
