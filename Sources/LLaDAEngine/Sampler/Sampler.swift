@@ -94,8 +94,11 @@ public struct Sampler {
                     // last step commits every candidate left, so the block always ends complete.
                     let wanted = last && settings.remaskCommitted != nil ? state.x.count : count + state.owed
                     step(&state, block: blockRange, fullPass: true, count: wanted, lastStep: last, cache: nil, model: model)
+                    // A step that ran to its end is reported even when the flag was set meanwhile,
+                    // so the events seen always match the model calls counted.
+                    let control = report(&state, block: block, observer)
                     if stop.isStopped { result.stopped = state.masks(in: prompt.count..<state.x.count) > 0; break blocks }
-                    if report(&state, block: block, observer) == .stop {
+                    if control == .stop {
                         result.stopped = !last || block + 1 < settings.blockCount
                         break blocks
                     }
@@ -114,8 +117,9 @@ public struct Sampler {
                     step(&state, block: blockRange, fullPass: stepInBlock == 0 && startRows == nil, rows: startRows, count: count,
                          lastStep: false, cache: cache, model: model)
                     stepInBlock += 1
+                    let control = report(&state, block: block, observer)
                     if stop.isStopped { result.stopped = state.masks(in: prompt.count..<state.x.count) > 0; break blocks }
-                    if report(&state, block: block, observer) == .stop {
+                    if control == .stop {
                         // A stop on the run's very last step stopped nothing.
                         result.stopped = state.masks(in: blockRange) > 0 || block + 1 < settings.blockCount
                         break blocks
