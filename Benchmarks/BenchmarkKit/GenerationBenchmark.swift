@@ -46,8 +46,8 @@ public struct GenerationBenchmark: Sendable {
     public var samplerSeconds: Double { max(0, stepSeconds.reduce(0, +) - forwardSeconds) }
     public var otherForwardSeconds: Double { max(0, forwardSeconds - matmulSeconds - attentionSeconds) }
 
-    /// Generates once from `promptIDs` with a profile attached to the model's forward pass.
-    public static func run(model: LLaDAModel, promptIDs: [Int], settings: GenerationSettings) throws -> GenerationBenchmark {
+    /// Runs `plan` once with a profile attached to the model's forward pass.
+    public static func run(model: LLaDAModel, plan: GenerationPlan) throws -> GenerationBenchmark {
         let profile = ForwardProfile()
         model.transformer.profile = profile
         defer { model.transformer.profile = nil }
@@ -56,8 +56,8 @@ public struct GenerationBenchmark: Sendable {
         // The profile's totals at the previous step event: each step's split is the difference.
         var previous = (total: UInt64(0), matmul: UInt64(0), lmHead: UInt64(0), attention: UInt64(0), operations: UInt64(0))
         let start = DispatchTime.now().uptimeNanoseconds
-        let result = try model.generate(promptIDs: promptIDs, settings: settings) { event in
-            guard case .step(let step) = event else { return .proceed }
+        let result = try model.run(plan) { event in
+            guard case .step(let step) = event else { return }
             if prefillNanoseconds == nil { prefillNanoseconds = profile.totalNanoseconds }
             let now = (total: profile.totalNanoseconds, matmul: profile.matmulNanoseconds,
                        lmHead: profile.lmHeadNanoseconds, attention: profile.attentionNanoseconds, operations: profile.matmulOperations)
@@ -67,8 +67,7 @@ public struct GenerationBenchmark: Sendable {
                                    attentionSeconds: Double(now.attention - previous.attention) / 1e9,
                                    operations: Double(now.operations - previous.operations)))
             previous = now
-            return .proceed
-        }
+        }.result
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return GenerationBenchmark(seconds: seconds, prefillSeconds: Double(prefillNanoseconds ?? 0) / 1e9,
                                    stepSeconds: result.stepSeconds, modelCalls: result.modelCalls, kvCacheBytes: result.cacheBytes,

@@ -24,6 +24,7 @@ struct CompletionRequest: Sendable {
 
     init(_ fields: RequestFields, endpoint: Endpoint, defaults: GenerationSettings, modelID: String) throws {
         self.endpoint = endpoint
+        try UnsupportedFields.check(fields)
         if let model = try fields.string("model"), model != modelID {
             throw APIError(status: 404, "the model \(model) does not exist; this server serves \(modelID) (GET /v1/models)",
                            param: "model", code: "model_not_found")
@@ -45,7 +46,9 @@ struct CompletionRequest: Sendable {
             throw APIError.badRequest("n must be 1: one choice per request", param: "n")
         }
 
-        var settings = defaults
+        // The OpenAI fields mapped onto the engine's settings in this one place; every other
+        // setting decodes from the body as the engine names it.
+        var settings = try SamplingFields.decode(fields, over: defaults, naming: Self.field)
         let range = 1...Self.maxTokensLimit
         maxTokens = try fields.integer("max_completion_tokens", in: range) ?? fields.integer("max_tokens", in: range) ?? defaults.genLength
         let block = try fields.integer("block_length", in: range) ?? min(defaults.blockLength, maxTokens)
@@ -59,17 +62,22 @@ struct CompletionRequest: Sendable {
             let perBlock = max(1, (settings.genLength * defaults.steps / max(defaults.genLength, 1) + blocks - 1) / blocks)
             settings.steps = min(settings.genLength, perBlock * blocks)
         }
-        try SamplingFields.apply(fields, to: &settings)
         self.settings = settings
+    }
+
+    /// The prompt's field.
+    var promptField: String { endpoint == .chat ? "messages" : "prompt" }
+
+    /// A plan refusal as this API answers it.
+    func refusal(_ error: PlanError) -> APIError {
+        PlanRefusal.apiError(error, naming: Self.field, promptField: promptField) { prompt, generation, limit in
+            let asked = generation == maxTokens ? "max_tokens \(maxTokens)" : "max_tokens \(maxTokens) (\(generation) in whole blocks of \(settings.blockLength))"
+            return "the prompt (\(prompt) tokens) + \(asked) exceed the model's context of \(limit) tokens; shorten the prompt or lower max_tokens"
+        }
     }
 
     /// The engine's setting names as this API's fields.
     static func field(_ setting: String) -> String { setting == "gen_length" ? "max_tokens" : setting }
-
-    /// A sampler refusal as a 400 naming the field.
-    static func refusal(_ error: LLaDAError) -> APIError {
-        APIError.badRequest(error.message(naming: field), param: error.settingNames.first.map(field))
-    }
 
     /// `messages`: system / user / assistant turns, content a string or text parts.
     static func messages(_ fields: RequestFields) throws -> [ChatMessage] {

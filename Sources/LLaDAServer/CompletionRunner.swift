@@ -18,13 +18,13 @@ struct CompletionOutcome: Sendable {
 /// decided, on the time limit, and within a step when the calling task is cancelled.
 enum CompletionRunner {
     /// Waits for a slot of `queue` first; `stop` (the server's shutdown) ends it within a step.
-    static func run(model: LLaDAModel, queue: GenerationQueue, request: CompletionRequest, promptIDs: [Int], timeLimit: Double,
+    static func run(model: LLaDAModel, queue: GenerationQueue, request: CompletionRequest, plan: GenerationPlan, timeLimit: Double,
                     stop: StopFlag, onText: (String) async throws -> Void,
                     onStep: (SamplerStepEvent) async throws -> Void) async throws -> CompletionOutcome {
         try await queue.acquire()
         let result: Result<CompletionOutcome, Error>
         do {
-            result = .success(try await generate(model: model, request: request, promptIDs: promptIDs, timeLimit: timeLimit,
+            result = .success(try await generate(model: model, request: request, plan: plan, timeLimit: timeLimit,
                                                  stop: stop, onText: onText, onStep: onStep))
         } catch {
             result = .failure(error)
@@ -33,12 +33,12 @@ enum CompletionRunner {
         return try result.get()
     }
 
-    private static func generate(model: LLaDAModel, request: CompletionRequest, promptIDs: [Int], timeLimit: Double,
+    private static func generate(model: LLaDAModel, request: CompletionRequest, plan: GenerationPlan, timeLimit: Double,
                                  stop: StopFlag, onText: (String) async throws -> Void,
                                  onStep: (SamplerStepEvent) async throws -> Void) async throws -> CompletionOutcome {
-        var outcome = CompletionOutcome(promptTokens: promptIDs.count)
+        var outcome = CompletionOutcome(promptTokens: plan.promptIDs.count)
         let start = Date()
-        let stream = model.stream(GenerationRequest(prompt: .ids(promptIDs), settings: request.settings), stop: stop)
+        let stream = model.stream(plan, stop: stop)
         defer { stream.stop() }
         let limit = TimeLimit(timeLimit, stopping: stream)
         defer { limit.cancel() }
@@ -55,7 +55,7 @@ enum CompletionRunner {
                 let ids = Array(block.ids.prefix(request.maxTokens - fed))
                 fed += ids.count
                 outcome.answerTokens += ids.firstIndex(where: stopIDs.contains) ?? ids.count
-                let last = block.endsGeneration || block.block == request.settings.blockCount - 1 || fed >= request.maxTokens
+                let last = block.isLast || fed >= request.maxTokens
                 let shown = stops.append(try answer.append(ids, final: last), final: last)
                 if !shown.isEmpty { try await onText(shown) }
                 // Decided: what is left of the canvas cannot change the answer.

@@ -7,8 +7,8 @@ import NIOCore
 /// the infill text); a piece is one token's text, specials as their names.
 enum DiffusionEvents {
     /// `llada.start`, before the first step: the canvas's shape and its known pieces (null where masked).
-    static func start(_ settings: GenerationSettings, canvas: [Int]?, model: LLaDAModel) -> [String: Any] {
-        let ids = canvas ?? Array(repeating: model.maskID, count: settings.genLength)
+    static func start(_ plan: GenerationPlan, model: LLaDAModel) -> [String: Any] {
+        let settings = plan.settings, ids = plan.canvas
         return ["gen_length": settings.genLength, "block_length": settings.blockLength, "steps": settings.steps,
                 "canvas": ids.map { $0 == model.maskID ? NSNull() : piece($0, model.tokenizer) as Any }]
     }

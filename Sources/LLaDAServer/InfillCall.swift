@@ -10,7 +10,7 @@ struct InfillCall: Sendable {
     let stream: Bool
     let diffusionEvents: Bool
 
-    init(_ fields: RequestFields, chatDefaults: GenerationSettings, textDefaults: GenerationSettings, modelID: String) throws {
+    init(_ fields: RequestFields, defaults: GenerationSettings, modelID: String) throws {
         if let model = try fields.string("model"), model != modelID {
             throw APIError(status: 404, "the model \(model) does not exist; this server serves \(modelID) (GET /v1/models)",
                            param: "model", code: "model_not_found")
@@ -24,19 +24,24 @@ struct InfillCall: Sendable {
             infill = try InfillRequest(text: try InfillText(parsing: text), answering: answering,
                                        padding: try fields.integer("padding", in: InfillRequest.paddingRange),
                                        blockLength: try fields.integer("block_length", in: range), steps: try fields.integer("steps", in: range))
-        } catch let error as LLaDAError {
+        } catch let error as PlanError {
             throw Self.refusal(error)
         }
-        var settings = answering == nil ? textDefaults : chatDefaults
-        try SamplingFields.apply(fields, to: &settings)
-        base = settings
+        base = try SamplingFields.decode(fields, over: defaults, naming: Self.field)
         stream = try fields.bool("stream") ?? false
         diffusionEvents = try fields.bool("llada_events") ?? false
     }
 
-    /// A sampler refusal as a 400: the canvas's length is the text's (with its holes), not a field.
-    static func refusal(_ error: LLaDAError) -> APIError {
-        let name = { (setting: String) in setting == "gen_length" ? "the canvas length (text and holes)" : setting }
-        return APIError.badRequest(error.message(naming: name), param: error.settingNames.first.map { $0 == "gen_length" ? "text" : $0 })
+    /// The engine's setting names as this endpoint's fields: the canvas's length is the text's
+    /// (with its holes), not a field.
+    static func field(_ setting: String) -> String { setting == "gen_length" ? "the canvas length (text and holes)" : setting }
+
+    /// A plan refusal as this endpoint answers it.
+    static func refusal(_ error: PlanError) -> APIError {
+        let refusal = PlanRefusal.apiError(error, naming: field, promptField: "text") { prompt, generation, limit in
+            "the prompt (\(prompt) tokens) + the text with its holes (\(generation) tokens) exceed the model's max_sequence_length \(limit); shorten the text or the prompt"
+        }
+        guard refusal.param == field("gen_length") else { return refusal }
+        return APIError(status: refusal.status, refusal.message, param: "text", code: refusal.code)
     }
 }

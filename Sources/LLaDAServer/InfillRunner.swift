@@ -22,12 +22,12 @@ struct InfillOutcome: Sendable {
 /// Runs an infill on the shared model after its turn in the queue, within the time limit;
 /// `stop` (the server's shutdown) or a cancelled task ends it within a step.
 enum InfillRunner {
-    static func run(model: LLaDAModel, queue: GenerationQueue, request: GenerationRequest, holes: [Range<Int>], timeLimit: Double,
+    static func run(model: LLaDAModel, queue: GenerationQueue, plan: GenerationPlan, holes: [Range<Int>], timeLimit: Double,
                     stop: StopFlag, onStep: (SamplerStepEvent) async throws -> Void) async throws -> InfillOutcome {
         try await queue.acquire()
         let result: Result<InfillOutcome, Error>
         do {
-            result = .success(try await fill(model: model, request: request, holes: holes, timeLimit: timeLimit, stop: stop, onStep: onStep))
+            result = .success(try await fill(model: model, plan: plan, holes: holes, timeLimit: timeLimit, stop: stop, onStep: onStep))
         } catch {
             result = .failure(error)
         }
@@ -35,9 +35,9 @@ enum InfillRunner {
         return try result.get()
     }
 
-    private static func fill(model: LLaDAModel, request: GenerationRequest, holes: [Range<Int>], timeLimit: Double,
+    private static func fill(model: LLaDAModel, plan: GenerationPlan, holes: [Range<Int>], timeLimit: Double,
                              stop: StopFlag, onStep: (SamplerStepEvent) async throws -> Void) async throws -> InfillOutcome {
-        let stream = model.stream(request, stop: stop)
+        let stream = model.stream(plan, stop: stop)
         defer { stream.stop() }
         let limit = TimeLimit(timeLimit, stopping: stream)
         defer { limit.cancel() }

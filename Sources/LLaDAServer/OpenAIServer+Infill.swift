@@ -9,29 +9,24 @@ import ServiceLifecycle
 /// same `llada.start` / `llada.step` events as completions, then the filled text.
 extension OpenAIServer {
     func infill(_ fields: RequestFields, log: inout RequestLog) async throws -> Response {
-        let call = try InfillCall(fields, chatDefaults: configuration.chatDefaults, textDefaults: configuration.completionDefaults,
-                                  modelID: configuration.modelID)
-        let request: GenerationRequest, holes: [Range<Int>]
+        let call = try InfillCall(fields, defaults: configuration.defaults, modelID: configuration.modelID)
+        let plan: GenerationPlan, holes: [Range<Int>]
         do {
+            let request: GenerationRequest
             (request, holes) = try call.infill.generation(for: model, base: call.base)
-            let promptLength = try model.promptIDs(for: request.prompt).count
-            try request.settings.validate(promptLength: promptLength, maxSequenceLength: model.config.maxSequenceLength)
-            log.promptTokens = promptLength
-        } catch let error as LLaDAError {
-            var refusal = InfillCall.refusal(error)
-            if error.message.contains("max_sequence_length") {
-                refusal = APIError(status: 400, refusal.message, param: "text", code: "context_length_exceeded")
-            }
-            throw refusal
+            plan = try model.plan(request)
+            log.promptTokens = plan.promptIDs.count
+        } catch let error as PlanError {
+            throw InfillCall.refusal(error)
         }
         if await queue.isFull { throw Self.queueFull }
         let id = "infill-\(log.id)"
         if call.stream {
             log.streaming = true
-            return infillStream(call, request: request, holes: holes, id: id, log: log)
+            return infillStream(call, plan: plan, holes: holes, id: id, log: log)
         }
         let outcome = try await runToEnd { stop in
-            try await InfillRunner.run(model: self.model, queue: self.queue, request: request, holes: holes,
+            try await InfillRunner.run(model: self.model, queue: self.queue, plan: plan, holes: holes,
                                        timeLimit: self.configuration.timeLimitSeconds, stop: stop,
                                        onStep: { _ in self.metrics.recordModelCall() })
         }
@@ -48,7 +43,7 @@ extension OpenAIServer {
         log.modelCalls = outcome.modelCalls
     }
 
-    private func infillStream(_ call: InfillCall, request: GenerationRequest, holes: [Range<Int>], id: String, log: RequestLog) -> Response {
+    private func infillStream(_ call: InfillCall, plan: GenerationPlan, holes: [Range<Int>], id: String, log: RequestLog) -> Response {
         let start = Date()
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
@@ -57,12 +52,12 @@ extension OpenAIServer {
             defer { log.finish(status: status, seconds: Date().timeIntervalSince(start)) }
             do {
                 if call.diffusionEvents {
-                    try await writer.write(SSE.data(DiffusionEvents.start(request.settings, canvas: request.canvas, model: model), event: "llada.start"))
+                    try await writer.write(SSE.data(DiffusionEvents.start(plan, model: model), event: "llada.start"))
                 }
                 let stop = StopFlag()
                 let outcome = try await withGracefulShutdownHandler {
                     try await InfillRunner.run(
-                        model: model, queue: queue, request: request, holes: holes, timeLimit: configuration.timeLimitSeconds, stop: stop,
+                        model: model, queue: queue, plan: plan, holes: holes, timeLimit: configuration.timeLimitSeconds, stop: stop,
                         onStep: { step in
                             self.metrics.recordModelCall()
                             try await writer.write(call.diffusionEvents

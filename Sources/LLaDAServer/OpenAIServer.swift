@@ -18,9 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var maxQueue = 16
     public var maxBodyBytes = 1 << 20
     public var timeLimitSeconds = 600.0
-    /// Server-side settings a request starts from, for chat (with early stop) and completions.
-    public var chatDefaults = GenerationSettings()
-    public var completionDefaults = GenerationSettings()
+    /// The settings a request starts from (what they leave open, the engine's plan decides:
+    /// early stop for chat but not for raw completions, the cache for the model file).
+    public var defaults = GenerationSettings()
     public var modelID = "llada"
 
     public init() {}
@@ -104,7 +104,7 @@ public final class OpenAIServer: Sendable {
         case "/v1/models":
             // `llada_defaults`: the settings a chat request starts from, for clients that show them (the web page).
             return Self.json(["object": "list", "data": [["id": configuration.modelID, "object": "model", "created": created, "owned_by": "llada-edge",
-                                                          "llada_defaults": SamplingFields.defaults(configuration.chatDefaults),
+                                                          "llada_defaults": SamplingFields.defaults(model.resolved(configuration.defaults, for: .messages([]))),
                                                           "llada_choices": SamplingFields.choices]]])
         default:
             // A client that closes its connection cancels this task, and with it the generation.
@@ -159,32 +159,22 @@ public final class OpenAIServer: Sendable {
     }
 
     private func completion(_ fields: RequestFields, endpoint: CompletionRequest.Endpoint, log: inout RequestLog) async throws -> Response {
-        let defaults = endpoint == .chat ? configuration.chatDefaults : configuration.completionDefaults
-        let completion = try CompletionRequest(fields, endpoint: endpoint, defaults: defaults, modelID: configuration.modelID)
-        let promptIDs: [Int]
+        let completion = try CompletionRequest(fields, endpoint: endpoint, defaults: configuration.defaults, modelID: configuration.modelID)
+        let plan: GenerationPlan
         do {
-            promptIDs = try model.promptIDs(for: completion.prompt)
-            let context = model.config.maxSequenceLength
-            if promptIDs.count + completion.maxTokens > context {
-                throw APIError(status: 400, "the prompt (\(promptIDs.count) tokens) + max_tokens \(completion.maxTokens) exceed the model's context of \(context) tokens; shorten the prompt or lower max_tokens",
-                               param: endpoint == .chat ? "messages" : "prompt", code: "context_length_exceeded")
-            }
-            try completion.settings.validate(promptLength: promptIDs.count, maxSequenceLength: model.config.maxSequenceLength)
-        } catch let error as LLaDAError {
-            var refusal = CompletionRequest.refusal(error)
-            if error.message.contains("max_sequence_length") {
-                refusal = APIError(status: 400, refusal.message, param: endpoint == .chat ? "messages" : "prompt", code: "context_length_exceeded")
-            }
-            throw refusal
+            plan = try model.plan(GenerationRequest(prompt: completion.prompt, settings: completion.settings))
+        } catch let error as PlanError {
+            throw completion.refusal(error)
         }
+        let promptIDs = plan.promptIDs
         log.promptTokens = promptIDs.count
         if await queue.isFull { throw Self.queueFull }
         if completion.stream {
             log.streaming = true
-            return streamingResponse(completion, promptIDs: promptIDs, log: log)
+            return streamingResponse(completion, plan: plan, log: log)
         }
         let outcome = try await runToEnd { stop in
-            try await CompletionRunner.run(model: self.model, queue: self.queue, request: completion, promptIDs: promptIDs,
+            try await CompletionRunner.run(model: self.model, queue: self.queue, request: completion, plan: plan,
                                            timeLimit: self.configuration.timeLimitSeconds, stop: stop, onText: { _ in },
                                            onStep: { _ in self.metrics.recordModelCall() })
         }
@@ -224,7 +214,7 @@ public final class OpenAIServer: Sendable {
 
     /// SSE: a chunk per final block, `: step` comments in between (so a closed connection is
     /// noticed within a step), the last chunk with finish_reason, usage if asked, `[DONE]`.
-    private func streamingResponse(_ completion: CompletionRequest, promptIDs: [Int], log: RequestLog) -> Response {
+    private func streamingResponse(_ completion: CompletionRequest, plan: GenerationPlan, log: RequestLog) -> Response {
         let start = Date()
         let created = Int(Date().timeIntervalSince1970)
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
@@ -240,12 +230,12 @@ public final class OpenAIServer: Sendable {
             do {
                 if completion.endpoint == .chat { try await send(CompletionJSON.roleChunk(id: log.completionID, created: created, model: configuration.modelID)) }
                 if completion.diffusionEvents {
-                    try await send(DiffusionEvents.start(completion.settings, canvas: nil, model: model), event: "llada.start")
+                    try await send(DiffusionEvents.start(plan, model: model), event: "llada.start")
                 }
                 let stop = StopFlag()
                 let outcome = try await withGracefulShutdownHandler {
                     try await CompletionRunner.run(
-                        model: model, queue: queue, request: completion, promptIDs: promptIDs,
+                        model: model, queue: queue, request: completion, plan: plan,
                         timeLimit: configuration.timeLimitSeconds, stop: stop,
                         onText: { try await send(chunk($0, nil)) },
                         onStep: { step in

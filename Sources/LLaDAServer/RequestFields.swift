@@ -6,6 +6,8 @@ import LLaDAEngine
 /// Parsed by the engine's strict JSON parser (depth-limited, fuzzed with the tokenizer files).
 struct RequestFields {
     let value: JSONValue
+    /// The body as received (the settings decode from it: `GenerationSettings.decode`).
+    let json: Data
 
     init(json data: Data) throws {
         let parsed: JSONValue
@@ -16,9 +18,13 @@ struct RequestFields {
         }
         guard case .object = parsed else { throw APIError.badRequest("the request body must be a JSON object, not \(parsed.kindName)") }
         value = parsed
+        json = data
     }
 
-    init(_ value: JSONValue) { self.value = value }
+    init(_ value: JSONValue) {
+        self.value = value
+        json = Data()
+    }
 
     /// The field, or nil when absent or null.
     func field(_ key: String) -> JSONValue? {

@@ -14,8 +14,8 @@ struct ChatCommand: ParsableCommand {
         discussion: """
             The history is kept as chat.py keeps it. Answers go to standard output, one line each; the \
             prompt and messages to standard error, the prompt only when standard input is a terminal. \
-            `/settings name=value …` changes gen-length, steps, block-length, temperature, seed, remasking, \
-            schedule, cache or threshold (`off`).
+            `/settings name=value …` changes any setting, named as the server names it (gen_length, steps, \
+            block_length, temperature, seed, remasking, schedule, cache, threshold=off, …).
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -29,13 +29,11 @@ struct ChatCommand: ParsableCommand {
     static let firstTurnTokens = 32
 
     func run() throws {
-        var options = sampling
-        var settings = try options.settings(modelPath: modelOptions.model)
-        try settings.validate(promptLength: 1, maxSequenceLength: .max)
+        var settings = try sampling.settings().validated()
         // Before loading: a first turn (the template around a short message) must fit. Later turns
         // grow the canvas by their history, far less than the weights for a big model.
         let file = try modelOptions.open()
-        try memory.check(file.footprint, settings: settings, promptLength: Self.firstTurnTokens)
+        try memory.check(file.memoryEstimate(settings, promptLength: Self.firstTurnTokens))
         let interactive = Terminal.isTTY(0)
         let model = try modelOptions.load(file)
         var session = try ChatSession(model: model)
@@ -45,8 +43,10 @@ struct ChatCommand: ParsableCommand {
             guard interactive else { throw LLaDAError(message) }
             Terminal.err("error: \(message)\n")
         }
+        func shown() -> GenerationSettings { model.resolved(settings, for: .messages([])) }
         if interactive {
-            Terminal.err("LLaDA chat (gen-length \(settings.genLength), steps \(settings.steps), block-length \(settings.blockLength), cache \(settings.cache.rawValue)) — /settings, /reset, /quit\n")
+            let s = shown()
+            Terminal.err("LLaDA chat (gen-length \(s.genLength), steps \(s.steps), block-length \(s.blockLength), cache \(s.cache.rawValue)) — /settings, /reset, /quit\n")
         }
         while true {
             if interactive { Terminal.err("> ") }
@@ -66,14 +66,10 @@ struct ChatCommand: ParsableCommand {
                     if interactive { Terminal.err("(new conversation)\n") }
                 case "/settings":
                     do {
-                        if words.count > 1 {
-                            var changed = options
-                            try Self.apply(words.dropFirst(), to: &changed)
-                            let new = try changed.settings(modelPath: modelOptions.model)
-                            try new.validate(promptLength: 1, maxSequenceLength: .max)
-                            (options, settings) = (changed, new)
-                        }
-                        Terminal.err("\(Self.describe(settings)) · conversation \(session.history.count) tokens, \(session.turns) turn\(session.turns == 1 ? "" : "s")\n")
+                        if words.count > 1 { settings = try Self.apply(words.dropFirst(), to: settings).validated() }
+                        Terminal.err("\(Self.describe(shown())) · conversation \(session.history.count) tokens, \(session.turns) turn\(session.turns == 1 ? "" : "s")\n")
+                    } catch let error as PlanError {
+                        try complain(error.message.flagMessage)
                     } catch let error as LLaDAError {
                         try complain(error.flagMessage)
                     }
@@ -82,16 +78,17 @@ struct ChatCommand: ParsableCommand {
                 }
                 continue
             }
-            let prompt = session.promptIDs(for: input)
-            let limit = model.config.maxSequenceLength
-            guard prompt.count <= limit - settings.genLength else {
-                try complain("the conversation is \(prompt.count) tokens; with --gen-length \(settings.genLength) it exceeds the model's max_sequence_length \(limit): /reset to start a new one, or lower gen-length with /settings")
+            let plan: GenerationPlan
+            do {
+                plan = try model.plan(session.request(for: input, settings: settings))
+            } catch PlanError.contextExceeded(let prompt, let generation, let limit) {
+                try complain("the conversation is \(prompt) tokens; with --gen-length \(generation) it exceeds the model's max_sequence_length \(limit): /reset to start a new one, or lower gen-length with /settings")
                 continue
             }
-            let live = LiveGeneration(model: model, settings: settings, output: .text, visual: visual)
+            let live = LiveGeneration(model: model, settings: plan.settings, output: .text, visual: visual)
             let stop = StopFlag()
             let output = try Interruption.stoppable(watching: stop) {
-                try model.generate(GenerationRequest(prompt: .ids(prompt), settings: settings), stop: stop, onEvent: live.handle)
+                try model.run(plan, stop: stop, onEvent: live.handle)
             }
             live.finish(output)
             if output.stopped {
@@ -99,7 +96,7 @@ struct ChatCommand: ParsableCommand {
                 Interruption.request(0)
                 Terminal.err("(interrupted: this turn is not kept)\n")
             } else {
-                session.record(prompt: prompt, output: output.result.outputIDs)
+                session.record(prompt: plan.promptIDs, output: output.result.outputIDs)
             }
             if interactive { Terminal.err("\n") }
         }
@@ -113,29 +110,24 @@ struct ChatCommand: ParsableCommand {
         return parts.joined(separator: " · ")
     }
 
-    /// `/settings name=value …`: the sampling options that make sense to change mid-conversation.
-    static func apply(_ assignments: ArraySlice<String>, to options: inout SamplingOptions) throws {
-        let names = "gen-length, steps, block-length, temperature, seed, remasking, schedule, cache, threshold"
+    /// `/settings name=value …`: any setting, named as the engine and the server name it
+    /// (`gen_length`; `gen-length` is accepted too), decoded over the current settings the one
+    /// way settings are decoded. `off` or `null` clears an optional one (`threshold=off`).
+    static func apply(_ assignments: ArraySlice<String>, to settings: GenerationSettings) throws -> GenerationSettings {
+        let names = GenerationSettings.fieldNames.joined(separator: ", ")
+        var fields: [(name: String, value: Any)] = []
         for assignment in assignments {
             let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw LLaDAError("/settings: expected name=value, got \(assignment) (names: \(names))") }
-            let (name, value) = (parts[0], parts[1])
-            func number<T: LosslessStringConvertible>(_: T.Type) throws -> T {
-                guard let parsed = T(value) else { throw LLaDAError("/settings: \(name) must be a number (got \(value))") }
-                return parsed
+            let name = parts[0].replacingOccurrences(of: "-", with: "_"), value = parts[1]
+            guard GenerationSettings.fieldNames.contains(name) else { throw LLaDAError("/settings: unknown name \(parts[0]) (names: \(names))") }
+            let parsed: Any = switch value {
+            case "off", "null": NSNull()
+            case "true", "false": value == "true"
+            default: Int(value) ?? Double(value) ?? value
             }
-            switch name {
-            case "gen-length": options.genLength = try number(Int.self)
-            case "steps": options.steps = try number(Int.self)
-            case "block-length": options.blockLength = try number(Int.self)
-            case "temperature": options.temperature = try number(Double.self)
-            case "seed": options.seed = try number(UInt64.self)
-            case "remasking": options.remasking = value
-            case "schedule": options.schedule = value
-            case "cache": options.cache = value
-            case "threshold": options.threshold = value == "off" ? nil : try number(Double.self)
-            default: throw LLaDAError("/settings: unknown name \(name) (names: \(names))")
-            }
+            fields.append((name, parsed))
         }
+        return try GenerationSettings.decode(fields: fields, over: settings)
     }
 }

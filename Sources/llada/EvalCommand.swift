@@ -49,18 +49,15 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         var items = try Self.readTasks(tasks)
         if let limit { items = Array(items.prefix(max(0, limit))) }
-        let settings = try sampling.settings(modelPath: modelOptions.model)
-        // Option errors are reported before a (possibly multi-gigabyte) model is loaded; the
-        // prompt-length check needs the model and runs again in generate.
-        try settings.validate(promptLength: 1, maxSequenceLength: .max)
+        // Option errors are reported before a (possibly multi-gigabyte) model is loaded.
+        let settings = try sampling.settings().validated()
         let model = try modelOptions.load(try modelOptions.open())
         let start = Date()
         var results: [ItemResult] = []
         for item in items {
             let stop = StopFlag()
-            let output = try Interruption.stoppable(watching: stop) {
-                try model.generate(GenerationRequest(prompt: .user(item.prompt), settings: settings), stop: stop).result
-            }
+            let plan = try model.plan(GenerationRequest(prompt: .user(item.prompt), settings: settings))
+            let output = try Interruption.stoppable(watching: stop) { try model.run(plan, stop: stop).result }
             if let signal = Interruption.signal { Llada.interrupted(signal, "after \(results.count) of \(items.count) tasks") }
             let text = try model.tokenizer.decode(output.outputIDs, skipSpecialTokens: true)
             let correct = text.trimmingCharacters(in: .whitespacesAndNewlines) == item.answer

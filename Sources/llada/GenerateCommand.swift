@@ -57,22 +57,21 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Option errors are reported before the prompt is read or a model opened.
+        let settings = try sampling.settings().validated()
         let promptText = try readPrompt()
-        let settings = try sampling.settings(modelPath: modelOptions.model, chatTemplate: !raw)
-        // Option errors are reported before a (possibly multi-gigabyte) model is loaded; the
-        // prompt-length check needs the model and runs again in generate.
-        try settings.validate(promptLength: 1, maxSequenceLength: .max)
-        // One open: the plan tokenizes the prompt and sizes the run before any weight is loaded.
+        // One open: the plan tokenizes the prompt, checks it against the model and sizes the run
+        // before any weight is loaded.
         let file = try modelOptions.open()
         let plan = try file.plan(GenerationRequest(prompt: raw ? .raw(promptText) : .user(promptText), settings: settings))
         try memory.check(plan.memory)
         let model = try modelOptions.load(file)
         // Plain output streams each block's text as soon as the block is final.
-        let live = LiveGeneration(model: model, settings: settings, output: json ? .none : jsonStream ? .jsonStream : .text,
+        let live = LiveGeneration(model: model, settings: plan.settings, output: json ? .none : jsonStream ? .jsonStream : .text,
                                   visual: visual)
         let stop = StopFlag()
         let output = try Interruption.stoppable(watching: stop) {
-            try model.generate(GenerationRequest(prompt: .ids(plan.promptIDs), settings: settings), stop: stop, onEvent: live.handle)
+            try model.run(plan, stop: stop, onEvent: live.handle)
         }
         let result = output.result, seconds = output.seconds
         live.finish(output)
@@ -92,11 +91,11 @@ struct GenerateCommand: ParsableCommand {
                 kv_cache_bytes: result.cacheBytes, kv_bytes_per_token: result.cacheBytesPerToken,
                 step_seconds_median: percentile(result.stepSeconds, 0.5),
                 step_seconds_p90: percentile(result.stepSeconds, 0.9),
-                tokens_per_second: Double(settings.genLength) / max(seconds, 1e-9))) + "\n")
+                tokens_per_second: Double(plan.settings.genLength) / max(seconds, 1e-9))) + "\n")
         } else {
             // Informational, so only for a person watching the terminal.
             if result.blocksSkipped > 0 && isatty(2) != 0 {
-                let saved = result.stepsSaved > 0 ? "\(result.stepsSaved) of \(settings.steps) steps" : "\(result.blocksSkipped) blocks"
+                let saved = result.stepsSaved > 0 ? "\(result.stepsSaved) of \(plan.settings.steps) steps" : "\(result.blocksSkipped) blocks"
                 FileHandle.standardError.write(Data("early stop: the answer ended in padding; \(saved) saved\n".utf8))
             }
         }

@@ -50,15 +50,16 @@ struct InfillCommand: ParsableCommand {
         let infill = try InfillRequest(text: try InfillText(parsing: try readText()), answering: prompt, padding: padding,
                                        blockLength: sampling.blockLength, steps: sampling.steps)
         // Option errors before the model loads; the lengths are checked once the text is tokenized.
-        let base = try sampling.settings(modelPath: modelOptions.model, chatTemplate: prompt != nil)
+        let base = try sampling.settings()
         let file = try modelOptions.open()
         try infill.check(maxSequenceLength: file.config.maxSequenceLength)
         let model = try modelOptions.load(file)
         let (request, holes) = try infill.generation(for: model, base: base)
-        let live = LiveGeneration(model: model, settings: request.settings, output: .none, visual: visual)
+        let plan = try model.plan(request)
+        let live = LiveGeneration(model: model, settings: plan.settings, output: .none, visual: visual)
         let stop = StopFlag()
         let output = try Interruption.stoppable(watching: stop) {
-            try model.generate(request, stop: stop, onEvent: live.handle)
+            try model.run(plan, stop: stop, onEvent: live.handle)
         }
         let result = output.result
         live.finish(output)
@@ -68,7 +69,7 @@ struct InfillCommand: ParsableCommand {
         let filled = try model.tokenizer.decode(result.outputIDs, skipSpecialTokens: true)
         if json {
             let fills = try holes.map { try model.tokenizer.decode(Array(result.outputIDs[$0]), skipSpecialTokens: true) }
-            try printJSON(Output(prompt_ids: result.promptIDs, canvas_ids: request.canvas ?? [], output_ids: result.outputIDs, fills: fills,
+            try printJSON(Output(prompt_ids: result.promptIDs, canvas_ids: plan.canvas, output_ids: result.outputIDs, fills: fills,
                                  text: filled, model_calls: result.modelCalls, seconds: output.seconds))
         } else {
             print(filled)

@@ -65,22 +65,18 @@ struct InfoCommand: ParsableCommand {
     }
 
     func run() throws {
-        var settings = GenerationSettings()
-        settings.genLength = genLength
-        settings.steps = genLength
-        settings.blockLength = blockLength
-        guard let storage = KVCache.Storage(rawValue: kvType) else { throw LLaDAError("--kv-type must be f16 or f32 (got \(kvType))") }
-        settings.kvStorage = storage
-        let explicitCache = try cache.map { name in
-            guard let mode = CacheMode(rawValue: name) else { throw LLaDAError("--cache must be one of none, prefix, dual (got \(name))") }
-            return mode
-        }
-        try settings.validate(promptLength: promptLength, maxSequenceLength: .max)
-        let footprint = try WeightFootprint.load(path: model)
-        settings.cache = explicitCache ?? ModelFile.defaultCache(packed: footprint.isPacked, cfgScale: 0)
-        try settings.validate(promptLength: promptLength, maxSequenceLength: footprint.config.maxSequenceLength)
+        var fields: [(name: String, value: Any)] = [("gen_length", genLength), ("steps", genLength), ("block_length", blockLength),
+                                                    ("kv_type", kvType)]
+        if let cache { fields.append(("cache", cache)) }
+        let requested = try GenerationSettings.decode(fields: fields).validated()
+        guard promptLength > 0 else { throw PlanError.emptyPrompt }
+        let file = try ModelFile.open(model)
+        let footprint = file.footprint
+        // The estimate of a prompt of that many tokens, planned as a run would be.
+        let plan = try file.plan(GenerationRequest(prompt: .ids(Array(repeating: 0, count: promptLength)), settings: requested))
+        let settings = plan.settings
         let pageSize = ProcessMemory.pageSize
-        let estimate = MemoryEstimate(footprint: footprint, settings: settings, promptLength: promptLength, pageSize: pageSize)
+        guard let estimate = plan.memory else { throw LLaDAError("\(model): no memory estimate") }
         let available = try AvailableMemory.current(environment: ProcessInfo.processInfo.environment)
         let c = footprint.config
         let output = Output(

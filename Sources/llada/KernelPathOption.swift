@@ -17,8 +17,11 @@ struct KernelPathOption: ParsableArguments {
         }
     }
 
-    /// Sets the level for everything that follows.
+    /// The level named (checked by `validate`).
+    var level: QuantizedMatmul.Path { KernelLevel.path(named: kernelPath) ?? .auto }
+
+    /// Sets the level for what follows, where no model is loaded (the kernel benchmark).
     func apply() throws {
-        try KernelLevel.use(KernelLevel.path(named: kernelPath) ?? .auto)
+        try KernelLevel.use(level)
     }
 }

@@ -19,6 +19,8 @@ struct Llada {
             return 0
         } catch let error as LLaDAError {
             return fail(error.flagMessage, code: 1)
+        } catch let error as PlanError {
+            return fail(error.message.flagMessage, code: 1)
         } catch {
             // --help and --version are "errors" that print and exit 0.
             if LladaCommand.exitCode(for: error) == .success { LladaCommand.exit(withError: error) }

@@ -9,33 +9,36 @@ import LLaDAKernels
 struct ModelBench {
     let command: BenchCommand
     let modelPath: String
+    /// A bound on the synthetic prompt built before the plan checks it against the model.
+    static let promptLengthLimit = 1 << 20
 
     func run() throws {
         if command.prompt != nil && command.promptLength != nil { throw ValidationError("give --prompt or --prompt-length, not both") }
         if command.raw && command.prompt == nil { throw ValidationError("--raw applies to --prompt") }
-        if let length = command.promptLength, length < 1 { throw ValidationError("--prompt-length must be at least 1 (got \(length))") }
+        if let length = command.promptLength, !(1...Self.promptLengthLimit).contains(length) {
+            throw ValidationError("--prompt-length must be between 1 and \(Self.promptLengthLimit) (got \(length))")
+        }
         let threads = command.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let repetitions = command.repetitions ?? 1
         // Every block runs (no early stop), so runs do the same work and tokens/s counts them all.
-        let settings = try command.sampling.settings(modelPath: modelPath, chatTemplate: false)
-        try settings.validate(promptLength: command.promptLength ?? 1, maxSequenceLength: .max)
+        var requested = try command.sampling.settings()
+        requested.earlyStop = false
+        requested = try requested.validated()
 
         let file = try ModelFile.open(modelPath)
         let footprint = file.footprint
-        // The synthetic prompt is built only once its length is known to fit the model.
-        try settings.validate(promptLength: command.promptLength ?? 1, maxSequenceLength: footprint.config.maxSequenceLength)
-        let promptIDs = try promptIDs(file)
-        try settings.validate(promptLength: promptIDs.count, maxSequenceLength: footprint.config.maxSequenceLength)
-        let estimate = try command.memory.check(footprint, settings: settings, promptLength: promptIDs.count)
+        let plan = try file.plan(GenerationRequest(prompt: .ids(try promptIDs(file)), settings: requested))
+        let settings = plan.settings, promptIDs = plan.promptIDs
+        try command.memory.check(plan.memory)
 
-        let model = try file.load(threads: threads)
+        let model = try file.load(compute: ComputeContext(threads: threads, kernelLevel: command.kernelPath.level))
         let residentAfterLoad = ProcessMemory.residentBytes()
         // The int8 ceiling in this run, on the threads the generation uses (packed files only:
         // a checkpoint's f32 products do not run on the int8 kernels).
         let peak = footprint.isPacked ? llada_int8_peak_ops(0.5) : 0
         var runs: [GenerationBenchmark] = []
         for _ in 0..<repetitions {
-            runs.append(try GenerationBenchmark.run(model: model, promptIDs: promptIDs, settings: settings))
+            runs.append(try GenerationBenchmark.run(model: model, plan: plan))
         }
         let peakMemory = ProcessMemory.peakResidentBytes()
         let residentAfterRun = ProcessMemory.residentBytes()
@@ -45,7 +48,7 @@ struct ModelBench {
                             repetitions: repetitions, load_seconds: model.loadSeconds, runs: runs, int8Peak: peak,
                             peak_rss_bytes: peakMemory.bytes, peak_rss_source: peakMemory.source, rss_after_load_bytes: residentAfterLoad,
                             rss_after_run_bytes: residentAfterRun, rss_anon_after_run_bytes: anonymousAfterRun,
-                            memory_estimate_bytes: estimate.totalBytes,
+                            memory_estimate_bytes: plan.memory?.totalBytes ?? 0,
                             available_memory_bytes: (try? AvailableMemory.current(environment: ProcessInfo.processInfo.environment))?.bytes)
         if command.json {
             try printJSON(report)

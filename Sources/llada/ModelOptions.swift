@@ -23,9 +23,13 @@ struct ModelOptions: ParsableArguments {
         try ModelFile.open(model)
     }
 
+    /// The threads and kernel level the model computes with.
+    var compute: ComputeContext {
+        ComputeContext(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, kernelLevel: kernels.level)
+    }
+
     func load(_ file: ModelFile) throws -> LLaDAModel {
-        try kernels.apply()
-        return try file.load(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        try file.load(compute: compute)
     }
 }
 
@@ -110,49 +114,21 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Element type of cached keys/values: f16 or f32.")
     var kvType = "f16"
 
-    /// The settings; early stop applies to chat-template (Instruct) prompts only, and the cache
-    /// default depends on the model path (see `cache`).
-    func settings(modelPath: String, chatTemplate: Bool = true) throws -> GenerationSettings {
-        guard let remasking = Remasking(rawValue: remasking) else {
-            throw LLaDAError("--remasking must be one of \(Remasking.allCases.map(\.rawValue).joined(separator: ", ")) (got \(self.remasking))")
-        }
-        var settings = GenerationSettings()
-        settings.genLength = genLength ?? 128
-        settings.steps = steps ?? 128
-        settings.blockLength = blockLength ?? 32
-        settings.temperature = temperature
-        settings.cfgScale = cfgScale
-        settings.remasking = remasking
-        settings.seed = seed
-        settings.logitsEOSInf = logitsEosInf
-        settings.confidenceEOSEOTInf = confidenceEosEotInf
-        // The engine's policy (ModelFile.defaultCache); the magic bytes tell a packed file.
-        let packed = PackedModel.isPackedFile(atPath: modelPath)
-        let cacheName = cache ?? ModelFile.defaultCache(packed: packed, cfgScale: cfgScale).rawValue
-        guard let cacheMode = CacheMode(rawValue: cacheName) else {
-            throw LLaDAError("--cache must be one of none, prefix, dual (got \(cacheName))")
-        }
-        guard let storage = KVCache.Storage(rawValue: kvType) else {
-            throw LLaDAError("--kv-type must be f16 or f32 (got \(kvType))")
-        }
-        guard let schedule = TransferSchedule(rawValue: schedule) else {
-            throw LLaDAError("--schedule must be one of \(TransferSchedule.allCases.map(\.rawValue).joined(separator: ", ")) (got \(self.schedule))")
-        }
-        settings.schedule = schedule
-        settings.topK = topK
-        settings.topP = topP
-        settings.positionTemperature = positionTemperature
-        if remaskCommitted {
-            settings.remaskCommitted = CommittedRemasking(threshold: remaskThreshold, perStep: remaskMax, budgetPerBlock: remaskBudget)
-        }
-        settings.cache = cacheMode
-        guard let refresh = CacheRefresh(name: refresh) else {
-            throw LLaDAError("--refresh must be one of \(CacheRefresh.nameForms.joined(separator: ", ")) (got \(self.refresh))")
-        }
-        settings.refresh = refresh
-        settings.threshold = threshold
-        settings.kvStorage = storage
-        settings.earlyStop = chatTemplate && !noEarlyStop
-        return settings
+    /// The flags as settings, decoded the one way every frontend decodes them
+    /// (`GenerationSettings.decode`); what no flag sets (the cache, early stop) is left to the
+    /// engine's plan.
+    func settings() throws -> GenerationSettings {
+        var fields: [(name: String, value: Any)] = [
+            ("temperature", temperature), ("cfg_scale", cfgScale), ("remasking", remasking), ("schedule", schedule),
+            ("position_temperature", positionTemperature), ("seed", seed), ("logits_eos_inf", logitsEosInf),
+            ("confidence_eos_eot_inf", confidenceEosEotInf), ("refresh", refresh), ("kv_type", kvType),
+            ("remask_committed", remaskCommitted), ("remask_threshold", remaskThreshold), ("remask_max", remaskMax),
+            ("remask_budget", remaskBudget),
+        ]
+        let optional: [(String, Any?)] = [("gen_length", genLength), ("steps", steps), ("block_length", blockLength),
+                                          ("top_k", topK), ("top_p", topP), ("cache", cache), ("threshold", threshold)]
+        for case let (name, value?) in optional { fields.append((name, value)) }
+        if noEarlyStop { fields.append(("early_stop", false)) }
+        return try GenerationSettings.decode(fields: fields)
     }
 }

@@ -47,11 +47,9 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         var configuration = ServerConfiguration()
-        configuration.chatDefaults = try sampling.settings(modelPath: modelOptions.model, chatTemplate: true)
-        configuration.completionDefaults = try sampling.settings(modelPath: modelOptions.model, chatTemplate: false)
-        try configuration.chatDefaults.validate(promptLength: 1, maxSequenceLength: .max)
+        configuration.defaults = try sampling.settings().validated()
         let file = try modelOptions.open()
-        try memory.check(file.footprint, settings: configuration.chatDefaults, promptLength: Self.typicalPromptTokens)
+        try memory.check(file.memoryEstimate(configuration.defaults, promptLength: Self.typicalPromptTokens))
         let model = try modelOptions.load(file)
         (configuration.host, configuration.port, configuration.apiKey) = (host, port, apiKey)
         (configuration.maxQueue, configuration.maxBodyBytes, configuration.timeLimitSeconds) = (maxQueue, maxBodyBytes, timeout)

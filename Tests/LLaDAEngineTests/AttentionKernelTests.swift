@@ -118,8 +118,8 @@ final class AttentionKernelTests: XCTestCase {
         let positions = Array(rows)
         // The dual pass rewrites its rows' keys/values with what it computes; both runs write the same.
         let fused = transformer.logits(tokens: ids, rows: rows, context: .dual(cache, canvasLength: ids.count), outputPositions: positions)
-        transformer.fusedAttention = false
-        let reference = transformer.logits(tokens: ids, rows: rows, context: .dual(cache, canvasLength: ids.count), outputPositions: positions)
+        let unfused = Transformer(weights: transformer.weights, options: TransformerOptions(fusedAttention: false))
+        let reference = unfused.logits(tokens: ids, rows: rows, context: .dual(cache, canvasLength: ids.count), outputPositions: positions)
         let comparison = PackedTestSupport.compareLogits(reference, fused)
         let scale = reference.storage.array.map(abs).max()!
         XCTAssertGreaterThan(comparison.maxAbs, 0, "the two passes really differ in their arithmetic")

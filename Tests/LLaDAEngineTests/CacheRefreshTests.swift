@@ -76,12 +76,12 @@ final class CacheRefreshTests: XCTestCase {
         settings.refresh = .keepPrompt
         for cache in [CacheMode.none, .prefix] {
             settings.cache = cache
-            XCTAssertThrowsError(try settings.validate(promptLength: 4, maxSequenceLength: 512)) { error in
-                XCTAssertTrue((error as! LLaDAError).message.contains("refresh keep-prompt needs cache dual"), "\(error)")
+            XCTAssertThrowsError(try settings.validated()) { error in
+                XCTAssertTrue((error as! PlanError).message.message.contains("refresh keep-prompt needs cache dual"), "\(error)")
             }
         }
         settings.cache = .dual
-        XCTAssertNoThrow(try settings.validate(promptLength: 4, maxSequenceLength: 512))
+        XCTAssertNoThrow(try settings.validated())
     }
 
     /// The mechanism under both partial starts: after a full pass fills the cache, a dual pass

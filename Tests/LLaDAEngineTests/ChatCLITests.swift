@@ -11,7 +11,7 @@ final class ChatCLITests: XCTestCase {
 
     /// The answers the library gives for these turns, carrying the history with `ChatSession`.
     func expectedAnswers(_ messages: [String], steps: Int = 32, blockLength: Int = 32) throws -> [String] {
-        let model = try LLaDAModel.load(path: modelPath, threads: 1)
+        let model = try LLaDAModel.load(path: modelPath, compute: ComputeContext(threads: 1))
         var session = try ChatSession(model: model)
         var settings = GenerationSettings()
         settings.genLength = 32

@@ -76,7 +76,7 @@ final class ChatSessionTests: XCTestCase {
 
     /// The model's own <|endoftext|> is what a session removes.
     func testSessionForTheFixtureModelUsesItsEOS() throws {
-        let model = try LLaDAModel.load(path: FixturePaths.model.path, threads: 1)
+        let model = try LLaDAModel.load(path: FixturePaths.model.path, compute: ComputeContext(threads: 1))
         let session = try ChatSession(model: model)
         XCTAssertEqual(session.endOfTextID, 481)
         XCTAssertEqual(session.promptIDs(for: "reverse: abcd"), try model.promptIDs(for: "reverse: abcd", raw: false))
@@ -95,8 +95,8 @@ final class PostProcessorPromptTests: XCTestCase {
         XCTAssertEqual(tokenizer.postProcessorSuffixIDs, [481])
         let rendered = ChatTemplate(bosToken: "<|startoftext|>").render([ChatMessage(role: "user", content: "reverse: abcd")])
         let expected = [480] + tokenizer.encode(rendered) + [481]
-        XCTAssertEqual(try LLaDAModel.promptIDs(for: "reverse: abcd", raw: false, tokenizer: tokenizer), expected)
-        XCTAssertEqual(try LLaDAModel.promptIDs(for: "abc", raw: true, tokenizer: tokenizer), [480] + tokenizer.encode("abc") + [481])
+        XCTAssertEqual(try GenerationPrompt.user("reverse: abcd").ids(using: tokenizer), expected)
+        XCTAssertEqual(try GenerationPrompt.raw("abc").ids(using: tokenizer), [480] + tokenizer.encode("abc") + [481])
 
         var session = try ChatSession(tokenizer: tokenizer, endOfTextID: 481)
         let first = session.promptIDs(for: "reverse: abcd")

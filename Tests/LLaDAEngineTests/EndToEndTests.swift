@@ -8,7 +8,7 @@ final class EndToEndTests: XCTestCase {
 
     func model() throws -> LLaDAModel {
         if let model = Self.cachedModel { return model }
-        let model = try LLaDAModel.load(path: FixturePaths.model.path, threads: 1)
+        let model = try LLaDAModel.load(path: FixturePaths.model.path, compute: ComputeContext(threads: 1))
         Self.cachedModel = model
         return model
     }
@@ -29,7 +29,7 @@ final class EndToEndTests: XCTestCase {
             ChatMessage(role: "user", content: "Add 6 and 25."), ChatMessage(role: "assistant", content: "31"),
             ChatMessage(role: "user", content: "Reverse the string: utpto"),
         ]
-        let ids = try model.promptIDs(for: messages) + Array(repeating: model.maskID, count: 45)
+        let ids = try model.promptIDs(for: .messages(messages)) + Array(repeating: model.maskID, count: 45)
         XCTAssertEqual(ids, golden["input_ids"] as! [Int])
     }
 
@@ -81,7 +81,7 @@ final class EndToEndTests: XCTestCase {
         settings.steps = 32
         let long = String(repeating: "reverse abcd ", count: 60)
         XCTAssertThrowsError(try model.generate(promptIDs: try model.promptIDs(for: long, raw: false), settings: settings)) { error in
-            XCTAssertTrue((error as! LLaDAError).message.contains("max_sequence_length 256"), "\(error)")
+            XCTAssertTrue((error as! PlanError).message.message.contains("max_sequence_length 256"), "\(error)")
         }
     }
 }

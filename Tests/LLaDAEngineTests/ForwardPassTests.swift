@@ -46,7 +46,7 @@ final class ForwardPassTests: XCTestCase {
     func testLogitsForChosenPositionsEqualFullRows() throws {
         let directory = try PackedTestSupport.temporaryDirectory("chosen-rows")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let model = try LLaDAModel.load(path: PackedTestSupport.convertFixture(.q4, into: directory).path, threads: 2)
+        let model = try LLaDAModel.load(path: PackedTestSupport.convertFixture(.q4, into: directory).path, compute: ComputeContext(threads: 2))
         let ids = try goldenCases()[0].ids
         let all = model.transformer.logits(tokens: ids)
         let some = model.transformer.logits(tokens: ids, outputPositions: [3, 20, 48])

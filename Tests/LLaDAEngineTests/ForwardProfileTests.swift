@@ -23,14 +23,14 @@ final class ForwardProfileTests: XCTestCase {
     }
 
     func testBenchmarkRunCountsEveryCallInsideTheSteps() throws {
-        let model = try LLaDAModel.load(path: FixturePaths.model.path, threads: 1)
+        let model = try LLaDAModel.load(path: FixturePaths.model.path, compute: ComputeContext(threads: 1))
         var settings = GenerationSettings()
         settings.genLength = 16
         settings.steps = 8
         settings.blockLength = 8
         settings.cache = .dual
         let prompt = try GenerationBenchmark.syntheticPrompt(length: 12, tokenizer: model.tokenizer, config: model.config)
-        let run = try GenerationBenchmark.run(model: model, promptIDs: prompt, settings: settings)
+        let run = try GenerationBenchmark.run(model: model, plan: model.plan(GenerationRequest(prompt: .ids(prompt), settings: settings)))
         XCTAssertNil(model.transformer.profile, "the profile is detached afterwards")
         XCTAssertEqual(run.stepSeconds.count, run.modelCalls)
         XCTAssertGreaterThanOrEqual(run.modelCalls, 2)

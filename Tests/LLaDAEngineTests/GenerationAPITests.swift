@@ -11,7 +11,7 @@ final class GenerationAPITests: XCTestCase {
 
     override class func setUp() {
         directory = try! PackedTestSupport.temporaryDirectory("generation-api")
-        packed = try! LLaDAModel.load(path: PackedTestSupport.convertFixture(.q4, into: directory).path, threads: 2)
+        packed = try! LLaDAModel.load(path: PackedTestSupport.convertFixture(.q4, into: directory).path, compute: ComputeContext(threads: 2))
     }
 
     override class func tearDown() {
@@ -25,6 +25,8 @@ final class GenerationAPITests: XCTestCase {
         settings.steps = genLength
         settings.blockLength = blockLength
         settings.cache = cache
+        // Every block runs (the engine's default stops a chat answer early once it ends in padding).
+        settings.earlyStop = false
         return settings
     }
 
@@ -121,12 +123,14 @@ final class GenerationAPITests: XCTestCase {
         var bad = GenerationSettings()
         bad.genLength = 0
         XCTAssertThrowsError(try Self.packed.generate(GenerationRequest(prompt: .user("x"), settings: bad))) { error in
-            let error = error as! LLaDAError
+            // A typed plan error: the setting it names, and the message in the library's words.
+            guard case .invalid(let setting, let error) = error as! PlanError else { return XCTFail("\(error)") }
+            XCTAssertEqual(setting, "gen_length")
             XCTAssertEqual(error.message, "gen_length must be at least 1 (got 0)")
             XCTAssertEqual(error.message { "--" + $0.replacingOccurrences(of: "_", with: "-") }, "--gen-length must be at least 1 (got 0)")
         }
         XCTAssertThrowsError(try InfillRequest(text: InfillText(parsing: "a [MASK] b"), padding: 4)) { error in
-            XCTAssertEqual((error as! LLaDAError).message, "padding applies only with prompt (it follows the answer)")
+            XCTAssertEqual((error as! PlanError).message.message, "padding applies only with prompt (it follows the answer)")
         }
     }
 

@@ -18,7 +18,7 @@ final class InfillTests: XCTestCase {
                      ("[MASKED]", "[MASKED]"), ("no holes", "no mask placeholder")]
         for (text, fragment) in cases {
             XCTAssertThrowsError(try InfillText(parsing: text), text) { error in
-                let message = (error as? LLaDAError)?.message ?? ""
+                let message = (error as? PlanError)?.message.message ?? ""
                 XCTAssertTrue(message.contains(fragment), "\(text): \(message)")
                 XCTAssertFalse(message.contains("\n"))
             }
@@ -53,7 +53,7 @@ final class InfillTests: XCTestCase {
 
     /// On the fixture: the hole of a sorted answer is filled with the missing number.
     func testFixtureFillsTheMissingNumber() throws {
-        let model = try LLaDAModel.load(path: FixturePaths.model.path, threads: 1)
+        let model = try LLaDAModel.load(path: FixturePaths.model.path, compute: ComputeContext(threads: 1))
         let (canvas, holes) = try InfillText(parsing: "2 5 [MASK] 8 9").canvas(tokenizer: model.tokenizer, maskID: model.maskID)
         let padded = canvas + [model.endOfTurnID!] + Array(repeating: model.eosID!, count: 32)
         var settings = GenerationSettings()

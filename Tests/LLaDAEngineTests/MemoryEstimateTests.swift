@@ -129,7 +129,7 @@ final class MemoryEstimateTests: XCTestCase {
     func testThePlanOfAModelFile() throws {
         let file = try ModelFile.open(FixturePaths.model.path)
         let prompt = GenerationPrompt.ids(Array(repeating: 279, count: 20))
-        let plenty = try file.plan(GenerationRequest(prompt: prompt, settings: settings(cache: .none))).memory
+        let plenty = try XCTUnwrap(try file.plan(GenerationRequest(prompt: prompt, settings: settings(cache: .none))).memory)
         XCTAssertEqual(plenty.weightBytes, 8_461_056)
         XCTAssertNoThrow(try plenty.check(against: AvailableMemory(bytes: 1 << 40, source: "test")))
         PackedTestSupport.assertError(["needs about", "(test)"]) {

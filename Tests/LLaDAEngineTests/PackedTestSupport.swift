@@ -87,13 +87,15 @@ enum PackedTestSupport {
         do {
             try body()
             XCTFail("expected an error containing \(fragments)", file: file, line: line)
-        } catch let error as LLaDAError {
+        } catch {
+            // The engine's two error types: LLaDAError, and PlanError (whose message is one).
+            guard let error = (error as? LLaDAError) ?? (error as? PlanError)?.message else {
+                return XCTFail("expected LLaDAError or PlanError, got \(error)", file: file, line: line)
+            }
             for fragment in fragments {
                 XCTAssertTrue(error.message.contains(fragment), "\"\(error.message)\" lacks \"\(fragment)\"", file: file, line: line)
             }
             XCTAssertFalse(error.message.contains("\n"), "error is not one line: \(error.message)", file: file, line: line)
-        } catch {
-            XCTFail("expected LLaDAError, got \(error)", file: file, line: line)
         }
     }
 

@@ -2,8 +2,8 @@ import Foundation
 import LLaDAEngine
 import XCTest
 
-/// The observer hook: one step event per model call, a block event when a block is final, and
-/// a stop that ends the run after the current step.
+/// The sampler's events: one step event per model call, a block event when a block is final, and
+/// the stop flag, set from the callback, ending the run after the current step.
 final class SamplerEventTests: XCTestCase {
     func model() -> SamplerTests.FakeModel {
         SamplerTests.FakeModel(vocabulary: 4) { _, position in
@@ -22,13 +22,10 @@ final class SamplerEventTests: XCTestCase {
     }
 
     func testStepAndBlockEventsFollowTheRun() {
-        var events: [SamplerEvent] = []
-        let result = Sampler(settings: settings(), maskID: 3).generate(prompt: [0], model: model()) {
-            events.append($0)
-            return .proceed
-        }
+        var events: [GenerationEvent] = []
+        let result = Sampler(settings: settings(), maskID: 3).generate(prompt: [0], model: model()) { events.append($0) }
         let steps = events.compactMap { if case .step(let s) = $0 { s } else { nil } }
-        let blocks = events.compactMap { if case .blockDone(let b) = $0 { b } else { nil } }
+        let blocks = events.compactMap { if case .blockDone(let b, _) = $0 { b } else { nil } }
         XCTAssertEqual(steps.map(\.call), [1, 2, 3, 4])
         XCTAssertEqual(steps.map(\.committed), [[1], [0], [3], [2]])
         XCTAssertEqual(steps.map(\.masksLeft), [3, 2, 1, 0])
@@ -42,9 +39,10 @@ final class SamplerEventTests: XCTestCase {
 
     func testStopEndsTheRunAfterTheCurrentStep() {
         var calls = 0
-        let result = Sampler(settings: settings(), maskID: 3).generate(prompt: [0], model: model()) { event in
+        let stop = StopFlag()
+        let result = Sampler(settings: settings(), maskID: 3).generate(prompt: [0], model: model(), stop: stop) { event in
             if case .step = event { calls += 1 }
-            return calls == 3 ? .stop : .proceed
+            if calls == 3 { stop.stop() }
         }
         XCTAssertTrue(result.stopped)
         XCTAssertEqual(result.modelCalls, 3)

@@ -151,9 +151,14 @@ final class SamplerTests: XCTestCase {
         func message(_ edit: (inout GenerationSettings) -> Void, prompt: Int = 10, max: Int = 256) -> String {
             var settings = GenerationSettings()
             edit(&settings)
-            do { try settings.validate(promptLength: prompt, maxSequenceLength: max); return "" } catch {
+            // The fixture's model file plans against its max_sequence_length.
+            XCTAssertEqual(max, 256)
+            do {
+                _ = try ModelFile.open(FixturePaths.model.path).plan(GenerationRequest(prompt: .ids(Array(repeating: 279, count: prompt)), settings: settings))
+                return ""
+            } catch {
                 // As the CLI prints it (the library names the setting gen_length).
-                return (error as! LLaDAError).message { "--" + $0.replacingOccurrences(of: "_", with: "-") }
+                return (error as! PlanError).message.message { "--" + $0.replacingOccurrences(of: "_", with: "-") }
             }
         }
         XCTAssertEqual(message { _ in }, "")
@@ -209,6 +214,6 @@ extension SamplerTests {
         settings.genLength = Int.max
         settings.blockLength = Int.max
         settings.steps = 1
-        XCTAssertThrowsError(try settings.validate(promptLength: 10, maxSequenceLength: 4096))
+        XCTAssertThrowsError(try settings.validated())
     }
 }

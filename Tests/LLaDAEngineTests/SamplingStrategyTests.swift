@@ -68,7 +68,7 @@ final class SamplingStrategyTests: XCTestCase {
         let confidence = (0..<20).map { Double($0) / 20 }
         func draw(_ seed: UInt64, _ temperature: Double) -> [Int] {
             var random = SamplerRandom(seed: seed)
-            return Sampler.gumbelTopK(confidence, count: 4, temperature: temperature, random: &random)
+            return TopKCommitRule.gumbelTopK(confidence, count: 4, temperature: temperature, random: &random)
         }
         XCTAssertEqual(draw(3, 1), draw(3, 1))
         XCTAssertEqual(Set((0..<20).map { draw($0, 1) }).count > 1, true, "different seeds choose differently")
@@ -116,7 +116,7 @@ final class SamplingStrategyTests: XCTestCase {
         func message(_ edit: (inout GenerationSettings) -> Void) -> String {
             var settings = GenerationSettings()
             edit(&settings)
-            do { try settings.validate(promptLength: 4, maxSequenceLength: 512); return "" } catch { return "\(error)" }
+            do { _ = try settings.validated(); return "" } catch { return "\(error)" }
         }
         XCTAssertTrue(message { $0.topK = 0 }.contains("top_k"))
         XCTAssertTrue(message { $0.topP = 1.5 }.contains("top_p"))

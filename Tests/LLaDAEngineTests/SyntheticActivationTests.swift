@@ -16,7 +16,7 @@ final class SyntheticActivationTests: XCTestCase {
             + Array(repeating: checkpoint.config.maskID, count: 16)
         // Loaded first: `threads: 1` applies to both passes (OpenBLAS may round otherwise with
         // another thread count, e.g. its Haswell sgemm kernels).
-        let model = try LLaDAModel.load(path: directory.path, threads: 1)
+        let model = try LLaDAModel.load(path: directory.path, compute: ComputeContext(threads: 1))
         let report = try ActivationProbe.run(checkpoint: checkpoint, tokens: tokens)
 
         XCTAssertEqual(report.residualRMS.count, 1 + Self.shape.nLayers)

@@ -38,7 +38,7 @@ final class SyntheticCheckpointTests: XCTestCase {
         XCTAssertEqual(checkpoint.dtypes, [.bf16])
         XCTAssertEqual(checkpoint.config.maskID, 896)  // LLaDA's offset: BPE size 640 + 256
 
-        let model = try LLaDAModel.load(path: directory.path, threads: 1)
+        let model = try LLaDAModel.load(path: directory.path, compute: ComputeContext(threads: 1))
         let prompt = try model.promptIDs(for: "What is the answer?", raw: false)
         var settings = GenerationSettings()
         settings.genLength = 8

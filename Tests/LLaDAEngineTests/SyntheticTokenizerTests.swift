@@ -47,7 +47,7 @@ final class SyntheticTokenizerTests: XCTestCase {
 
     func testChatTemplateRendersWithTheSpecialIds() throws {
         let directory = try syntheticCheckpoint()
-        let model = try LLaDAModel.load(path: directory.path, threads: 1)
+        let model = try LLaDAModel.load(path: directory.path, compute: ComputeContext(threads: 1))
         let vocabulary = SyntheticVocabulary(size: 1024)
         let ids = try model.promptIDs(for: "  hello  ", raw: false)
         let user = model.tokenizer.encode("user"), assistant = model.tokenizer.encode("assistant")

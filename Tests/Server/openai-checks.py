@@ -203,6 +203,21 @@ def main():
     body_error(json.dumps({"text": "a [MASK*4]", "block_length": 5}), 400, param="block_length", path="/v1/infill")
     body_error(json.dumps({"text": "a [MASK]", "remasking": "best"}), 400, param="remasking", path="/v1/infill")
     body_error(json.dumps({"text": "a [MASK]", "steps": 100}), 400, param="steps", contains="canvas length", path="/v1/infill")
+    # OpenAI fields the server does not implement: a 400 naming each; their harmless default forms pass.
+    hello = {"messages": [{"role": "user", "content": prompt}], "max_tokens": 32, **EXTRA}
+    for name, value in [("logprobs", True), ("top_logprobs", 2), ("tools", [{"type": "function", "function": {"name": "f"}}]),
+                        ("tool_choice", "auto"), ("response_format", {"type": "json_object"}), ("logit_bias", {"5": 1}),
+                        ("presence_penalty", 0.5), ("frequency_penalty", 1), ("functions", [{"name": "f"}]), ("audio", {})]:
+        body_error(json.dumps({**hello, name: value}), 400, param=name, contains="not supported")
+    body_error(json.dumps({"prompt": "x", "suffix": "y"}), 400, param="suffix", path="/v1/completions")
+    harmless = {"response_format": {"type": "text"}, "tools": [], "tool_choice": "none", "logprobs": False,
+                "presence_penalty": 0, "frequency_penalty": 0, "logit_bias": {}}
+    status, _, data = server.raw("POST", "/v1/chat/completions", json.dumps({**hello, **harmless}))
+    check(status == 200 and json.loads(data)["choices"][0]["message"]["content"] == expected,
+          f"harmless default fields: {status} {data[:200]!r}")
+    harmless_sdk = client.chat.completions.create(model=server.model, messages=hello["messages"], max_tokens=32, extra_body=EXTRA,
+                                                  response_format={"type": "text"}, tool_choice="none", tools=[], logprobs=False)
+    check(harmless_sdk.choices[0].message.content == expected, "harmless default fields through the client")
     status, _, data = server.raw("POST", "/v1/chat/completions", json.dumps(
         {"messages": [{"role": "user", "content": prompt}], "max_tokens": 32, "threshold": None, **EXTRA}))
     check(status == 200 and json.loads(data)["choices"][0]["message"]["content"] == expected, f"threshold null: {status} {data[:200]!r}")

@@ -93,10 +93,10 @@ struct FlipsCommand: ParsableCommand {
         try Self.settings.map { setting in
             try zip(items, prompts).map { item, prompt in
                 var trajectory: [[Int]] = [], blocks: [Int] = []
-                let result = try model.generate(promptIDs: prompt, settings: makeSettings(setting)) { event in
+                let plan = try model.plan(GenerationRequest(prompt: .ids(prompt), settings: makeSettings(setting)))
+                let result = try model.run(plan) { event in
                     if case .step(let step) = event { trajectory.append(step.generated); blocks.append(step.block) }
-                    return .proceed
-                }
+                }.result
                 let text = try model.tokenizer.decode(result.outputIDs, skipSpecialTokens: true)
                 return Run(output: result.outputIDs, trajectory: trajectory, blocks: blocks,
                            correct: text.trimmingCharacters(in: .whitespacesAndNewlines) == item.answer)

@@ -37,6 +37,14 @@ public struct ChatSession: Sendable {
         return turns == 0 ? turn : history + turn.dropFirst()
     }
 
+    /// The next turn as a request: this message's prompt ids after the history. A chat answer is
+    /// an Instruct answer, padded to the end, so early stop is on unless the settings say otherwise.
+    public func request(for message: String, settings: GenerationSettings) -> GenerationRequest {
+        var settings = settings
+        settings.earlyStop = settings.earlyStop ?? true
+        return GenerationRequest(prompt: .ids(promptIDs(for: message)), settings: settings)
+    }
+
     /// Records a finished turn: `prompt` as returned by `promptIDs(for:)` and every generated id.
     public mutating func record(prompt: [Int], output: [Int]) {
         history = (prompt + output).filter { $0 != endOfTextID }

@@ -10,6 +10,21 @@ public enum GenerationPrompt: Sendable, Equatable {
     case ids([Int])
 }
 
+extension GenerationPrompt {
+    /// The prompt's token ids (`.user` and `.messages` through the chat template).
+    public func ids(using tokenizer: Tokenizer) throws -> [Int] {
+        switch self {
+        case .user(let text): return try GenerationPrompt.messages([ChatMessage(role: "user", content: text)]).ids(using: tokenizer)
+        case .raw(let text): return tokenizer.encode(text, addSpecialTokens: true)
+        case .messages(let messages):
+            // generate.py encodes with `tokenizer(prompt)`, i.e. add_special_tokens=True: whatever
+            // the post-processor adds is added here too (LLaDA's adds nothing).
+            return tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render(messages), addSpecialTokens: true)
+        case .ids(let ids): return ids
+        }
+    }
+}
+
 /// One generation: the prompt, the sampler's settings and, for infilling, the canvas to start
 /// from (gen_length ids, the mask id where a token is to be filled; nil is all masks).
 public struct GenerationRequest: Sendable {
@@ -24,20 +39,24 @@ public struct GenerationRequest: Sendable {
     }
 }
 
-/// A request resolved against a model file: prompt ids, the canvas, validated settings and the
-/// memory the run needs, all before any weight is loaded (`ModelFile.plan`).
+/// A request resolved against a model: prompt ids, the canvas, the settings with the engine's
+/// defaults filled in and checked, and the memory the run needs (`ModelFile.plan` before any
+/// weight is loaded, `LLaDAModel.plan` after; nil for a model built in memory). Run it with
+/// `LLaDAModel.run` / `stream`.
 public struct GenerationPlan: Sendable {
     public let promptIDs: [Int]
     public let canvas: [Int]
     public let settings: GenerationSettings
-    public let memory: MemoryEstimate
+    public let memory: MemoryEstimate?
 }
 
-/// What a running generation reports (`LLaDAModel.generate(_:stop:onEvent:)`, `stream`).
+/// What a running generation reports, the one event type of every way to watch a run
+/// (`LLaDAModel.run`'s callback, the `stream` AsyncSequence, the sampler itself).
 public enum GenerationEvent: Sendable {
     /// After every model call and its commits.
     case step(SamplerStepEvent)
-    /// A block became final, with the answer text it made certain ("" after the answer ended).
+    /// A block became final, with the answer text it made certain ("" after the answer ended;
+    /// the sampler leaves it empty and the engine fills it in).
     case blockDone(SamplerBlockEvent, text: String)
     /// The last event: the whole result.
     case done(GenerationOutput)

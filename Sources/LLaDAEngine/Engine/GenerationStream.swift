@@ -17,7 +17,9 @@ public struct GenerationStream: AsyncSequence, Sendable {
     /// Signalled once per event the consumer has taken.
     private let taken = DispatchSemaphore(value: 0)
 
-    init(model: LLaDAModel, request: GenerationRequest, stop flag: StopFlag) {
+    /// Runs `generation` (which reports its events to the closure it is given and honours the
+    /// flag) on a thread of its own.
+    init(stop flag: StopFlag, _ generation: @escaping @Sendable (StopFlag, @escaping (GenerationEvent) -> Void) throws -> GenerationOutput) {
         self.flag = flag
         let taken = self.taken
         events = AsyncThrowingStream(bufferingPolicy: .unbounded) { continuation in
@@ -27,7 +29,7 @@ public struct GenerationStream: AsyncSequence, Sendable {
             }
             let thread = Thread {
                 do {
-                    let output = try model.generate(request, stop: flag) { event in
+                    let output = try generation(flag) { event in
                         guard case .enqueued = continuation.yield(event) else { return }
                         taken.wait()
                     }

@@ -19,9 +19,9 @@ public struct InfillRequest: Sendable {
 
     public init(text: InfillText, answering: String? = nil, padding: Int? = nil, blockLength: Int? = nil, steps: Int? = nil) throws {
         if let padding {
-            guard answering != nil else { throw LLaDAError("\(setting("padding")) applies only with \(setting("prompt")) (it follows the answer)") }
+            guard answering != nil else { throw PlanError.invalid("padding", "\(setting("padding")) applies only with \(setting("prompt")) (it follows the answer)") }
             guard Self.paddingRange.contains(padding) else {
-                throw LLaDAError("\(setting("padding")) must be between 0 and 4096 (got \(padding))")
+                throw PlanError.invalid("padding", "\(setting("padding")) must be between 0 and 4096 (got \(padding))")
             }
         }
         self.text = text
@@ -35,7 +35,7 @@ public struct InfillRequest: Sendable {
     /// before the weights are loaded.
     public func check(maxSequenceLength: Int) throws {
         guard text.maskCount < maxSequenceLength else {
-            throw LLaDAError("\(setting("text")) holds \(text.maskCount) masked tokens; the canvas cannot exceed the model's max_sequence_length \(maxSequenceLength)")
+            throw PlanError.invalid("text", "\(setting("text")) holds \(text.maskCount) masked tokens; the canvas cannot exceed the model's max_sequence_length \(maxSequenceLength)")
         }
     }
 
@@ -50,11 +50,13 @@ public struct InfillRequest: Sendable {
         settings.genLength = canvas.count
         settings.blockLength = blockLength ?? canvas.count
         guard settings.blockLength > 0, canvas.count % settings.blockLength == 0 else {
-            throw LLaDAError("\(setting("block_length")) \(settings.blockLength) must divide the canvas length: \(setting("text")) is \(canvas.count) tokens with its holes")
+            throw PlanError.invalid("block_length", "\(setting("block_length")) \(settings.blockLength) must divide the canvas length: \(setting("text")) is \(canvas.count) tokens with its holes")
         }
         // As many steps as holes (rounded up to a multiple of the block count): about one token per step.
         let blocks = canvas.count / settings.blockLength
         settings.steps = steps ?? min(canvas.count, (text.maskCount + blocks - 1) / blocks * blocks)
+        // An answer is padded like a chat answer; a document is not.
+        settings.earlyStop = settings.earlyStop ?? (answering != nil)
         return (GenerationRequest(prompt: .ids(prompt), settings: settings, canvas: canvas), holes)
     }
 
@@ -63,7 +65,7 @@ public struct InfillRequest: Sendable {
     func promptIDs(_ model: LLaDAModel) throws -> [Int] {
         if let answering { return try model.promptIDs(for: .user(answering)) }
         guard let bos = model.tokenizer.bosToken.flatMap({ model.tokenizer.id(forToken: $0) }) else {
-            throw LLaDAError("the tokenizer has no BOS token to start the text with; give \(setting("prompt")) to fill an answer instead")
+            throw PlanError.invalid("prompt", "the tokenizer has no BOS token to start the text with; give \(setting("prompt")) to fill an answer instead")
         }
         return [bos]
     }
@@ -71,7 +73,7 @@ public struct InfillRequest: Sendable {
     /// `<|eot_id|>` and the padding that follow an answer.
     func answerEnd(_ model: LLaDAModel) throws -> [Int] {
         guard let eot = model.endOfTurnID, let eos = model.eosID else {
-            throw LLaDAError("the tokenizer lacks <|eot_id|> or an end-of-text token, which end an answer; leave out \(setting("prompt"))")
+            throw PlanError.invalid("prompt", "the tokenizer lacks <|eot_id|> or an end-of-text token, which end an answer; leave out \(setting("prompt"))")
         }
         return [eot] + Array(repeating: eos, count: padding)
     }

@@ -27,7 +27,7 @@ public struct InfillText: Sendable, Equatable {
                 count = n
                 rest = after[after.index(after: close)...]
             } else {
-                throw LLaDAError("\(setting("text")): malformed mask placeholder \"\(Self.excerpt(rest[start.lowerBound...]))\" at character \(column); write [MASK] for one token or [MASK*N] for N tokens (1 ≤ N ≤ \(Self.maxRun))")
+                throw PlanError.invalid("text", "\(setting("text")): malformed mask placeholder \"\(Self.excerpt(rest[start.lowerBound...]))\" at character \(column); write [MASK] for one token or [MASK*N] for N tokens (1 ≤ N ≤ \(Self.maxRun))")
             }
             if !literal.isEmpty { pieces.append(.text(literal)) }
             literal = ""
@@ -41,7 +41,7 @@ public struct InfillText: Sendable, Equatable {
         literal += rest
         if !literal.isEmpty { pieces.append(.text(literal)) }
         guard pieces.contains(where: { if case .masks = $0 { true } else { false } }) else {
-            throw LLaDAError("\(setting("text")) has no mask placeholder, so there is nothing to fill; mark the holes with [MASK] or [MASK*N]")
+            throw PlanError.invalid("text", "\(setting("text")) has no mask placeholder, so there is nothing to fill; mark the holes with [MASK] or [MASK*N]")
         }
         self.pieces = pieces
     }

@@ -56,13 +56,14 @@ public struct MemoryEstimate: Sendable, Equatable {
             return sum + min(table.bytes, min(rows, canvas + 1) * pagesPerRow * pageSize)
         }
 
-        kvCacheBytes = settings.cache == .none ? 0 : config.nLayers * 2 * canvas * d * settings.kvStorage.byteSize
+        // Planned settings name their cache; an unplanned `automatic` counts as none.
+        kvCacheBytes = !settings.usesCache ? 0 : config.nLayers * 2 * canvas * d * settings.kvStorage.byteSize
 
         // Every mode runs full passes; prefix steps run from the block to the end (largest at the
         // first block), dual steps only the block, both attending to the whole canvas.
         var passes = [(queries: canvas, keys: canvas)]
         switch settings.cache {
-        case .none: break
+        case .automatic, .none: break
         case .prefix: passes.append((canvas - promptLength, canvas))
         case .dual: passes.append((block, canvas))
         }

@@ -17,10 +17,6 @@ public final class ModelFile: @unchecked Sendable {
     public let footprint: WeightFootprint
     public let tokenizer: Tokenizer
 
-    /// Header parses since the process started (packed headers and checkpoint directories), so
-    /// tests can hold the frontends to one per run.
-    public static var headerParses: Int { HeaderParseCounter.value }
-
     public static func open(_ path: String) throws -> ModelFile {
         try ModelFile(path: path)
     }
@@ -62,60 +58,53 @@ public final class ModelFile: @unchecked Sendable {
         return false
     }
 
-    /// Packed files are the product path: the dual cache measured 4.6× faster than none end to end
-    /// on the 1B shape for at most one or two fixture answers (docs/decoding.md). A checkpoint directory is
-    /// the f32 reference path and stays exact; guidance needs full passes.
-    public func defaultCache(cfgScale: Double) -> CacheMode {
-        Self.defaultCache(packed: isPacked, cfgScale: cfgScale)
-    }
-
-    public static func defaultCache(packed: Bool, cfgScale: Double) -> CacheMode {
-        packed && cfgScale == 0 ? .dual : .none
-    }
-
     /// Prompt ids for `text`: the chat template around it, or the text alone when `raw`.
     public func promptIDs(for text: String, raw: Bool) throws -> [Int] {
-        try LLaDAModel.promptIDs(for: text, raw: raw, tokenizer: tokenizer)
+        try planner.promptIDs(for: raw ? .raw(text) : .user(text))
     }
 
-    /// Resolves `request` before any weight is loaded: prompt ids, the canvas, the settings
-    /// validated against the prompt and the model, and the memory the run needs (which the
-    /// caller checks against what is available, `MemoryEstimate.check(against:)`).
+    /// The model family the file holds.
+    public var family: any ModelFamily { DenseLLaDAFamily() }
+
+    var planner: GenerationPlanner {
+        GenerationPlanner(config: config, tokenizer: tokenizer, footprint: footprint, family: family)
+    }
+
+    /// Resolves `request` before any weight is loaded: prompt ids, the canvas, the settings with
+    /// the engine's defaults filled in and checked against the prompt and the model, and the
+    /// memory the run needs (which the caller checks against what is available,
+    /// `MemoryEstimate.check(against:)`). Throws `PlanError`.
     public func plan(_ request: GenerationRequest) throws -> GenerationPlan {
-        let ids = try LLaDAModel.promptIDs(for: request.prompt, tokenizer: tokenizer)
-        let settings = request.settings
-        try settings.validate(promptLength: ids.count, maxSequenceLength: config.maxSequenceLength)
-        let canvas = request.canvas ?? Array(repeating: config.maskID, count: settings.genLength)
-        let memory = MemoryEstimate(footprint: footprint, settings: settings, promptLength: ids.count, pageSize: ProcessMemory.pageSize)
-        return GenerationPlan(promptIDs: ids, canvas: canvas, settings: settings, memory: memory)
+        try planner.plan(request)
+    }
+
+    /// The memory a run of `settings` with a prompt of `promptLength` tokens needs, the engine's
+    /// defaults filled in as a plan fills them, for a frontend that sizes a typical run before any
+    /// prompt exists (chat's first turn, the server). Nothing is checked against the context:
+    /// each real request is planned.
+    public func memoryEstimate(_ settings: GenerationSettings, promptLength: Int) -> MemoryEstimate {
+        var settings = settings
+        family.resolveDefaults(&settings, prompt: .messages([]), packed: isPacked)
+        return MemoryEstimate(footprint: footprint, settings: settings, promptLength: promptLength, pageSize: ProcessMemory.pageSize)
     }
 
     /// Maps the weights (packed) or widens them to f32 (checkpoint) and returns a model ready to
     /// generate, sharing this file's tokenizer. `backend` only matters for packed files.
-    public func load(backend: LinearBackend = .kernels, threads: Int? = nil) throws -> LLaDAModel {
-        if let threads { ComputeThreads.configure(threads) }
+    public func load(backend: LinearBackend = .kernels, compute: ComputeContext = ComputeContext()) throws -> LLaDAModel {
+        try compute.apply()
         let start = Date()
         switch contents {
         case .packed(let packed):
             let weights = try packed.makeWeights(backend: backend)
-            let model = LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start))
             let linears = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOut, $0.gate, $0.up, $0.down] } + [weights.lmHead]
-            if linears.allSatisfy(\.runsOnKernels) {
-                model.transformer.attentionThreads = ComputeThreads.configureForKernels()
-            }
-            return model
+            var options = TransformerOptions()
+            if linears.allSatisfy(\.runsOnKernels) { options.attentionThreads = ComputeThreads.configureForKernels() }
+            return LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
+                              footprint: footprint, family: family, compute: compute, options: options)
         case .checkpoint(let checkpoint):
             let weights = try ModelWeights(checkpoint: checkpoint)
-            return LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start))
+            return LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
+                              footprint: footprint, family: family, compute: compute)
         }
     }
-}
-
-/// Counts header parses (ModelFile.headerParses).
-enum HeaderParseCounter {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var count = 0
-
-    static var value: Int { lock.withLock { count } }
-    static func increment() { lock.withLock { count += 1 } }
 }

@@ -12,7 +12,6 @@ public final class HFCheckpoint: @unchecked Sendable {
     private let locations: [String: (file: SafeTensorsFile, info: SafeTensorInfo)]
 
     public init(directory: URL) throws {
-        HeaderParseCounter.increment()
         self.directory = directory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {

@@ -46,7 +46,6 @@ public final class PackedModel: @unchecked Sendable {
     }
 
     init(file: MappedFile) throws {
-        HeaderParseCounter.increment()
         self.file = file
         path = file.path
         let path = file.path

@@ -15,9 +15,15 @@ public final class Transformer: @unchecked Sendable {
     let rope: RotaryEmbedding
     /// Time accounting for benchmarks (ForwardProfile.swift); nil = none.
     public var profile: ForwardProfile?
+    /// Fixed at construction: a pass never sees them change.
+    public let options: TransformerOptions
+    var feedForwardSlice: Int { options.feedForwardSlice }
+    var attentionThreads: Int { options.attentionThreads }
+    var fusedAttention: Bool { options.fusedAttention }
 
-    public init(weights: ModelWeights) {
+    public init(weights: ModelWeights, options: TransformerOptions = TransformerOptions()) {
         self.weights = weights
+        self.options = options
         let config = weights.config
         rope = RotaryEmbedding(headDim: config.headDim, maxPositions: config.maxSequenceLength, theta: config.ropeBase)
     }
@@ -73,18 +79,6 @@ public final class Transformer: @unchecked Sendable {
     /// bit-identical there (tested); OpenBLAS may pick other kernels for other row counts, so
     /// the f32 path may differ in the last bits for passes over 256 rows.
     public static let feedForwardSlice = 256
-    /// This transformer's slice (tests use small ones).
-    public var feedForwardSlice = Transformer.feedForwardSlice
-    /// Attention heads spread over this many threads, each head's products on single-threaded
-    /// OpenBLAS (1 = all heads in turn on OpenBLAS's own threads). For models whose linears all
-    /// run on our kernels: OpenBLAS's threads then never spin next to the kernels' (see
-    /// `ComputeThreads.configureForKernels`).
-    public var attentionThreads = 1
-    /// Dual-cache passes over an f16 cache attend with `llada_attention_f16`, which reads each
-    /// head's keys and values in place (attention.c); false runs them through the f32 buffers and
-    /// OpenBLAS as the other passes do (tests and benchmarks compare the two).
-    public var fusedAttention = true
-
     /// Buffers reused across the blocks of one forward call.
     private final class Scratch {
         let normed, query, key, value, attention, projected: FloatMatrix

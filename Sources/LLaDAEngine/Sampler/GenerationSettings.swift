@@ -26,16 +26,6 @@ public struct CommittedRemasking: Sendable, Equatable {
     }
 }
 
-/// Which keys/values are reused between the steps of a block (Fast-dLLM's caches).
-public enum CacheMode: String, Sendable, CaseIterable {
-    /// Every step runs the whole canvas: the exact reference.
-    case none
-    /// Prompt and completed blocks are cached at each block's first step.
-    case prefix
-    /// The masked suffix is cached too; later steps run only the current block.
-    case dual
-}
-
 /// The sampler's parameters, with generate.py's names and defaults as the CLI uses them.
 public struct GenerationSettings: Sendable, Equatable {
     public var genLength = 128
@@ -51,16 +41,17 @@ public struct GenerationSettings: Sendable, Equatable {
     /// the end-of-turn logit is set to −inf *after* the token choice, so a predicted end-of-turn
     /// gets confidence 0 and the other tokens' confidences are renormalised without it.
     public var confidenceEOSEOTInf = false
-    /// Key/value reuse between the steps of a block.
-    public var cache = CacheMode.none
+    /// Key/value reuse between the steps of a block (`automatic`: the model's default).
+    public var cache = CacheMode.automatic
     /// With the dual cache: which block starts run a full pass (the others a partial one).
     public var refresh = CacheRefresh.everyBlock
     /// Parallel decoding (Fast-dLLM): commit every masked position of the block whose confidence
     /// reaches this (the most confident one always); a block ends when it has no masks left.
     public var threshold: Double?
     /// Once a completed block ends in end-of-text padding, fill the rest of the canvas with it
-    /// and stop (Instruct models pad every answer that way).
-    public var earlyStop = false
+    /// and stop (Instruct models pad every answer that way). nil: the engine decides, on for
+    /// prompts through the chat template and chat sessions, off for raw text and ids.
+    public var earlyStop: Bool?
     /// Element type of the cached keys/values.
     public var kvStorage = KVCache.Storage.f16
     /// The unmask schedule within a block.
@@ -78,65 +69,61 @@ public struct GenerationSettings: Sendable, Equatable {
 
     /// The exact generate.py loop: fixed steps per block, f32 softmax confidence. Every other
     /// mode follows Fast-dLLM's loop (a block runs until it has no masks; f64 confidence).
-    public var isReferenceLoop: Bool { cache == .none && threshold == nil }
+    public var isReferenceLoop: Bool { !usesCache && threshold == nil }
 
-    /// Whether the f32 softmax of the reference decides the confidences (else f64, as Fast-dLLM).
-    var usesReferenceConfidence: Bool { isReferenceLoop }
+    /// Whether key/values are cached (an unplanned `automatic` runs without, as the reference).
+    var usesCache: Bool { cache == .prefix || cache == .dual }
+
 
     public var blockCount: Int { genLength / blockLength }
     public var stepsPerBlock: Int { steps / blockCount }
 
-    /// Checks the settings against the reference's assertions and the model's limits; the
-    /// messages name the CLI options.
-    public func validate(promptLength: Int, maxSequenceLength: Int) throws {
-        guard genLength > 0 else { throw LLaDAError("\(setting("gen_length")) must be at least 1 (got \(genLength))") }
-        guard blockLength > 0 else { throw LLaDAError("\(setting("block_length")) must be at least 1 (got \(blockLength))") }
-        guard steps > 0 else { throw LLaDAError("\(setting("steps")) must be at least 1 (got \(steps))") }
+    /// The settings checked against each other and the reference's assertions, without a model
+    /// (the prompt and the model's limits are the plan's: `ModelFile.plan`, `LLaDAModel.plan`).
+    /// Throws `PlanError.invalid` naming the setting at fault.
+    public func validated() throws -> GenerationSettings {
+        guard genLength > 0 else { throw PlanError.invalid("gen_length", "\(setting("gen_length")) must be at least 1 (got \(genLength))") }
+        guard blockLength > 0 else { throw PlanError.invalid("block_length", "\(setting("block_length")) must be at least 1 (got \(blockLength))") }
+        guard steps > 0 else { throw PlanError.invalid("steps", "\(setting("steps")) must be at least 1 (got \(steps))") }
         guard genLength % blockLength == 0 else {
-            throw LLaDAError("\(setting("gen_length")) \(genLength) must be a multiple of \(setting("block_length")) \(blockLength)")
+            throw PlanError.invalid("gen_length", "\(setting("gen_length")) \(genLength) must be a multiple of \(setting("block_length")) \(blockLength)")
         }
         guard steps % blockCount == 0 else {
-            throw LLaDAError("\(setting("steps")) \(steps) must be a multiple of the number of blocks (\(genLength)/\(blockLength) = \(blockCount))")
+            throw PlanError.invalid("steps", "\(setting("steps")) \(steps) must be a multiple of the number of blocks (\(genLength)/\(blockLength) = \(blockCount))")
         }
         guard steps <= genLength else {
-            throw LLaDAError("\(setting("steps")) \(steps) exceeds \(setting("gen_length")) \(genLength): a step must commit at least one token")
+            throw PlanError.invalid("steps", "\(setting("steps")) \(steps) exceeds \(setting("gen_length")) \(genLength): a step must commit at least one token")
         }
         guard temperature >= 0, temperature.isFinite else {
-            throw LLaDAError("\(setting("temperature")) must be a finite number ≥ 0 (got \(temperature))")
+            throw PlanError.invalid("temperature", "\(setting("temperature")) must be a finite number ≥ 0 (got \(temperature))")
         }
         guard cfgScale >= 0, cfgScale.isFinite else {
-            throw LLaDAError("\(setting("cfg_scale")) must be a finite number ≥ 0 (got \(cfgScale))")
+            throw PlanError.invalid("cfg_scale", "\(setting("cfg_scale")) must be a finite number ≥ 0 (got \(cfgScale))")
         }
-        if let topK, topK < 1 { throw LLaDAError("\(setting("top_k")) must be at least 1 (got \(topK))") }
-        if let topP, !(topP > 0 && topP <= 1) { throw LLaDAError("\(setting("top_p")) must be in (0, 1] (got \(topP))") }
+        if let topK, topK < 1 { throw PlanError.invalid("top_k", "\(setting("top_k")) must be at least 1 (got \(topK))") }
+        if let topP, !(topP > 0 && topP <= 1) { throw PlanError.invalid("top_p", "\(setting("top_p")) must be in (0, 1] (got \(topP))") }
         guard positionTemperature >= 0, positionTemperature.isFinite else {
-            throw LLaDAError("\(setting("position_temperature")) must be a finite number ≥ 0 (got \(positionTemperature))")
+            throw PlanError.invalid("position_temperature", "\(setting("position_temperature")) must be a finite number ≥ 0 (got \(positionTemperature))")
         }
         if let remask = remaskCommitted {
             guard remask.threshold > 0 && remask.threshold <= 1 else {
-                throw LLaDAError("\(setting("remask_threshold")) must be in (0, 1] (got \(remask.threshold))")
+                throw PlanError.invalid("remask_threshold", "\(setting("remask_threshold")) must be in (0, 1] (got \(remask.threshold))")
             }
-            guard remask.perStep >= 1 else { throw LLaDAError("\(setting("remask_max")) must be at least 1 (got \(remask.perStep))") }
+            guard remask.perStep >= 1 else { throw PlanError.invalid("remask_max", "\(setting("remask_max")) must be at least 1 (got \(remask.perStep))") }
             // Every remask can cost a step, so the budget bounds the extra steps of a block.
             guard remask.budgetPerBlock >= 0, remask.budgetPerBlock <= blockLength else {
-                throw LLaDAError("\(setting("remask_budget")) must be between 0 and \(setting("block_length")) \(blockLength) (got \(remask.budgetPerBlock))")
+                throw PlanError.invalid("remask_budget", "\(setting("remask_budget")) must be between 0 and \(setting("block_length")) \(blockLength) (got \(remask.budgetPerBlock))")
             }
         }
         if let threshold, !(threshold > 0 && threshold <= 1) {
-            throw LLaDAError("\(setting("threshold")) must be in (0, 1] (got \(threshold))")
+            throw PlanError.invalid("threshold", "\(setting("threshold")) must be in (0, 1] (got \(threshold))")
         }
-        if refresh != .everyBlock && cache != .dual {
-            throw LLaDAError("\(setting("refresh")) \(refresh) needs \(setting("cache")) dual (it decides when the dual cache is recomputed)")
+        if refresh != .everyBlock && cache != .dual && cache != .automatic {
+            throw PlanError.invalid("refresh", "\(setting("refresh")) \(refresh) needs \(setting("cache")) dual (it decides when the dual cache is recomputed)")
         }
-        if cfgScale > 0 && cache != .none {
-            throw LLaDAError("\(setting("cfg_scale")) cannot be combined with \(setting("cache")) \(cache.rawValue) (Fast-dLLM's caches have no guidance); use \(setting("cache")) none")
+        if cfgScale > 0 && usesCache {
+            throw PlanError.invalid("cfg_scale", "\(setting("cfg_scale")) cannot be combined with \(setting("cache")) \(cache.rawValue) (Fast-dLLM's caches have no guidance); use \(setting("cache")) none")
         }
-        guard promptLength > 0 else { throw LLaDAError("the prompt is empty: give some text (or use the chat template)") }
-        guard genLength < maxSequenceLength else {
-            throw LLaDAError("\(setting("gen_length")) \(genLength) leaves no room for the prompt in the model's max_sequence_length \(maxSequenceLength); lower \(setting("gen_length"))")
-        }
-        guard promptLength <= maxSequenceLength, genLength <= maxSequenceLength - promptLength else {
-            throw LLaDAError("prompt (\(promptLength) tokens) + \(setting("gen_length")) \(genLength) exceeds the model's max_sequence_length \(maxSequenceLength); shorten the prompt to at most \(max(0, maxSequenceLength - genLength)) tokens or lower \(setting("gen_length"))")
-        }
+        return self
     }
 }

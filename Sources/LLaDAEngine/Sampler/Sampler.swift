@@ -1,6 +1,6 @@
 import Foundation
 
-/// The outcome of one generation.
+/// The outcome of one generation's sampling (the engine adds the answer text: `GenerationOutput`).
 public struct GenerationResult: Sendable {
     public var promptIDs: [Int]
     /// All gen_length generated ids, padding included.
@@ -22,7 +22,7 @@ public struct GenerationResult: Sendable {
     /// Bytes of the key/value cache (0 without one) and per canvas position.
     public var cacheBytes = 0
     public var cacheBytesPerToken = 0
-    /// True when an observer or the stop flag ended the run before the canvas was complete.
+    /// True when the stop flag ended the run before the canvas was complete.
     public var stopped = false
 }
 
@@ -30,18 +30,24 @@ public struct GenerationResult: Sendable {
 /// right; at each step predict the masked positions up to the end of the current block and
 /// commit the most confident predictions.
 ///
-/// Two loops, chosen by the settings:
-/// - the reference (ML-GSAI/LLaDA `generate.py`, no cache, no threshold): exactly
-///   steps/blocks steps per block, the schedule's count per step, f32 softmax confidence;
-/// - Fast-dLLM's (`generate`, `generate_with_prefix_cache`, `generate_with_dual_cache`): the
-///   first step of a block is a full pass (which fills the cache), later steps run only the rows
-///   the cache mode leaves and consider only the block's masks; a block runs until it has no
-///   masks; commits per step from the schedule or the threshold; f64 softmax confidence.
+/// One loop for every mode; what differs is asked of strategies:
+/// - `CachePasses`: which rows a step runs and through which cache context (none, prefix, dual
+///   with its refresh policy; exact under block-causal attention);
+/// - the family's `CommitRule`: which candidates a step commits;
+/// - how long a block runs: the reference (ML-GSAI/LLaDA `generate.py`, no cache, no threshold)
+///   runs exactly steps/blocks steps with the schedule's count each and f32 softmax confidence;
+///   Fast-dLLM's loop (`generate`, `generate_with_prefix_cache`, `generate_with_dual_cache`)
+///   runs a block until it has no masks, considers only the block's masks after its first step,
+///   and uses f64 confidence.
 ///
 /// Tie-break rule: among equal confidences the positions torch.topk would keep are committed
 /// (`ReferenceTopK`, run over the whole canvas with −inf outside the candidates), so the order of
 /// commits, not only the final tokens, follows the reference. Masks inside the prompt are
 /// eligible at every full-pass step, as in the reference.
+///
+/// Stopping is the generation's `StopFlag` only: a pass cut short by it commits nothing, a step
+/// that ran to its end is reported first (so every counted model call has its event), then the
+/// loop ends with `stopped` set and the uncommitted positions still masked.
 public struct Sampler {
     public let settings: GenerationSettings
     public let maskID: Int
@@ -51,191 +57,135 @@ public struct Sampler {
     public let eotID: Int?
     /// Ids at or above this (logit rows past the tokenizer's vocabulary) are never predicted.
     public let tokenLimit: Int?
+    public let family: any ModelFamily
+    let rule: any CommitRule
+    let steps: BlockSteps
 
     /// Besides the rows past `tokenLimit`, the mask id is never predicted: a predicted mask would
     /// leave its position masked, and a loop that runs until the block has no masks would never
     /// end. The reference allows both; neither happens in its golden outputs (tests).
-    public init(settings: GenerationSettings, maskID: Int, eosID: Int? = nil, eotID: Int? = nil, tokenLimit: Int? = nil) {
+    public init(settings: GenerationSettings, maskID: Int, eosID: Int? = nil, eotID: Int? = nil, tokenLimit: Int? = nil,
+                family: any ModelFamily = DenseLLaDAFamily()) {
         self.settings = settings
         self.maskID = maskID
         self.eosID = eosID
         self.eotID = eotID
         self.tokenLimit = tokenLimit
+        self.family = family
+        rule = family.commitRule(for: settings)
+        steps = family.blockSteps(for: settings)
     }
 
-    public func generate(prompt: [Int], model: MaskPredictor, observer: SamplerObserver? = nil, stop: StopFlag? = nil) -> GenerationResult {
-        generate(prompt: prompt, canvas: Array(repeating: maskID, count: settings.genLength), model: model, observer: observer, stop: stop)
+    public func generate(prompt: [Int], model: MaskPredictor, stop: StopFlag? = nil,
+                         onEvent: ((GenerationEvent) -> Void)? = nil) -> GenerationResult {
+        generate(prompt: prompt, canvas: Array(repeating: maskID, count: settings.genLength), model: model, stop: stop, onEvent: onEvent)
     }
 
     /// Generation from a given start of the generated part: `canvas` holds gen_length ids, the mask
     /// id where a token is to be filled (infilling). All masks is the reference; fixed ids are
     /// treated like the prompt (context, and masked in the unconditional input of guidance), and a
-    /// block's schedule counts only its own masks.
-    ///
-    /// Setting `stop` ends the run within the current step: a pass cut short commits nothing,
-    /// and the result has `stopped` set with the uncommitted positions still masked.
-    public func generate(prompt: [Int], canvas: [Int], model: MaskPredictor, observer: SamplerObserver? = nil,
-                         stop: StopFlag? = nil) -> GenerationResult {
+    /// block's schedule counts only its own masks. `onEvent` hears `.step` after every model call
+    /// and `.blockDone` (with no text: the engine adds it) when a block is final.
+    public func generate(prompt: [Int], canvas: [Int], model: MaskPredictor, stop: StopFlag? = nil,
+                         onEvent: ((GenerationEvent) -> Void)? = nil) -> GenerationResult {
         precondition(canvas.count == settings.genLength, "the canvas must hold gen_length ids")
-        var state = CanvasState(prompt: prompt, canvas: canvas, maskID: maskID, seed: settings.seed, stop: stop)
-        let cache = settings.cache == .none ? nil : model.makeCache(capacity: state.x.count, storage: settings.kvStorage)
+        var state = CanvasState(prompt: prompt, canvas: canvas, maskID: maskID, seed: settings.seed)
+        var record = StepRecord()
+        let passes = CachePasses(settings: settings, attention: family.attention, make: model.makeCache, capacity: state.x.count)
         var result = GenerationResult(promptIDs: prompt, outputIDs: [], decodedAtStep: [], modelCalls: 0,
-                                      cacheBytes: cache?.totalBytes ?? 0, cacheBytesPerToken: cache?.bytesPerToken ?? 0)
+                                      cacheBytes: passes.cache?.totalBytes ?? 0, cacheBytesPerToken: passes.cache?.bytesPerToken ?? 0)
+        let blocks = family.blocks(promptLength: prompt.count, settings: settings)
+        let fixedSteps = steps == .fixed
 
-        blocks: for block in 0..<settings.blockCount {
-            let blockStart = prompt.count + block * settings.blockLength
-            let blockRange = blockStart..<(blockStart + settings.blockLength)
-            let counts = settings.schedule.counts(masks: state.masks(in: blockRange), steps: settings.stepsPerBlock)
+        for (index, block) in blocks.enumerated() {
+            let counts = settings.schedule.counts(masks: state.masks(in: block), steps: settings.stepsPerBlock)
             state.remaskBudget = settings.remaskCommitted?.budgetPerBlock ?? 0
-            if settings.isReferenceLoop {
-                for (index, count) in counts.enumerated() {
-                    let last = index == counts.count - 1
+            var step = 0
+            while fixedSteps ? step < counts.count : step == 0 || state.masks(in: block) > 0 {
+                let count: Int, last: Bool
+                if fixedSteps {
+                    last = step == counts.count - 1
                     // Tokens taken back earlier are owed on top of the schedule; with remasking the
                     // last step commits every candidate left, so the block always ends complete.
-                    let wanted = last && settings.remaskCommitted != nil ? state.x.count : count + state.owed
-                    step(&state, block: blockRange, fullPass: true, count: wanted, lastStep: last, cache: nil, model: model)
-                    // A step that ran to its end is reported even when the flag was set meanwhile,
-                    // so the events seen always match the model calls counted.
-                    let control = report(&state, block: block, observer)
-                    if stop.isStopped { result.stopped = state.masks(in: prompt.count..<state.x.count) > 0; break blocks }
-                    if control == .stop {
-                        result.stopped = !last || block + 1 < settings.blockCount
-                        break blocks
-                    }
-                }
-            } else {
-                var stepInBlock = 0
-                while stepInBlock == 0 || state.masks(in: blockRange) > 0 {
+                    count = last && settings.remaskCommitted != nil ? state.x.count : counts[step] + state.owed
+                } else {
                     // Fast-dLLM indexes the schedule by step. When prompt masks took some of the
                     // commits, the schedule can run out (or reach a 0) with block masks left, where
                     // Fast-dLLM would fail or loop forever; one token per step finishes the block.
-                    let count = max(1, (stepInBlock < counts.count ? counts[stepInBlock] : 1) + state.owed)
-                    // A block start is a full pass unless the dual cache's refresh policy runs fewer rows.
-                    let startRows = stepInBlock == 0 && settings.cache == .dual
-                        ? settings.refresh.startRows(block: block, range: blockRange, promptLength: prompt.count, canvasLength: state.x.count)
-                        : nil
-                    step(&state, block: blockRange, fullPass: stepInBlock == 0 && startRows == nil, rows: startRows, count: count,
-                         lastStep: false, cache: cache, model: model)
-                    stepInBlock += 1
-                    let control = report(&state, block: block, observer)
-                    if stop.isStopped { result.stopped = state.masks(in: prompt.count..<state.x.count) > 0; break blocks }
-                    if control == .stop {
-                        // A stop on the run's very last step stopped nothing.
-                        result.stopped = state.masks(in: blockRange) > 0 || block + 1 < settings.blockCount
-                        break blocks
-                    }
+                    last = false
+                    count = max(1, (step < counts.count ? counts[step] : 1) + state.owed)
+                }
+                let pass = passes.pass(block: block, index: index, previous: index > 0 ? blocks[index - 1] : nil, step: step,
+                                       promptLength: prompt.count, length: state.x.count)
+                // A full pass may commit any mask up to the block's end (prompt masks included); a
+                // cached pass, and Fast-dLLM's later steps, only the block's own masks.
+                let wide = pass.isFull && (fixedSteps || step == 0)
+                self.step(&state, &record, pass: pass, candidatesIn: wide ? 0..<block.upperBound : block, block: block,
+                          count: count, lastStep: last, model: model, stop: stop)
+                step += 1
+                if let event = record.event(block: index, canvas: state) { onEvent?(.step(event)) }
+                if stop.isStopped {
+                    result.stopped = state.generatedMasks > 0
+                    return finish(result, state, record)
                 }
             }
             var ended = false
-            if settings.earlyStop, block + 1 < settings.blockCount, endsInPadding(state, through: blockRange.upperBound),
-               let eosID {
-                for position in blockRange.upperBound..<state.x.count where state.x[position] == maskID { state.x[position] = eosID }
+            if settings.earlyStop == true, index + 1 < blocks.count, endsInPadding(state, through: block.upperBound), let eosID {
+                for position in block.upperBound..<state.x.count where state.x[position] == maskID { state.x[position] = eosID }
                 // Exact for the fixed-step loops; with a threshold a block's step count is not
                 // known in advance, so the blocks skipped are reported instead.
-                result.blocksSkipped = settings.blockCount - block - 1
+                result.blocksSkipped = blocks.count - index - 1
                 if settings.threshold == nil { result.stepsSaved = result.blocksSkipped * settings.stepsPerBlock }
                 ended = true
             }
-            if let observer {
-                let range = (blockRange.lowerBound - prompt.count)..<(blockRange.upperBound - prompt.count)
-                let event = SamplerBlockEvent(block: block, range: range, ids: Array(state.x[blockRange]), endsGeneration: ended)
-                if observer(.blockDone(event)) == .stop, !ended, block + 1 < settings.blockCount { result.stopped = true; break }
-            }
+            let range = (block.lowerBound - prompt.count)..<(block.upperBound - prompt.count)
+            let generatedRange = max(0, range.lowerBound)..<range.upperBound
+            onEvent?(.blockDone(SamplerBlockEvent(block: index, range: generatedRange, ids: Array(state.x[(prompt.count + generatedRange.lowerBound)..<block.upperBound]),
+                                                  endsGeneration: ended, isLast: ended || index + 1 == blocks.count), text: ""))
             if ended { break }
         }
-        result.outputIDs = Array(state.x[prompt.count...])
-        result.decodedAtStep = Array(state.decodedAt[prompt.count...])
-        result.modelCalls = state.calls
+        return finish(result, state, record)
+    }
+
+    private func finish(_ result: GenerationResult, _ state: CanvasState, _ record: StepRecord) -> GenerationResult {
+        var result = result
+        result.outputIDs = Array(state.x[state.promptLength...])
+        result.decodedAtStep = Array(state.decodedAt[state.promptLength...])
+        result.modelCalls = record.calls
         result.remasked = state.remasked
-        result.stepSeconds = state.stepSeconds
+        result.stepSeconds = record.stepSeconds
         return result
     }
 
-    /// Tells the observer about the step just run.
-    func report(_ state: inout CanvasState, block: Int, _ observer: SamplerObserver?) -> SamplerControl {
-        guard let observer, state.calls > state.reportedCalls else { return .proceed }
-        state.reportedCalls = state.calls
-        let offset = state.promptLength
-        let generated = Array(state.x[offset...])
-        let event = SamplerStepEvent(call: state.calls, block: block,
-                                     committed: state.lastCommitted.map { $0 - offset }.filter { $0 >= 0 },
-                                     remasked: state.lastRemasked.map { $0 - offset },
-                                     generated: generated, masksLeft: generated.lazy.filter { $0 == maskID }.count,
-                                     seconds: state.stepSeconds.last ?? 0)
-        return observer(.step(event))
-    }
-
-    /// The canvas and its bookkeeping.
-    struct CanvasState {
-        var x: [Int]
-        let isPrompt: [Bool]
-        let promptLength: Int
-        let maskID: Int
-        var decodedAt: [Int]
-        var calls = 0
-        var random: SamplerRandom
-        /// Commits owed to the schedule for tokens taken back at the previous step.
-        var owed = 0
-        var remaskBudget = 0
-        var remasked = 0
-        var stepSeconds: [Double] = []
-        /// What the last step changed, for the observer.
-        var lastCommitted: [Int] = []
-        var lastRemasked: [Int] = []
-        var reportedCalls = 0
-        let stop: StopFlag?
-
-        init(prompt: [Int], canvas: [Int], maskID: Int, seed: UInt64, stop: StopFlag?) {
-            self.stop = stop
-            x = prompt + canvas
-            isPrompt = x.map { $0 != maskID }
-            promptLength = prompt.count
-            self.maskID = maskID
-            decodedAt = Array(repeating: -1, count: x.count)
-            random = SamplerRandom(seed: seed)
-        }
-
-        func masks(in range: Range<Int>) -> Int { x[range].lazy.filter { $0 == maskID }.count }
-    }
-
     /// One denoising step: predict, commit, and optionally take back weak committed tokens.
-    /// `rows`: the canvas rows a dual-cached pass runs (the block when nil).
-    func step(_ state: inout CanvasState, block: Range<Int>, fullPass: Bool, rows: Range<Int>? = nil, count: Int, lastStep: Bool,
-              cache: KVCache?, model: MaskPredictor) {
-        // A full pass may commit any mask up to the block's end (prompt masks included); a cached
-        // pass only the block's own masks. Positions after the block are never candidates.
-        let searchRange = fullPass ? 0..<block.upperBound : block
+    func step(_ state: inout CanvasState, _ record: inout StepRecord, pass: ForwardPass, candidatesIn searchRange: Range<Int>,
+              block: Range<Int>, count: Int, lastStep: Bool, model: MaskPredictor, stop: StopFlag?) {
         let candidates = searchRange.filter { state.x[$0] == maskID }
         let wanted = settings.threshold == nil ? count : candidates.count
-        state.lastCommitted = []
-        state.lastRemasked = []
+        record.beginStep()
         guard wanted > 0, !candidates.isEmpty else { return }
         let started = DispatchTime.now().uptimeNanoseconds
-        var cut = false
-        defer { if !cut { state.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) } }
         let reviewing = settings.remaskCommitted != nil && !lastStep && state.remaskBudget > 0
             ? block.filter { state.x[$0] != maskID } : []
 
-        let logits = forward(state, positions: candidates + reviewing, fullPass: fullPass, rows: rows, block: block, cache: cache,
-                             model: model)
+        let logits = forward(pass, state, positions: candidates + reviewing, model: model, stop: stop)
         // A pass cut short by the stop flag is not a prediction.
-        if state.stop.isStopped { cut = true; return }
-        state.calls += 1
+        if stop.isStopped { return }
+        record.calls += 1
         let predictions = predict(logits, rows: candidates.count, random: &state.random)
-        let chosen: [Int]
-        if let threshold = settings.threshold {
-            chosen = Self.aboveThreshold(predictions.confidence, threshold: threshold)
-        } else if settings.positionTemperature > 0 {
-            chosen = Self.gumbelTopK(predictions.confidence, count: count, temperature: settings.positionTemperature,
-                                     random: &state.random)
-        } else {
-            chosen = referenceTopK(predictions.confidence, candidates: candidates, canvas: state.x.count, count: count)
-        }
+        let chosen = rule.chosen(predictions.confidence, candidates: candidates, canvasLength: state.x.count, count: count,
+                                 random: &state.random)
         for row in chosen {
             state.x[candidates[row]] = predictions.tokens[row]
-            state.decodedAt[candidates[row]] = state.calls - 1
+            state.decodedAt[candidates[row]] = record.calls - 1
         }
-        state.lastCommitted = chosen.map { candidates[$0] }
+        record.committed = chosen.map { candidates[$0] }
+        // Each committed token's probability as it was committed (the confidence itself unless
+        // another remasking strategy ranked the positions).
+        record.probabilities = chosen.map { row in
+            settings.remasking == .lowConfidence ? predictions.confidence[row]
+                : TokenChoice.probability64(of: predictions.tokens[row], in: UnsafeBufferPointer(start: logits.row(row), count: logits.cols))
+        }
         state.owed = 0
         if !reviewing.isEmpty, let policy = settings.remaskCommitted {
             let taken = weakCommitted(logits, reviewing: reviewing, firstRow: candidates.count, state: state, policy: policy)
@@ -243,25 +193,35 @@ public struct Sampler {
                 state.x[position] = maskID
                 state.decodedAt[position] = -1
             }
-            state.lastRemasked = taken
+            record.remasked = taken
             state.owed += taken.count
             state.remaskBudget -= taken.count
             state.remasked += taken.count
         }
+        record.stepSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 
-    /// Logits at `positions` from the pass the step calls for.
-    func forward(_ state: CanvasState, positions: [Int], fullPass: Bool, rows: Range<Int>?, block: Range<Int>, cache: KVCache?,
-                 model: MaskPredictor) -> FloatMatrix {
-        if fullPass { return guidedLogits(state, positions: positions, cache: cache, model: model) }
-        guard let cache else { return guidedLogits(state, positions: positions, cache: nil, model: model) }
-        switch settings.cache {
-        case .prefix:
-            return model.logits(tokens: state.x, rows: block.lowerBound..<state.x.count, context: .prefix(cache), positions: positions, stop: state.stop)
-        case .dual, .none:
-            return model.logits(tokens: state.x, rows: rows ?? block, context: .dual(cache, canvasLength: state.x.count),
-                                positions: positions, stop: state.stop)
+    /// Logits at `positions` from the step's pass; full passes go through guidance.
+    func forward(_ pass: ForwardPass, _ state: CanvasState, positions: [Int], model: MaskPredictor, stop: StopFlag?) -> FloatMatrix {
+        guard case .full(let fill) = pass.context else {
+            return model.logits(tokens: state.x, rows: pass.rows, context: pass.context, positions: positions, stop: stop)
         }
+        // What the pass sees: the whole canvas, or under block-causal attention up to the block's end.
+        let tokens = pass.rows.upperBound == state.x.count ? state.x : Array(state.x[..<pass.rows.upperBound])
+        let conditional = fill.map {
+            model.logits(tokens: tokens, rows: pass.rows, context: .full(fill: $0), positions: positions, stop: stop)
+        } ?? model.logits(tokens: tokens, positions: positions, stop: stop)
+        guard settings.cfgScale > 0 else { return conditional }
+        // Classifier-free guidance `un + (s + 1)(cond − un)`: the unconditional canvas has every
+        // given position replaced by the mask id.
+        let unconditionalInput = zip(tokens, state.isGiven).map { $1 ? maskID : $0 }
+        let unconditional = model.logits(tokens: unconditionalInput, positions: positions, stop: stop)
+        let scale = Float(settings.cfgScale + 1)
+        for i in 0..<(conditional.rows * conditional.cols) {
+            let un = unconditional.pointer[i]
+            conditional.pointer[i] = un + scale * (conditional.pointer[i] - un)
+        }
+        return conditional
     }
 
     /// Committed positions whose token's probability under the current prediction is below the
@@ -276,47 +236,6 @@ public struct Sampler {
         }
         weak.sort { $0.probability != $1.probability ? $0.probability < $1.probability : $0.position < $1.position }
         return weak.prefix(min(policy.perStep, state.remaskBudget)).map(\.position)
-    }
-
-    /// Rows torch.topk keeps, run as the reference runs it: over the whole canvas.
-    func referenceTopK(_ confidence: [Double], candidates: [Int], canvas: Int, count: Int) -> [Int] {
-        var full = [Double](repeating: -.infinity, count: canvas)
-        for (row, position) in candidates.enumerated() { full[position] = confidence[row] }
-        let chosen = Set(ReferenceTopK.select(full, k: min(count, candidates.count)))
-        return candidates.indices.filter { chosen.contains(candidates[$0]) }
-    }
-
-    /// Fast-dLLM's parallel decoding: every row at or above the threshold, and always the most
-    /// confident one (the first on ties).
-    public static func aboveThreshold(_ confidence: [Double], threshold: Double) -> [Int] {
-        guard let best = confidence.indices.max(by: { confidence[$0] < confidence[$1] || (confidence[$0] == confidence[$1] && $0 > $1) }) else { return [] }
-        return confidence.indices.filter { $0 == best || confidence[$0] >= threshold }
-    }
-
-    /// Position temperature: the `count` rows with the largest confidence/τ + Gumbel noise, i.e.
-    /// `count` draws without replacement from softmax(confidence/τ). τ → 0 is plain top-k.
-    public static func gumbelTopK(_ confidence: [Double], count: Int, temperature: Double, random: inout SamplerRandom) -> [Int] {
-        let keys = confidence.map { $0 / temperature - log(-log(random.nextUnitOpen())) }
-        let order = keys.indices.sorted { keys[$0] != keys[$1] ? keys[$0] > keys[$1] : $0 < $1 }
-        return Array(order.prefix(count)).sorted()
-    }
-
-    /// Conditional logits of a full pass (filling the cache when there is one), or with
-    /// classifier-free guidance `un + (s + 1)(cond − un)` where the unconditional canvas has every
-    /// prompt position replaced by the mask id.
-    func guidedLogits(_ state: CanvasState, positions: [Int], cache: KVCache?, model: MaskPredictor) -> FloatMatrix {
-        let conditional = cache.map {
-            model.logits(tokens: state.x, rows: 0..<state.x.count, context: .full(fill: $0), positions: positions, stop: state.stop)
-        } ?? model.logits(tokens: state.x, positions: positions, stop: state.stop)
-        guard settings.cfgScale > 0 else { return conditional }
-        let unconditionalInput = zip(state.x, state.isPrompt).map { $1 ? maskID : $0 }
-        let unconditional = model.logits(tokens: unconditionalInput, positions: positions, stop: state.stop)
-        let scale = Float(settings.cfgScale + 1)
-        for i in 0..<(conditional.rows * conditional.cols) {
-            let un = unconditional.pointer[i]
-            conditional.pointer[i] = un + scale * (conditional.pointer[i] - un)
-        }
-        return conditional
     }
 
     /// The token predicted at each of the first `rows` rows and its confidence (as f64; the
@@ -343,7 +262,7 @@ public struct Sampler {
             let values = UnsafeBufferPointer(row)
             switch settings.remasking {
             case .lowConfidence:
-                confidence.append(settings.usesReferenceConfidence
+                confidence.append(steps == .fixed
                     ? Double(TokenChoice.probability(of: token, in: values))
                     : TokenChoice.probability64(of: token, in: values))
             case .margin: confidence.append(TokenChoice.margin(values))

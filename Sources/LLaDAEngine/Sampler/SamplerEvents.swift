@@ -1,18 +1,13 @@
-/// What the sampler reports while it runs, for streaming, live views, progress and
-/// cancellation. Positions are offsets into the generated part (0 = first generated token).
-public enum SamplerEvent: Sendable {
-    /// After every step (one model call and its commits).
-    case step(SamplerStepEvent)
-    /// When a block has no masks left: its tokens are final.
-    case blockDone(SamplerBlockEvent)
-}
-
+/// The parts of a `GenerationEvent` the sampler fills in. Positions are offsets into the
+/// generated part (0 = first generated token).
 public struct SamplerStepEvent: Sendable {
     /// Model calls so far, this one included.
     public var call: Int
     public var block: Int
     /// Positions committed by this step, and taken back by `remaskCommitted`.
     public var committed: [Int]
+    /// The probability of each committed token when it was committed (aligned with `committed`).
+    public var probabilities: [Double]
     public var remasked: [Int]
     /// The generated part of the canvas after the step (mask id where still masked).
     public var generated: [Int]
@@ -28,13 +23,6 @@ public struct SamplerBlockEvent: Sendable {
     public var ids: [Int]
     /// True when early stop filled the rest of the canvas with padding after this block.
     public var endsGeneration: Bool
+    /// True for the run's last block (the last one run, or the last one early stop left).
+    public var isLast: Bool
 }
-
-/// Returned by an observer: go on, or stop after this step (the result then has `stopped` set
-/// and the uncommitted positions still hold the mask id).
-public enum SamplerControl: Sendable {
-    case proceed
-    case stop
-}
-
-public typealias SamplerObserver = (SamplerEvent) -> SamplerControl

@@ -1,0 +1,59 @@
+/// Resolves a request against one model: the only place where settings meet the prompt and the
+/// model's limits. `ModelFile.plan` runs it before any weight is loaded, `LLaDAModel.plan` on a
+/// loaded model; every frontend plans, then runs the plan.
+struct GenerationPlanner: Sendable {
+    let config: LLaDAConfig
+    let tokenizer: Tokenizer
+    /// What the weights take, for the memory estimate (nil for a model built in memory).
+    let footprint: WeightFootprint?
+    let family: any ModelFamily
+
+    @inline(never)
+    func plan(_ request: GenerationRequest) throws -> GenerationPlan {
+        var settings = request.settings
+        family.resolveDefaults(&settings, prompt: request.prompt, packed: footprint?.isPacked ?? false)
+        settings = try settings.validated()
+        guard family.caches[settings.cache] != nil else {
+            let names = CacheMode.allCases.filter { family.caches[$0] != nil }.map(\.rawValue)
+            throw PlanError.invalid("cache", "\(setting("cache")) \(settings.cache.rawValue) is not one this model has; use one of \(names.joined(separator: ", "))")
+        }
+        let ids = try promptIDs(for: request.prompt)
+        guard !ids.isEmpty else { throw PlanError.emptyPrompt }
+        let limit = config.maxSequenceLength
+        guard settings.genLength < limit, ids.count <= limit, settings.genLength <= limit - ids.count else {
+            throw PlanError.contextExceeded(prompt: ids.count, generation: settings.genLength, limit: limit)
+        }
+        let canvas = request.canvas ?? Array(repeating: config.maskID, count: settings.genLength)
+        guard canvas.count == settings.genLength else {
+            throw PlanError.invalid("gen_length", "the canvas holds \(canvas.count) tokens but \(setting("gen_length")) is \(settings.genLength)")
+        }
+        if let bad = (ids + canvas).first(where: { $0 < 0 || $0 >= config.paddedVocabSize }) {
+            throw PlanError.tokenOutsideVocabulary(id: bad, vocabularySize: config.paddedVocabSize)
+        }
+        try checkSpecialTokens(for: settings)
+        let memory = footprint.map {
+            MemoryEstimate(footprint: $0, settings: settings, promptLength: ids.count, pageSize: ProcessMemory.pageSize)
+        }
+        return GenerationPlan(promptIDs: ids, canvas: canvas, settings: settings, memory: memory)
+    }
+
+    func promptIDs(for prompt: GenerationPrompt) throws -> [Int] { try prompt.ids(using: tokenizer) }
+
+    var maskID: Int { config.maskID }
+    var eosID: Int? { tokenizer.eosToken.flatMap { tokenizer.id(forToken: $0) } ?? config.eosTokenID }
+    var endOfTurnID: Int? { tokenizer.id(forToken: ChatTemplate.endOfTurn) }
+
+    /// The EOS and end-of-turn ids the options rely on exist, and EOS (which early stop writes
+    /// into the canvas) is a token of the model.
+    func checkSpecialTokens(for settings: GenerationSettings) throws {
+        if settings.logitsEOSInf && eosID == nil {
+            throw PlanError.invalid("logits_eos_inf", "\(setting("logits_eos_inf")) needs an end-of-text token, but the tokenizer has no eos_token and config.json no eos_token_id")
+        }
+        if settings.confidenceEOSEOTInf && endOfTurnID == nil {
+            throw PlanError.invalid("confidence_eos_eot_inf", "\(setting("confidence_eos_eot_inf")) needs the tokenizer's \(ChatTemplate.endOfTurn) token, which it lacks")
+        }
+        if settings.earlyStop == true || settings.logitsEOSInf, let eos = eosID, eos < 0 || eos >= config.paddedVocabSize {
+            throw PlanError.invalid(settings.logitsEOSInf ? "logits_eos_inf" : "early_stop", "the end-of-text token id \(eos) (tokenizer eos_token or config.json eos_token_id) is outside the model's vocabulary (0..<\(config.paddedVocabSize)): the tokenizer does not match the model")
+        }
+    }
+}
