@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "LLaDAEngine", targets: ["LLaDAEngine"]),
+        .library(name: "LLaDATokenizer", targets: ["LLaDATokenizer"]),
         .executable(name: "llada", targets: ["llada"]),
         .executable(name: "llada-quantize", targets: ["llada-quantize"]),
     ],
@@ -23,9 +24,11 @@ let package = Package(
             providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
         // Hot numeric kernels in C: Swift does not emit FMA / VNNI by itself.
         .target(name: "LLaDAKernels", path: "Sources/LLaDAKernels"),
+        // Hugging Face tokenizer.json (BPE, normalizers, pre-tokenizers), with the error type the engine shares.
+        .target(name: "LLaDATokenizer", path: "Sources/LLaDATokenizer"),
         .target(
             name: "LLaDAEngine",
-            dependencies: ["CBLAS", "CLZ4", "LLaDAKernels"],
+            dependencies: ["CBLAS", "CLZ4", "LLaDAKernels", "LLaDATokenizer"],
             path: "Sources/LLaDAEngine"),
         // Beside the runtime library: what only the converter, the benchmarks and the tests need.
         .target(name: "LLaDAConvert", dependencies: ["LLaDAEngine", "LLaDAKernels", "CLZ4"], path: "converter/LLaDAConvert"),
@@ -56,7 +59,7 @@ let package = Package(
             path: "converter/llada-quantize"),
         .testTarget(
             name: "LLaDAEngineTests",
-            dependencies: ["LLaDAEngine", "LLaDAKernels", "LLaDAConvert", "LLaDASynthetic", "LLaDABenchmarks"],
+            dependencies: ["LLaDAEngine", "LLaDATokenizer", "LLaDAKernels", "LLaDAConvert", "LLaDASynthetic", "LLaDABenchmarks"],
             path: "Tests/LLaDAEngineTests"),
         // An app embedding the engine (run by ExampleTests).
         .executableTarget(name: "stream-and-cancel", dependencies: ["LLaDAEngine"], path: "Examples/StreamAndCancel"),

@@ -7,9 +7,10 @@
 # Targets: safetensors shard-index config tokenizer-json tokenizer-encode packed server-request (Tests/Fuzz/Targets).
 # server-request links the server's request decoder (Sources/LLaDAServer, the files without Hummingbird)
 # as its own module beside the engine.
-# The engine's sources and Tests/Fuzz/FuzzEntry.swift are compiled with `swiftc -sanitize=fuzzer,address` into .build/fuzz (rebuilt
-# when a source changes); each target links them with its driver. A run starts from the seeds in
-# Tests/Fuzz/corpus/TARGET plus what earlier runs found (.build/fuzz/corpus/TARGET), on one core.
+# The tokenizer's module (Sources/LLaDATokenizer), then the engine's sources with Tests/Fuzz/FuzzEntry.swift, are compiled
+# with `swiftc -sanitize=fuzzer,address` into .build/fuzz (rebuilt when a source changes); each target links them with its
+# driver. A run starts from the seeds in Tests/Fuzz/corpus/TARGET plus what earlier runs found (.build/fuzz/corpus/TARGET),
+# on one core.
 # Any crash, sanitizer report, leak, hang (> 10 s per input) or allocation > 512 MB fails the run;
 # the input is saved under .build/fuzz/artifacts/TARGET/. The last line says how many inputs ran.
 set -euo pipefail
@@ -32,8 +33,18 @@ clang_modules=(-Xcc "-fmodule-map-file=Sources/CBLAS/module.modulemap" -Xcc "-fm
                -Xcc "-fmodule-map-file=$build/LLaDAKernels.modulemap" -Xcc -I -Xcc Sources/LLaDAKernels/include -I "$blas_include")
 swift_flags=(-swift-version 6 -O -g -parse-as-library -sanitize=fuzzer,address -package-name llada_edge)
 
+tokenizer=$build/LLaDATokenizer.o
+if [ ! -f "$tokenizer" ] || [ -n "$(find Sources/LLaDATokenizer -newer "$tokenizer" -type f | head -1)" ]; then
+    echo "building the tokenizer for fuzzing (swiftc -sanitize=fuzzer,address)..." >&2
+    find Sources/LLaDATokenizer -name '*.swift' -print0 | sort -z | xargs -0 swiftc "${swift_flags[@]}" \
+        -module-name LLaDATokenizer -wmo -emit-module -emit-module-path "$build/modules/LLaDATokenizer.swiftmodule" \
+        -c -o "$tokenizer.partial" 2> >(grep -v "warning: Cannot export local symbol" >&2)
+    mv "$tokenizer.partial" "$tokenizer"
+fi
+
 library=$build/LLaDAEngine.o
-if [ ! -f "$library" ] || [ -n "$(find Sources/LLaDAEngine Sources/LLaDAKernels Tests/Fuzz/FuzzEntry.swift -newer "$library" -type f | head -1)" ]; then
+if [ ! -f "$library" ] || [ "$tokenizer" -nt "$library" ] \
+    || [ -n "$(find Sources/LLaDAEngine Sources/LLaDAKernels Tests/Fuzz/FuzzEntry.swift -newer "$library" -type f | head -1)" ]; then
     echo "building the engine for fuzzing (swiftc -sanitize=fuzzer,address)..." >&2
     printf 'module LLaDAKernels {\n    umbrella header "%s/Sources/LLaDAKernels/include/LLaDAKernels.h"\n    export *\n}\n' "$PWD" \
         > "$build/LLaDAKernels.modulemap"
@@ -44,7 +55,7 @@ if [ ! -f "$library" ] || [ -n "$(find Sources/LLaDAEngine Sources/LLaDAKernels 
     done
     # The entry points are compiled into the engine's module here only: the library apps link has none.
     { find Sources/LLaDAEngine -name '*.swift' -print0 | sort -z; printf 'Tests/Fuzz/FuzzEntry.swift\0'; } | xargs -0 swiftc "${swift_flags[@]}" "${clang_modules[@]}" \
-        -module-name LLaDAEngine -wmo -emit-module -emit-module-path "$build/modules/LLaDAEngine.swiftmodule" \
+        -I "$build/modules" -module-name LLaDAEngine -wmo -emit-module -emit-module-path "$build/modules/LLaDAEngine.swiftmodule" \
         -c -o "$library.partial" 2> >(grep -v "warning: Cannot export local symbol" >&2)
     mv "$library.partial" "$library"
 fi
@@ -63,7 +74,7 @@ fi
 link() {
     local name=$1 binary=$build/bin/$1
     if [ ! -f "$binary" ] || [ "$library" -nt "$binary" ] || [ "$requests" -nt "$binary" ] || [ "Tests/Fuzz/Targets/$name.swift" -nt "$binary" ]; then
-        swiftc "${swift_flags[@]}" "${clang_modules[@]}" -I "$build/modules" "Tests/Fuzz/Targets/$name.swift" "$library" "$requests" \
+        swiftc "${swift_flags[@]}" "${clang_modules[@]}" -I "$build/modules" "Tests/Fuzz/Targets/$name.swift" "$tokenizer" "$library" "$requests" \
             "$build"/kernels/*.o $(pkg-config --libs openblas liblz4) -o "$binary" \
             2> >(grep -v "warning: Cannot export local symbol" >&2)
     fi

@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Testing) import LLaDAEngine
+@_spi(Testing) import LLaDATokenizer
 import XCTest
 
 /// Components the engine cannot reproduce exactly are refused with one line that names them.

@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Testing) import LLaDAEngine
+@_spi(Testing) import LLaDATokenizer
 import XCTest
 
 /// Reads Tests/Fixtures/tokenizer-components (made by Scripts/make-tokenizer-cases.py with

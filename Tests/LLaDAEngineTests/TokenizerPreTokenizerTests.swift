@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Testing) import LLaDAEngine
+@_spi(Testing) import LLaDATokenizer
 import XCTest
 
 /// The split pattern and NFC on their own. Expected splits follow Oniguruma's semantics for

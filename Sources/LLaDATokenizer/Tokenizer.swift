@@ -36,11 +36,11 @@ public final class Tokenizer: Sendable {
 
     /// Whether the normalizer changes text, so that decoding an encoding gives the input back only
     /// up to that normalisation (e.g. canonically equivalent for NFC).
-    var normalizesToNFC: Bool { !normalizer.isIdentity }
+    package var normalizesToNFC: Bool { !normalizer.isIdentity }
     /// Whether decoding an encoding always gives the input back: byte for byte without a normalizer,
     /// canonically equivalent with NFC or NFD. False with NFKC, NFKD or Lowercase, a Split that removes
     /// text, or ByteLevel adding prefix spaces (the fuzz round-trip check holds only when this is true).
-    var roundTripsText: Bool {
+    package var roundTripsText: Bool {
         preTokenizer.keepsText && normalizer.steps.allSatisfy { $0 == .nfc || $0 == .nfd }
     }
 

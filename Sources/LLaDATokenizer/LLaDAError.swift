@@ -1,5 +1,6 @@
 /// The one error type of the engine: a single line that names the file, tensor or setting at
-/// fault and says what to do. Settings are named in the library's words (`gen_length`) and each
+/// fault and says what to do. It lives in LLaDATokenizer, the lowest module, so the tokenizer throws
+/// it too; LLaDAEngine re-exports it. Settings are named in the library's words (`gen_length`) and each
 /// frontend renders them in its own (`message(naming:)`: the CLI as `--gen-length`).
 public struct LLaDAError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The text with each setting's name between the two private-use marks of `setting(_:)`.
@@ -50,4 +51,4 @@ public struct LLaDAError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 /// A setting's name in an engine error message (LLaDAError.setting).
-func setting(_ name: String) -> String { LLaDAError.setting(name) }
+package func setting(_ name: String) -> String { LLaDAError.setting(name) }

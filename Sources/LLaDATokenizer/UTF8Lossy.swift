@@ -2,8 +2,8 @@
 /// decoder uses): each maximal prefix of a would-be valid sequence that turns out invalid becomes one
 /// U+FFFD, and a byte that cannot start any sequence becomes one U+FFFD. For example E2 82 41 gives
 /// "\u{FFFD}A" (one replacement for E2 82), and F0 80 gives two (80 is not a valid second byte after F0).
-enum UTF8Lossy {
-    static func string(from bytes: [UInt8]) -> String {
+package enum UTF8Lossy {
+    package static func string(from bytes: [UInt8]) -> String {
         bytes.withUnsafeBufferPointer { bytes in
             var repaired: [UInt8] = []
             repaired.reserveCapacity(bytes.count)
@@ -41,7 +41,7 @@ enum UTF8Lossy {
     /// How many leading bytes can be converted now without changing what later bytes would make
     /// of them: all but a final sequence that is valid so far and only lacks bytes. The lossy text
     /// of that prefix is then a prefix of the lossy text of any continuation (for streaming).
-    static func completePrefixLength(_ bytes: [UInt8]) -> Int {
+    package static func completePrefixLength(_ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBufferPointer { bytes in
             var i = 0
             while i < bytes.count {
