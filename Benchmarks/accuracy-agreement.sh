@@ -14,6 +14,8 @@ model=Tests/Fixtures/llada-tiny-tasks
 bin=.build/release
 python3 Benchmarks/generated-tasks.py "$per_task" > "$out/tasks.jsonl"
 [ -f "$out/tiny-q8.lpk" ] || $bin/llada-quantize "$model" -o "$out/tiny-q8.lpk" --type q8 >/dev/null
+bash Benchmarks/host.sh   # the CPU and kernel level (answers are the same on every level)
+echo
 echo "| setting | f32 correct | q8 correct | answers that differ (f32 right → q8 wrong / f32 wrong → q8 right) |"
 echo "|---|---|---|---|"
 for s in "32 32 32 0" "32 16 8 0" "32 32 16 0" "32 12 8 0" "32 32 32 1"; do

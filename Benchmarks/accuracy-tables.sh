@@ -12,6 +12,8 @@ bin=.build/release
 for type in f16 q8 q4; do
   [ -f "$out/tiny-$type.lpk" ] || $bin/llada-quantize "$model" -o "$out/tiny-$type.lpk" --type $type >/dev/null
 done
+bash Benchmarks/host.sh   # the CPU and kernel level (answers are the same on every level; the record says where they ran)
+echo
 summary() { "$bin/llada" eval --tasks "$tasks" --json --threads 1 --no-early-stop "$@" | tail -1; }
 row() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); t=d["per_task"]; print("%.3f (%s/%s/%s), %.1f calls" % (d["accuracy"], round(t["reverse"]*20), round(t["add"]*20), round(t["sort"]*20), d["mean_model_calls"]))' "$1"; }
 

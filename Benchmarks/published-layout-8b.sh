@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"
 bin=.build/release
+bash Benchmarks/host.sh   # the CPU and kernel level of the timings below
 for release in instruct 1.5; do
   dir="$work/synth-8b-$release"
   rm -rf "$dir" "$dir.lpk"

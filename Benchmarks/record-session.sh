@@ -2,7 +2,7 @@
 # Records a terminal session of the llada CLI on the fixture model: drives it in tmux
 # (send-keys / capture-pane) and writes the captured screens to Benchmarks/results/session.txt —
 # a chat of two turns and a reset, --visual frames as the canvas fills, infill filling its holes,
-# and the progress line of a long generation.
+# and the progress line of a long generation; the first line names the CPU and kernel level.
 #
 #   swift build -c release && bash Benchmarks/record-session.sh [OUT]
 set -euo pipefail
@@ -47,7 +47,8 @@ frames() {
     done
 }
 tmp=$work/session.txt
-: > "$tmp"
+# The CPU and kernel level the session ran on (its tok/s figures depend on them).
+{ echo "──── $(bash "$repo/Benchmarks/host.sh")"; echo; } > "$tmp"
 wait_last '^\$$'
 
 # 1. Chat: two turns (the fixture was trained on single-turn tasks, so its second answer is

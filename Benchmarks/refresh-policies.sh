@@ -14,6 +14,8 @@ bin=.build/release
 python3 Benchmarks/generated-tasks.py "$per_task" > "$out/generated.jsonl"
 cp Tests/Fixtures/tasks-dev.jsonl "$out/dev.jsonl"
 [ -f "$out/tiny-q4.lpk" ] || $bin/llada-quantize "$model" -o "$out/tiny-q4.lpk" --type q4 >/dev/null
+bash Benchmarks/host.sh   # the CPU and kernel level (answers are the same on every level)
+echo
 echo "| model | setting | refresh | dev correct | dev ≠ | generated correct | generated ≠ | calls per answer |"
 echo "|---|---|---|---|---|---|---|---|"
 for weights in f32 q4; do

@@ -8,10 +8,11 @@ calls, and the same request's round trip through `llada serve` (openai client, s
 with the server's model calls (its log line) and its own generation seconds (the
 X-LLaDA-Generation-Seconds header): the overhead is the round trip minus that. Then, unless `sequential`, 8 x N requests at
 concurrency 1, 4 and 8.
-Medians; prints one JSON object.
+Medians; prints one JSON object, with the CPU and kernel level it ran on (`host`: Benchmarks/host.sh).
 """
 import concurrent.futures
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -26,6 +27,8 @@ N = int(sys.argv[4]) if len(sys.argv) > 4 else 20
 SEQUENTIAL = len(sys.argv) > 5 and sys.argv[5] == "sequential"
 FLAGS = ["--gen-length", "32", "--steps", "32", "--block-length", "8"]
 tasks = [json.loads(line) for line in open(TASKS)][:N]
+host = json.loads(subprocess.run(["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)), "host.sh"), "--json"],
+                                 env={**os.environ, "LLADA": os.path.abspath(LLADA)}, capture_output=True, text=True, check=True).stdout)
 
 generated = []
 for task in tasks:
@@ -67,6 +70,7 @@ for concurrency in () if SEQUENTIAL else (1, 4, 8):
 server.terminate()
 server.wait()
 print(json.dumps({
+    "host": host,
     "tasks": N,
     "generate_seconds_median": round(statistics.median(s for s, _ in generated), 5),
     "generate_model_calls_median": statistics.median(c for _, c in generated),

@@ -3,13 +3,16 @@
 # Usage: bash Benchmarks/throughput-table.sh LABEL=MODEL [LABEL=MODEL ...]
 #   env: PROMPT (64) GEN (128) STEPS (128) BLOCK (32) THREADS (2) CACHES ("none prefix dual")
 #        THRESHOLDS ("none 0.9") NONE_STEPS (steps for cache none; default STEPS)
-# Needs `swift build -c release`. Prints one markdown row per run; raw JSON goes to $OUT (/tmp).
+# Needs `swift build -c release`. Prints the host line (Benchmarks/host.sh), then one markdown row
+# per run; raw JSON (with `cpu` and `kernel_path`) goes to $OUT (/tmp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROMPT=${PROMPT:-64} GEN=${GEN:-128} STEPS=${STEPS:-128} BLOCK=${BLOCK:-32} THREADS=${THREADS:-2}
 CACHES=${CACHES:-none prefix dual} THRESHOLDS=${THRESHOLDS:-none 0.9} NONE_STEPS=${NONE_STEPS:-$STEPS}
 OUT=${OUT:-/tmp/llada-throughput}
 mkdir -p "$OUT"
+bash Benchmarks/host.sh   # the CPU and kernel level the table was measured on (also in each raw JSON)
+echo
 echo "| model | cache | threshold | steps run | load s | prefill s | step median / p90 s | tokens/s | median step: matmul / attention / other / sampler | KV MB | peak RSS MB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for spec in "$@"; do

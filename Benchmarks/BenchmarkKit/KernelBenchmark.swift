@@ -21,10 +21,14 @@ public enum KernelBenchmark {
         /// GOP/s over the int8 peak measured in the same run (q8_0 / q4_0 rows; nil for sgemm,
         /// f16, or a path without a peak probe).
         public var peakShare: Double? = nil
+        /// The kernel level the row ran at, and the CPU (every row carries them, so a row read
+        /// alone still says where it was measured).
+        public var kernelPath = QuantizedMatmul.currentPath.name
+        public var cpu = HostCPU.current
 
         /// One JSON object (one line).
         public var json: String {
-            String(format: "{\"kernel\":\"\(kernel)\",\"m\":%d,\"n\":%d,\"k\":%d,\"gops\":%.2f,\"ratio_vs_sgemm\":%.3f,\"median_ms\":%.4f,\"peak_share\":\(peakShare.map { String(format: "%.4f", $0) } ?? "null")}",
+            String(format: "{\"kernel\":\"\(kernel)\",\"m\":%d,\"n\":%d,\"k\":%d,\"gops\":%.2f,\"ratio_vs_sgemm\":%.3f,\"median_ms\":%.4f,\"peak_share\":\(peakShare.map { String(format: "%.4f", $0) } ?? "null"),\"kernel_path\":\"\(kernelPath)\",\"cpu\":\(cpu.json)}",
                    m, n, k, gops, ratioVsSgemm, medianSeconds * 1000)
         }
 
@@ -37,6 +41,15 @@ public enum KernelBenchmark {
         }
 
         public static let tableHeader = "kernel K x N       M     GOP/s  x sgemm  median ms  % peak"
+    }
+
+    /// The text output's first lines: the CPU, the kernel level and the run's settings, then the
+    /// column names. `peak`: the int8 peak measured in this run (nil: the level has no probe).
+    public static func textHeader(threads: Int, repetitions: Int, peak: Double?) -> [String] {
+        let measured = peak.map { String(format: "; int8 peak %.0f GOP/s measured now", $0) } ?? "; no int8 peak probe on this path"
+        return ["cpu: \(HostCPU.current.description)",
+                "kernels: \(QuantizedMatmul.currentPath.name) path, \(threads) threads; medians of ≥ \(repetitions) calls" + measured,
+                Row.tableHeader]
     }
 
     /// K × N of the 8B model: attention / FFN in and out, the LM head.

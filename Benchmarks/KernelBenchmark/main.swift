@@ -35,10 +35,8 @@ while let argument = arguments.next() {
 func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 let formats: [WeightType] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
-if !json {
-    emit("kernels: \(QuantizedMatmul.currentPath.name) path, \(threads) threads; medians of ≥ \(repetitions) calls")
-    emit(KernelBenchmark.Row.tableHeader)
-}
-_ = KernelBenchmark.run(threads: threads, formats: formats, rowCounts: rowCounts, repetitions: repetitions) { row in
+let peak = KernelBenchmark.int8Peak(threads: threads)
+if !json { KernelBenchmark.textHeader(threads: threads, repetitions: repetitions, peak: peak).forEach(emit) }
+_ = KernelBenchmark.run(threads: threads, formats: formats, rowCounts: rowCounts, repetitions: repetitions, peak: peak) { row in
     emit(json ? row.json : row.tableLine)
 }

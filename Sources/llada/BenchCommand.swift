@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Benchmark generation with this model (a packed file or a checkpoint directory): load, prefill, steps, tokens/s, time split, peak memory.")
     var model: String?
 
-    @Flag(help: "With --kernels: one JSON object per line (kernel, m, n, k, gops, ratio_vs_sgemm, median_ms, peak_share). With --model: one JSON object (fields in Benchmarks/README.md).")
+    @Flag(help: "With --kernels: one JSON object per line (kernel, m, n, k, gops, ratio_vs_sgemm, median_ms, peak_share, kernel_path, cpu). With --model: one JSON object (fields in Benchmarks/README.md).")
     var json = false
 
     @Option(help: "Threads (default: 2 with --kernels, all cores with --model).")
@@ -72,11 +72,7 @@ struct BenchCommand: ParsableCommand {
         }
         let formats: [WeightType] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
         let peak = KernelBenchmark.int8Peak(threads: threads)
-        if !json {
-            let measured = peak.map { String(format: "; int8 peak %.0f GOP/s measured now", $0) } ?? "; no int8 peak probe on this path"
-            emit("kernels: \(QuantizedMatmul.currentPath.name) path, \(threads) threads; medians of ≥ \(repetitions) calls" + measured)
-            emit(KernelBenchmark.Row.tableHeader)
-        }
+        if !json { KernelBenchmark.textHeader(threads: threads, repetitions: repetitions, peak: peak).forEach(emit) }
         _ = KernelBenchmark.run(threads: threads, formats: formats, rowCounts: rowCounts, repetitions: repetitions, peak: peak) { row in
             emit(json ? row.json : row.tableLine)
         }

@@ -69,6 +69,8 @@ struct ModelBench {
         let format: String
         let threads: Int
         let kernel_path: String
+        /// The CPU the run measured (HostCPU: vendor, family, model, model_name, flags, …).
+        let cpu: HostCPU
         let prompt_length: Int
         let gen_length: Int
         let steps: Int
@@ -121,6 +123,7 @@ struct ModelBench {
             self.format = format
             self.threads = threads
             self.kernel_path = kernel_path
+            cpu = HostCPU.current
             self.prompt_length = prompt_length
             gen_length = settings.genLength
             steps = settings.steps
@@ -174,6 +177,7 @@ struct ModelBench {
             func percent(_ value: Double) -> String { String(format: "%.1f %%", value * 100) }
             let rows: [(String, String)] = [
                 ("model", "\(model) (\(format)), \(threads) threads, \(kernel_path) kernels"),
+                ("cpu", cpu.description),
                 ("run", "prompt \(prompt_length), gen \(gen_length), steps \(steps), block \(block_length), cache \(cache)\(cache == "dual" ? " (refresh \(refresh))" : ""), kv \(kv_type), threshold \(threshold.value.map { "\($0)" } ?? "off"), \(repetitions) repetition\(repetitions == 1 ? "" : "s")"),
                 ("load", seconds(load_seconds)),
                 ("prefill", seconds(prefill_seconds) + " (first full pass)"),

@@ -1,4 +1,5 @@
 import Foundation
+import LLaDABenchmarks
 import LLaDAEngine
 import XCTest
 
@@ -22,6 +23,9 @@ final class BenchInfoCLITests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(fragment), "\(result.stderr) lacks \(fragment)", file: file, line: line)
         }
     }
+
+    /// The level `--kernel-path auto` runs: the best this CPU has.
+    var bestLevel: String { QuantizedMatmul.supportedPaths.last?.name ?? "scalar" }
 
     func json(_ result: CLITests.Run, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
         XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
@@ -56,7 +60,9 @@ final class BenchInfoCLITests: XCTestCase {
         let readme = FixturePaths.root.deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Benchmarks/README.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
-        let section = try XCTUnwrap(text.components(separatedBy: "## llada bench --json fields").last)
+        let after = try XCTUnwrap(text.components(separatedBy: "## llada bench --json fields").dropFirst().first,
+                                  "Benchmarks/README.md has no \"## llada bench --json fields\" section")
+        let section = after.components(separatedBy: "\n## ").first ?? after   // up to the next section
         var fields = Set<String>()
         for line in section.split(separator: "\n") where line.hasPrefix("| `") {
             let cell = line.split(separator: "|")[0]
@@ -107,6 +113,17 @@ final class BenchInfoCLITests: XCTestCase {
             XCTAssertGreaterThan(object[name] as? Int ?? 0, 0, name)
         }
         XCTAssertEqual(object["peak_rss_source"] as? String, "VmHWM")
+        // The CPU and kernel level the run measured.
+        XCTAssertEqual(object["kernel_path"] as? String, bestLevel)
+        let cpu = try XCTUnwrap(object["cpu"] as? [String: Any])
+        XCTAssertEqual(Set(cpu.keys), ["vendor", "family", "model", "model_name", "microarchitecture", "flags", "description"])
+        XCTAssertEqual(cpu["vendor"] as? String, HostCPU.current.vendor)
+        XCTAssertEqual(cpu["family"] as? Int, HostCPU.current.family)
+        XCTAssertEqual(cpu["model"] as? Int, HostCPU.current.model)
+        XCTAssertEqual(cpu["model_name"] as? String, HostCPU.current.modelName)
+        XCTAssertEqual(cpu["flags"] as? [String], HostCPU.current.flags)
+        XCTAssertEqual(cpu["description"] as? String, HostCPU.current.description)
+        XCTAssertNotEqual(cpu["model_name"] as? String, "")
     }
 
     /// A packed file on the int8 kernels: the run measures the path's peak and reports every
@@ -149,9 +166,13 @@ final class BenchInfoCLITests: XCTestCase {
         let table = try run(["bench", "--model", model, "--prompt", "reverse: abcd", "--gen-length", "8", "--steps", "8",
                              "--block-length", "8", "--threads", "1"])
         XCTAssertEqual(table.status, 0, table.stderr)
-        for label in ["load", "prefill", "step", "tokens/s", "time split", "median step", "KV cache", "peak RSS", "estimate"] {
+        for label in ["cpu", "load", "prefill", "step", "tokens/s", "time split", "median step", "KV cache", "peak RSS", "estimate"] {
             XCTAssertTrue(table.stdout.contains("\n\(label) "), "\(table.stdout) lacks \(label)")
         }
+        // The CPU row, and the level in the model row (the CLI runs the best level this CPU has).
+        let cpuRow = try XCTUnwrap(table.stdout.split(separator: "\n").first { $0.hasPrefix("cpu ") }, table.stdout)
+        XCTAssertEqual(cpuRow.dropFirst(4).trimmingCharacters(in: .whitespaces), HostCPU.current.description)
+        XCTAssertTrue(table.stdout.contains(", \(bestLevel) kernels\n"), table.stdout)
         XCTAssertTrue(table.stdout.contains("prompt 15, gen 8"), table.stdout)   // the chat template's 15 ids
         let cases: [([String], String)] = [
             (["bench"], "--kernels, or --model"),
