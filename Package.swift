@@ -41,9 +41,11 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Sources/LLaDAServer",
             resources: [.embedInCode("WebPage/index.html"), .embedInCode("WebPage/web.css"), .embedInCode("WebPage/web.js")]),
+        // Terminal displays of a running generation (progress line, the live canvas).
+        .target(name: "LLaDATerminal", dependencies: ["LLaDAEngine"], path: "Sources/LLaDATerminal"),
         .executableTarget(
             name: "llada",
-            dependencies: ["LLaDAEngine", "LLaDABenchmarks", "LLaDAServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LLaDAEngine", "LLaDABenchmarks", "LLaDAServer", "LLaDATerminal", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/llada"),
         .executableTarget(
             name: "llada-synth",

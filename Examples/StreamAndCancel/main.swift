@@ -10,6 +10,7 @@ guard CommandLine.arguments.count == 2 else {
 let model = try LLaDAModel.load(path: CommandLine.arguments[1])
 var settings = GenerationSettings()
 (settings.genLength, settings.steps, settings.blockLength, settings.cache) = (32, 32, 8, .dual)
+settings.earlyStop = false   // every block runs (by default a chat answer ends once it is padding)
 
 // 1. Stream an answer: each block's text as soon as the block is final.
 for try await event in model.stream(GenerationRequest(prompt: .user("reverse: abcd"), settings: settings)) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LLaDAEngine
+import LLaDATerminal
 
 /// `llada chat`: a multi-turn conversation with ML-GSAI/LLaDA `chat.py`'s semantics
 /// (`ChatSession`). One line of standard input is one user message; `/reset`, `/settings`

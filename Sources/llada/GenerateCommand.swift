@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LLaDABenchmarks
 import LLaDAEngine
+import LLaDATerminal
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -109,14 +111,4 @@ struct GenerateCommand: ParsableCommand {
         }
         return text
     }
-}
-
-/// The q-quantile of `values` by nearest rank; 0 for none.
-func percentile(_ values: [Double], _ q: Double) -> Double { nearestRank(values, q) { $0 } ?? 0 }
-
-/// The element at the q-quantile of `values` ordered by `key`, by nearest rank; nil for none.
-func nearestRank<Element>(_ values: [Element], _ q: Double, by key: (Element) -> Double) -> Element? {
-    guard !values.isEmpty else { return nil }
-    let rank = Int((q * Double(values.count)).rounded(.up))
-    return values.sorted { key($0) < key($1) }[min(max(rank, 1), values.count) - 1]
 }

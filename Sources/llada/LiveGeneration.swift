@@ -1,5 +1,6 @@
 import Foundation
 import LLaDAEngine
+import LLaDATerminal
 
 /// Everything shown while one generation runs, driven by its events (`GenerationEvent`):
 /// - `.text`: the answer on standard output, each block's text as soon as the block is final

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LLaDAEngine
+import LLaDATerminal
 import LLaDAServer
 
 /// `llada serve`: the OpenAI-compatible HTTP server (LLaDAServer; docs/server.md). The sampling

@@ -214,6 +214,10 @@ extension SamplerTests {
         settings.genLength = Int.max
         settings.blockLength = Int.max
         settings.steps = 1
-        XCTAssertThrowsError(try settings.validated())
+        XCTAssertNoThrow(try settings.validated(), "consistent among themselves")
+        XCTAssertThrowsError(try ModelFile.open(FixturePaths.model.path).plan(GenerationRequest(prompt: .ids(Array(repeating: 279, count: 10)),
+                                                                                                settings: settings))) { error in
+            XCTAssertEqual(error as? PlanError, .contextExceeded(prompt: 10, generation: Int.max, limit: 256))
+        }
     }
 }

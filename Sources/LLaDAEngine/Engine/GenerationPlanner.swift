@@ -8,7 +8,6 @@ struct GenerationPlanner: Sendable {
     let footprint: WeightFootprint?
     let family: any ModelFamily
 
-    @inline(never)
     func plan(_ request: GenerationRequest) throws -> GenerationPlan {
         var settings = request.settings
         family.resolveDefaults(&settings, prompt: request.prompt, packed: footprint?.isPacked ?? false)

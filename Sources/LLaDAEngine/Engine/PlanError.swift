@@ -18,18 +18,12 @@ public enum PlanError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The one-line message, settings named as the library names them (`message.message(naming:)`
     /// renders them as a frontend's flags or fields).
-    public var message: LLaDAError { Self.message(of: self) }
-
-    // Out of line: inlined into another module by cross-module optimisation, the switch below
-    // retained a contextExceeded's integers as if they were the other case's strings (a crash
-    // seen with Swift 6.3.1, -c release).
-    @inline(never)
-    static func message(of error: PlanError) -> LLaDAError {
-        switch error {
+    public var message: LLaDAError {
+        switch self {
         case .invalid(_, let reason):
             return reason
         case .contextExceeded(let prompt, let generation, let limit):
-            let gen = LLaDAEngine.setting("gen_length")
+            let gen = setting("gen_length")
             if generation >= limit {
                 return LLaDAError("\(gen) \(generation) leaves no room for the prompt in the model's max_sequence_length \(limit); lower \(gen)")
             }

@@ -6,13 +6,13 @@ import LLaDAEngine
 /// committed token's text, the tokens committed since the last frame in reverse video — under a
 /// status line. At most 20 frames a second; erased when the generation ends (the answer is
 /// printed as usual). Only used when standard error is a terminal.
-final class CanvasView {
-    static let maskGlyph = "░"
-    static let specialGlyph = "·"
+public final class CanvasView {
+    public static let maskGlyph = "░"
+    public static let specialGlyph = "·"
 
-    let tokenizer: Tokenizer
-    let maskID: Int
-    let settings: GenerationSettings
+    public let tokenizer: Tokenizer
+    public let maskID: Int
+    public let settings: GenerationSettings
     private let start = Date()
     private var lastDraw = Date.distantPast
     /// Rows of the frame on screen (0 = none); the cursor is at the end of its last row.
@@ -21,13 +21,13 @@ final class CanvasView {
     private var fresh = Set<Int>()
     private var pieces: [Int: String] = [:]
 
-    init(tokenizer: Tokenizer, maskID: Int, settings: GenerationSettings) {
+    public init(tokenizer: Tokenizer, maskID: Int, settings: GenerationSettings) {
         self.tokenizer = tokenizer
         self.maskID = maskID
         self.settings = settings
     }
 
-    func update(_ step: SamplerStepEvent) {
+    public func update(_ step: SamplerStepEvent) {
         fresh.formUnion(step.committed)
         fresh.subtract(step.remasked)
         let now = Date()
@@ -38,7 +38,7 @@ final class CanvasView {
     }
 
     /// Removes the frame, leaving the cursor where the frame began.
-    func erase() {
+    public func erase() {
         guard rowsOnScreen > 0 else { return }
         Terminal.err("\r" + ANSI.cursorUp(rowsOnScreen - 1) + ANSI.clearToEnd)
         rowsOnScreen = 0
@@ -117,7 +117,7 @@ final class CanvasView {
 
     /// Terminal columns of `text`: 0 for combining marks and format characters, 2 for East Asian
     /// wide and emoji ranges, else 1 (a close approximation of wcwidth).
-    static func columns(_ text: String) -> Int {
+    public static func columns(_ text: String) -> Int {
         text.unicodeScalars.reduce(0) { total, scalar in
             switch scalar.properties.generalCategory {
             case .nonspacingMark, .enclosingMark, .format: return total

@@ -7,19 +7,19 @@ import LLaDAEngine
 /// The line is drawn on the terminal row *below* the cursor and the cursor put back, so answer
 /// text streamed to the same terminal continues where it was: `hide()` before writing text,
 /// the next step draws the line again.
-final class ProgressLine {
-    let settings: GenerationSettings
-    let delay: Double
+public final class ProgressLine {
+    public let settings: GenerationSettings
+    public let delay: Double
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var shown = false
 
-    init(settings: GenerationSettings, delay: Double = 1.0) {
+    public init(settings: GenerationSettings, delay: Double = 1.0) {
         self.settings = settings
         self.delay = delay
     }
 
-    func update(_ step: SamplerStepEvent) {
+    public func update(_ step: SamplerStepEvent) {
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
         guard elapsed >= delay, now.timeIntervalSince(lastDraw) >= 0.1 else { return }
@@ -27,7 +27,7 @@ final class ProgressLine {
         show(Self.text(step, settings: settings, elapsed: elapsed))
     }
 
-    static func text(_ step: SamplerStepEvent, settings: GenerationSettings, elapsed: Double) -> String {
+    public static func text(_ step: SamplerStepEvent, settings: GenerationSettings, elapsed: Double) -> String {
         // With a threshold a block runs until it has no masks, so the total is not known.
         let steps = settings.threshold == nil ? "step \(step.call)/\(settings.steps)" : "step \(step.call)"
         let done = step.generated.count - step.masksLeft
@@ -46,7 +46,7 @@ final class ProgressLine {
         shown = true
     }
 
-    func hide() {
+    public func hide() {
         guard shown else { return }
         Terminal.err(ANSI.saveCursor + ANSI.lineDown + ANSI.clearLine + ANSI.restoreCursor)
         shown = false
