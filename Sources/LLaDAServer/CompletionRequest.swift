@@ -25,10 +25,7 @@ struct CompletionRequest: Sendable {
     init(_ fields: RequestFields, endpoint: Endpoint, defaults: GenerationSettings, modelID: String) throws {
         self.endpoint = endpoint
         try UnsupportedFields.check(fields)
-        if let model = try fields.string("model"), model != modelID {
-            throw APIError(status: 404, "the model \(model) does not exist; this server serves \(modelID) (GET /v1/models)",
-                           param: "model", code: "model_not_found")
-        }
+        try fields.requireModel(modelID)
         switch endpoint {
         case .chat: prompt = .messages(try Self.messages(fields))
         case .completion:

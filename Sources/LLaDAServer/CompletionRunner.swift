@@ -1,7 +1,7 @@
 import Foundation
 import LLaDAEngine
 
-/// What one completion produced.
+/// What one completion produced, shaped for the OpenAI responses.
 struct CompletionOutcome: Sendable {
     var text = ""
     /// "stop" (the answer ended, or a stop string) or "length" (max_tokens reached first).
@@ -13,94 +13,70 @@ struct CompletionOutcome: Sendable {
     var timedOut = false
 }
 
-/// Runs a completion on the shared model: the answer text as blocks become final, cut at
-/// max_tokens tokens and before a stop string. The generation stops as soon as the answer is
-/// decided, on the time limit, and within a step when the calling task is cancelled.
+/// A completion: the queued run of its plan (whose answer limit is max_tokens: the engine cuts
+/// the answer there and ends the run once the answer is decided), with OpenAI's stop strings
+/// applied to the engine's answer text as blocks become final. `onText` gets what may be shown.
 enum CompletionRunner {
-    /// Waits for a slot of `queue` first; `stop` (the server's shutdown) ends it within a step.
     static func run(model: LLaDAModel, queue: GenerationQueue, request: CompletionRequest, plan: GenerationPlan, timeLimit: Double,
                     stop: StopFlag, onText: (String) async throws -> Void,
                     onStep: (SamplerStepEvent) async throws -> Void) async throws -> CompletionOutcome {
-        try await queue.acquire()
-        let result: Result<CompletionOutcome, Error>
-        do {
-            result = .success(try await generate(model: model, request: request, plan: plan, timeLimit: timeLimit,
-                                                 stop: stop, onText: onText, onStep: onStep))
-        } catch {
-            result = .failure(error)
-        }
-        await queue.release()
-        return try result.get()
-    }
-
-    private static func generate(model: LLaDAModel, request: CompletionRequest, plan: GenerationPlan, timeLimit: Double,
-                                 stop: StopFlag, onText: (String) async throws -> Void,
-                                 onStep: (SamplerStepEvent) async throws -> Void) async throws -> CompletionOutcome {
-        var outcome = CompletionOutcome(promptTokens: plan.promptIDs.count)
-        let start = Date()
-        let stream = model.stream(plan, stop: stop)
-        defer { stream.stop() }
-        let limit = TimeLimit(timeLimit, stopping: stream)
-        defer { limit.cancel() }
-        var answer = AnswerStream(model: model)
         var stops = StopStrings(request.stops)
-        let stopIDs = answer.stopIDs
-        var fed = 0, done = false
-        for try await event in stream {
+        let run = try await QueuedRun.run(model: model, queue: queue, plan: plan, timeLimit: timeLimit, stop: stop) { event in
             switch event {
             case .step(let step):
                 try await onStep(step)
-            case .blockDone(let block, _):
-                guard !answer.ended, !stops.matched, fed < request.maxTokens else { continue }
-                let ids = Array(block.ids.prefix(request.maxTokens - fed))
-                fed += ids.count
-                outcome.answerTokens += ids.firstIndex(where: stopIDs.contains) ?? ids.count
-                let last = block.isLast || fed >= request.maxTokens
-                let shown = stops.append(try answer.append(ids, final: last), final: last)
+            case .blockDone(let block, let text):
+                let shown = stops.append(text, final: block.isLast)
                 if !shown.isEmpty { try await onText(shown) }
-                // Decided: what is left of the canvas cannot change the answer.
-                if answer.ended || stops.matched || fed >= request.maxTokens { stream.stop() }
-            case .done(let output):
-                outcome.modelCalls = output.result.modelCalls
-                done = true
+                // A stop string decides the answer: what is left of the canvas cannot change it.
+                if stops.matched { stop.stop() }
+            case .done:
+                break
             }
         }
-        guard done else { throw CancellationError() }
-        if limit.expired && !(answer.ended || stops.matched || fed >= request.maxTokens) {
-            outcome.timedOut = true
-        }
-        let rest = stops.append(try answer.append([], final: true), final: true)
+        let output = run.output
+        let rest = stops.append("", final: true)
         if !rest.isEmpty { try await onText(rest) }
-        outcome.text = stops.shownText
-        outcome.finishReason = answer.ended || stops.matched ? "stop" : "length"
-        outcome.seconds = Date().timeIntervalSince(start)
-        return outcome
+        return CompletionOutcome(text: stops.shownText, finishReason: output.answerEnd == .endToken || stops.matched ? "stop" : "length",
+                                 promptTokens: plan.promptIDs.count, answerTokens: output.answerTokens,
+                                 modelCalls: output.result.modelCalls, seconds: output.seconds,
+                                 timedOut: run.timedOut && output.answerEnd == .open && !stops.matched)
     }
 }
 
-/// Stops a generation's stream when the server's time limit has passed.
-struct TimeLimit {
-    private let flag = Flag()
-    private let timer: Task<Void, Error>
+/// What one infill produced: the whole filled text and each hole's fill, as `llada infill --json`.
+struct InfillOutcome: Sendable {
+    var text = ""
+    var fills: [String] = []
+    var promptTokens = 0
+    /// The tokens filled: the holes (the text and padding around them were given).
+    var filledTokens = 0
+    var modelCalls = 0
+    var seconds = 0.0
+    var timedOut = false
 
-    init(_ seconds: Double, stopping stream: GenerationStream) {
-        let flag = flag
-        timer = Task {
-            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-            flag.set()
-            stream.stop()
+    /// The queued run of an infill plan, its canvas decoded whole and hole by hole.
+    static func run(model: LLaDAModel, queue: GenerationQueue, plan: GenerationPlan, holes: [Range<Int>], timeLimit: Double,
+                    stop: StopFlag, onStep: (SamplerStepEvent) async throws -> Void) async throws -> InfillOutcome {
+        let run = try await QueuedRun.run(model: model, queue: queue, plan: plan, timeLimit: timeLimit, stop: stop) { event in
+            if case .step(let step) = event { try await onStep(step) }
         }
+        let output = run.output
+        var outcome = InfillOutcome(promptTokens: plan.promptIDs.count, filledTokens: holes.reduce(0) { $0 + $1.count },
+                                    modelCalls: output.result.modelCalls, seconds: output.seconds, timedOut: run.timedOut)
+        if output.stopped {
+            guard run.timedOut else { throw CancellationError() }
+            return outcome
+        }
+        let ids = output.result.outputIDs
+        outcome.text = try model.tokenizer.decode(ids, skipSpecialTokens: true)
+        outcome.fills = try holes.map { try model.tokenizer.decode(Array(ids[$0]), skipSpecialTokens: true) }
+        return outcome
     }
 
-    /// True once the limit stopped the stream.
-    var expired: Bool { flag.isSet }
-
-    func cancel() { timer.cancel() }
-
-    private final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        func set() { lock.withLock { value = true } }
-        var isSet: Bool { lock.withLock { value } }
+    func object(id: String, created: Int, model: String) -> [String: Any] {
+        ["id": id, "object": "llada.infill", "created": created, "model": model, "text": text, "fills": fills,
+         "model_calls": modelCalls,
+         "usage": ["prompt_tokens": promptTokens, "completion_tokens": filledTokens, "total_tokens": promptTokens + filledTokens]]
     }
 }

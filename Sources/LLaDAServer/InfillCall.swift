@@ -11,10 +11,7 @@ struct InfillCall: Sendable {
     let diffusionEvents: Bool
 
     init(_ fields: RequestFields, defaults: GenerationSettings, modelID: String) throws {
-        if let model = try fields.string("model"), model != modelID {
-            throw APIError(status: 404, "the model \(model) does not exist; this server serves \(modelID) (GET /v1/models)",
-                           param: "model", code: "model_not_found")
-        }
+        try fields.requireModel(modelID)
         guard let text = try fields.string("text") else {
             throw APIError.badRequest("text is required: the text to fill, with [MASK] or [MASK*N] where tokens go", param: "text")
         }

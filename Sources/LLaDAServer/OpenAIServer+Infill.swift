@@ -26,7 +26,7 @@ extension OpenAIServer {
             return infillStream(call, plan: plan, holes: holes, id: id, log: log)
         }
         let outcome = try await runToEnd { stop in
-            try await InfillRunner.run(model: self.model, queue: self.queue, plan: plan, holes: holes,
+            try await InfillOutcome.run(model: self.model, queue: self.queue, plan: plan, holes: holes,
                                        timeLimit: self.configuration.timeLimitSeconds, stop: stop,
                                        onStep: { _ in self.metrics.recordModelCall() })
         }
@@ -56,7 +56,7 @@ extension OpenAIServer {
                 }
                 let stop = StopFlag()
                 let outcome = try await withGracefulShutdownHandler {
-                    try await InfillRunner.run(
+                    try await InfillOutcome.run(
                         model: model, queue: queue, plan: plan, holes: holes, timeLimit: configuration.timeLimitSeconds, stop: stop,
                         onStep: { step in
                             self.metrics.recordModelCall()

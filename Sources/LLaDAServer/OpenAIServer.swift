@@ -162,7 +162,7 @@ public final class OpenAIServer: Sendable {
         let completion = try CompletionRequest(fields, endpoint: endpoint, defaults: configuration.defaults, modelID: configuration.modelID)
         let plan: GenerationPlan
         do {
-            plan = try model.plan(GenerationRequest(prompt: completion.prompt, settings: completion.settings))
+            plan = try model.plan(GenerationRequest(prompt: completion.prompt, settings: completion.settings, answerLimit: completion.maxTokens))
         } catch let error as PlanError {
             throw completion.refusal(error)
         }

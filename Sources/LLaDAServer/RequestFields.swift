@@ -33,6 +33,14 @@ struct RequestFields {
         return field
     }
 
+    /// `model`, when given, must be the one this server serves (a 404 otherwise).
+    func requireModel(_ modelID: String) throws {
+        if let model = try string("model"), model != modelID {
+            throw APIError(status: 404, "the model \(model) does not exist; this server serves \(modelID) (GET /v1/models)",
+                           param: "model", code: "model_not_found")
+        }
+    }
+
     func string(_ key: String) throws -> String? {
         guard let field = field(key) else { return nil }
         guard case .string(let text) = field else { throw wrongType(key, "a string", field) }

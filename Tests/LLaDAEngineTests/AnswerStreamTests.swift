@@ -50,4 +50,20 @@ final class AnswerStreamTests: XCTestCase {
             XCTAssertEqual(text, answer, "block length \(blockLength)")
         }
     }
+
+    /// A limit (OpenAI's max_tokens) cuts the answer and decides it: later ids add nothing.
+    func testALimitCutsTheAnswerAndDecidesIt() throws {
+        let ids = tokenizer.encode("reverse abcd")
+        XCTAssertGreaterThan(ids.count, 3)
+        var limited = AnswerStream(tokenizer: tokenizer, stopIDs: [481, 495], limit: 3)
+        XCTAssertEqual(try limited.append(ids), try tokenizer.decode(Array(ids.prefix(3)), skipSpecialTokens: true))
+        XCTAssertTrue(limited.decided)
+        XCTAssertTrue(limited.limitReached)
+        XCTAssertFalse(limited.ended)
+        XCTAssertEqual(limited.tokens, 3)
+        XCTAssertEqual(try limited.append(ids), "")
+        var unlimited = stream()
+        _ = try unlimited.append(ids)
+        XCTAssertFalse(unlimited.decided)
+    }
 }

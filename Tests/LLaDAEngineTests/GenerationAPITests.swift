@@ -79,6 +79,22 @@ final class GenerationAPITests: XCTestCase {
         XCTAssertFalse(output.stopped)
     }
 
+    /// An answer limit cuts the engine's answer text there and ends the run once it is decided.
+    func testAnAnswerLimitCutsTheAnswerAndEndsTheRun() throws {
+        let prompt = GenerationPrompt.user("reverse: abcdef")
+        let full = try Self.packed.generate(GenerationRequest(prompt: prompt, settings: settings(cache: .dual)))
+        XCTAssertEqual(full.answerEnd, .endToken)
+        XCTAssertGreaterThan(full.answerTokens, 1)
+        let cut = full.answerTokens - 1
+        let limited = try Self.packed.generate(GenerationRequest(prompt: prompt, settings: settings(cache: .dual), answerLimit: cut))
+        XCTAssertEqual(limited.answerEnd, .limit)
+        XCTAssertEqual(limited.answerTokens, cut)
+        XCTAssertEqual(limited.text, try Self.packed.tokenizer.decode(Array(full.result.outputIDs.prefix(cut)), skipSpecialTokens: true))
+        XCTAssertLessThan(limited.result.modelCalls, full.result.modelCalls, "the blocks after the decided answer never run")
+        XCTAssertFalse(limited.stopped, "ending itself is not a stop")
+        XCTAssertThrowsError(try Self.packed.plan(GenerationRequest(prompt: prompt, answerLimit: 0)))
+    }
+
     /// `stop()` after the first step: the run ends within the next step, leaves masks, and a
     /// generation running beside it is not disturbed.
     func testStoppingOneGenerationLeavesTheOtherRunning() async throws {

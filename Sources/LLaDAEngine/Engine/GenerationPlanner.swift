@@ -33,7 +33,10 @@ struct GenerationPlanner: Sendable {
         let memory = footprint.map {
             MemoryEstimate(footprint: $0, settings: settings, promptLength: ids.count, pageSize: ProcessMemory.pageSize)
         }
-        return GenerationPlan(promptIDs: ids, canvas: canvas, settings: settings, memory: memory)
+        if let limit = request.answerLimit, limit < 1 {
+            throw PlanError.invalid("max_tokens", "\(setting("max_tokens")) must be at least 1 (got \(limit))")
+        }
+        return GenerationPlan(promptIDs: ids, canvas: canvas, settings: settings, memory: memory, answerLimit: request.answerLimit)
     }
 
     func promptIDs(for prompt: GenerationPrompt) throws -> [Int] { try prompt.ids(using: tokenizer) }

@@ -31,11 +31,17 @@ public struct GenerationRequest: Sendable {
     public var prompt: GenerationPrompt
     public var settings: GenerationSettings
     public var canvas: [Int]?
+    /// The longest answer in tokens (OpenAI's max_tokens): the answer text is cut there and the
+    /// run ends as soon as the answer is decided (its end token, or this many tokens), since the
+    /// rest of the canvas cannot change it. nil: the whole canvas runs.
+    public var answerLimit: Int?
 
-    public init(prompt: GenerationPrompt, settings: GenerationSettings = GenerationSettings(), canvas: [Int]? = nil) {
+    public init(prompt: GenerationPrompt, settings: GenerationSettings = GenerationSettings(), canvas: [Int]? = nil,
+                answerLimit: Int? = nil) {
         self.prompt = prompt
         self.settings = settings
         self.canvas = canvas
+        self.answerLimit = answerLimit
     }
 }
 
@@ -48,6 +54,8 @@ public struct GenerationPlan: Sendable {
     public let canvas: [Int]
     public let settings: GenerationSettings
     public let memory: MemoryEstimate?
+    /// The request's `answerLimit`.
+    public let answerLimit: Int?
 }
 
 /// What a running generation reports, the one event type of every way to watch a run
@@ -69,6 +77,21 @@ public struct GenerationOutput: Sendable {
     /// `stopped`, the text of the blocks finished before the stop).
     public let text: String
     public let seconds: Double
-    /// True when the stop flag (or a cancelled stream) ended it before the canvas was complete.
-    public var stopped: Bool { result.stopped }
+    /// Answer tokens (before the end token, within the answer limit).
+    public let answerTokens: Int
+    /// Why the answer ended.
+    public let answerEnd: AnswerEnd
+    /// True when the stop flag (or a cancelled stream) ended it before the canvas was complete,
+    /// unless the run ended itself because its answer limit made the answer decided.
+    public let stopped: Bool
+}
+
+/// How an answer ended.
+public enum AnswerEnd: Sendable, Equatable {
+    /// An end token (`<|endoftext|>`, `<|eot_id|>`) closed it.
+    case endToken
+    /// It reached the request's answer limit.
+    case limit
+    /// The canvas ran out first (or the run was stopped before either).
+    case open
 }

@@ -69,19 +69,25 @@ public final class LLaDAModel: @unchecked Sendable {
     /// context's thread pool, whose jobs run one at a time: `ComputeContext`).
     public func run(_ plan: GenerationPlan, stop: StopFlag? = nil, onEvent: ((GenerationEvent) -> Void)? = nil) throws -> GenerationOutput {
         let start = Date()
-        var answer = AnswerStream(model: self)
+        var answer = AnswerStream(model: self, limit: plan.answerLimit)
         var text = ""
+        // With an answer limit the run ends once the answer is decided: on the caller's flag
+        // (each generation has its own), or on one of its own.
+        let flag = plan.answerLimit == nil ? stop : stop ?? StopFlag()
         // Logit rows past the tokenizer (LLaDA pads the vocabulary) can never be decoded.
         let limit = tokenizer.vocabularySize < config.paddedVocabSize ? tokenizer.vocabularySize : nil
         let sampler = Sampler(settings: plan.settings, maskID: maskID, eosID: eosID, eotID: endOfTurnID, tokenLimit: limit, family: family)
-        let result = sampler.generate(prompt: plan.promptIDs, canvas: plan.canvas, model: transformer, stop: stop) { event in
+        let result = sampler.generate(prompt: plan.promptIDs, canvas: plan.canvas, model: transformer, stop: flag) { event in
             guard case .blockDone(let block, _) = event else { onEvent?(event); return }
             let delta = (try? answer.append(block.ids, final: block.isLast)) ?? ""
             text += delta
             onEvent?(.blockDone(block, text: delta))
+            if plan.answerLimit != nil && answer.decided { flag?.stop() }
         }
-        if !result.stopped { text = try answerText(result.outputIDs) }
-        return GenerationOutput(result: result, text: text, seconds: Date().timeIntervalSince(start))
+        if !result.stopped && plan.answerLimit == nil { text = try answerText(result.outputIDs) }
+        let end: AnswerEnd = answer.ended ? .endToken : answer.limitReached ? .limit : .open
+        return GenerationOutput(result: result, text: text, seconds: Date().timeIntervalSince(start), answerTokens: answer.tokens,
+                                answerEnd: end, stopped: result.stopped && !(plan.answerLimit != nil && answer.decided))
     }
 
     /// Plans and runs one generation on the calling thread (`plan`, then `run`).
