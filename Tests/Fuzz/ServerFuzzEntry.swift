@@ -13,7 +13,7 @@ public enum ServerFuzzEntry {
                     let request = try CompletionRequest(fields, endpoint: endpoint, defaults: GenerationSettings(), modelID: "fuzz")
                     _ = request.settings.blockCount
                 } else {
-                    let call = try InfillCall(fields, chatDefaults: GenerationSettings(), textDefaults: GenerationSettings(), modelID: "fuzz")
+                    let call = try InfillCall(fields, defaults: GenerationSettings(), modelID: "fuzz")
                     _ = call.infill.text.maskCount
                 }
             } catch let error as APIError {
