@@ -44,46 +44,16 @@ extension OpenAIServer {
     }
 
     private func infillStream(_ call: InfillCall, plan: GenerationPlan, holes: [Range<Int>], id: String, log: RequestLog) -> Response {
-        let start = Date()
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
-            var log = log
-            var status = 200
-            defer { log.finish(status: status, seconds: Date().timeIntervalSince(start)) }
-            do {
-                if call.diffusionEvents {
-                    try await writer.write(SSE.data(DiffusionEvents.start(plan, model: model), event: "llada.start"))
-                }
-                let stop = StopFlag()
-                let outcome = try await withGracefulShutdownHandler {
-                    try await InfillOutcome.run(
-                        model: model, queue: queue, plan: plan, holes: holes, timeLimit: configuration.timeLimitSeconds, stop: stop,
-                        onStep: { step in
-                            self.metrics.recordModelCall()
-                            try await writer.write(call.diffusionEvents
-                                ? SSE.data(DiffusionEvents.step(step, tokenizer: self.model.tokenizer), event: "llada.step")
-                                : SSE.stepComment(step.call))
-                        })
-                } onGracefulShutdown: { stop.stop() }
-                if outcome.timedOut {
-                    status = 504
-                    try await writer.write(SSE.data(["error": Self.timeout(configuration.timeLimitSeconds).object]))
-                } else {
-                    record(outcome, log: &log)
-                    try await writer.write(SSE.data(outcome.object(id: id, created: Int(Date().timeIntervalSince1970), model: configuration.modelID)))
-                }
-                try await writer.write(SSE.done)
-                try await writer.finish(nil)
-            } catch is GenerationQueue.Full {
-                status = 503
-                try? await writer.write(SSE.data(["error": Self.queueFull.object]))
-                try? await writer.write(SSE.done)
-                try? await writer.finish(nil)
-            } catch {
-                // The client went away or the server is stopping: the generation stopped with the stream.
-                status = 499
-                throw error
+        eventStream(log: log) { [self] send, log in
+            if call.diffusionEvents { try await send(SSE.data(DiffusionEvents.start(plan, model: model), event: "llada.start")) }
+            let outcome = try await runStopping { stop in
+                try await InfillOutcome.run(model: model, queue: queue, plan: plan, holes: holes, timeLimit: configuration.timeLimitSeconds,
+                                            stop: stop, onStep: { try await send(self.stepEvent($0, detailed: call.diffusionEvents)) })
             }
-        })
+            if outcome.timedOut { return try await self.timedOut(send) }
+            record(outcome, log: &log)
+            try await send(SSE.data(outcome.object(id: id, created: Int(Date().timeIntervalSince1970), model: configuration.modelID)))
+            return 200
+        }
     }
 }

@@ -188,10 +188,9 @@ public final class OpenAIServer: Sendable {
     }
 
     /// A non-streamed generation: the server's shutdown stops it within a step, a full queue is a 503.
-    func runToEnd<Outcome: Sendable>(_ generation: @escaping @Sendable (StopFlag) async throws -> Outcome) async throws -> Outcome {
-        let stop = StopFlag()
+    func runToEnd<Outcome: Sendable>(_ generation: (StopFlag) async throws -> Outcome) async throws -> Outcome {
         do {
-            return try await withGracefulShutdownHandler { try await generation(stop) } onGracefulShutdown: { stop.stop() }
+            return try await runStopping(generation)
         } catch is GenerationQueue.Full {
             throw Self.queueFull
         }
@@ -215,63 +214,78 @@ public final class OpenAIServer: Sendable {
     /// SSE: a chunk per final block, `: step` comments in between (so a closed connection is
     /// noticed within a step), the last chunk with finish_reason, usage if asked, `[DONE]`.
     private func streamingResponse(_ completion: CompletionRequest, plan: GenerationPlan, log: RequestLog) -> Response {
-        let start = Date()
         let created = Int(Date().timeIntervalSince1970)
+        let id = log.completionID
+        return eventStream(log: log) { [self] send, log in
+            let chunk = { (delta: String?, finish: String?) in
+                CompletionJSON.chunk(completion.endpoint, id: id, created: created, model: self.configuration.modelID,
+                                     text: delta, finishReason: finish)
+            }
+            if completion.endpoint == .chat { try await send(SSE.data(CompletionJSON.roleChunk(id: id, created: created, model: configuration.modelID))) }
+            if completion.diffusionEvents { try await send(SSE.data(DiffusionEvents.start(plan, model: model), event: "llada.start")) }
+            let outcome = try await runStopping { stop in
+                try await CompletionRunner.run(
+                    model: model, queue: queue, request: completion, plan: plan, timeLimit: configuration.timeLimitSeconds, stop: stop,
+                    onText: { try await send(SSE.data(chunk($0, nil))) },
+                    onStep: { try await send(self.stepEvent($0, detailed: completion.diffusionEvents)) })
+            }
+            if outcome.timedOut { return try await self.timedOut(send) }
+            try await send(SSE.data(chunk(nil, outcome.finishReason)))
+            if completion.includeUsage {
+                try await send(SSE.data(CompletionJSON.usageChunk(completion.endpoint, id: id, created: created,
+                                                                  model: configuration.modelID, outcome: outcome)))
+            }
+            record(outcome, log: &log)
+            return 200
+        }
+    }
+
+    /// A Server-Sent Events response, the one framing of streamed completions and infill: `events`
+    /// writes the request's events through `send` and returns the status to log (200, or 504 after
+    /// the error event). A full queue becomes a 503 error event; a client that went away (a write
+    /// failed) or the server stopping is logged 499, its generation stopped with the stream.
+    /// Every stream that can ends with `[DONE]`.
+    func eventStream(log: RequestLog,
+                     _ events: @escaping @Sendable (_ send: (ByteBuffer) async throws -> Void, _ log: inout RequestLog) async throws -> Int) -> Response {
+        let start = Date()
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { [self] writer in
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var log = log
             var status = 200
             defer { log.finish(status: status, seconds: Date().timeIntervalSince(start)) }
-            func send(_ object: Any, event: String? = nil) async throws { try await writer.write(SSE.data(object, event: event)) }
-            let chunk = { (delta: String?, finish: String?) in
-                CompletionJSON.chunk(completion.endpoint, id: log.completionID, created: created, model: self.configuration.modelID,
-                                     text: delta, finishReason: finish)
-            }
+            func send(_ buffer: ByteBuffer) async throws { try await writer.write(buffer) }
             do {
-                if completion.endpoint == .chat { try await send(CompletionJSON.roleChunk(id: log.completionID, created: created, model: configuration.modelID)) }
-                if completion.diffusionEvents {
-                    try await send(DiffusionEvents.start(plan, model: model), event: "llada.start")
-                }
-                let stop = StopFlag()
-                let outcome = try await withGracefulShutdownHandler {
-                    try await CompletionRunner.run(
-                        model: model, queue: queue, request: completion, plan: plan,
-                        timeLimit: configuration.timeLimitSeconds, stop: stop,
-                        onText: { try await send(chunk($0, nil)) },
-                        onStep: { step in
-                            self.metrics.recordModelCall()
-                            if completion.diffusionEvents {
-                                try await send(DiffusionEvents.step(step, tokenizer: self.model.tokenizer), event: "llada.step")
-                            } else {
-                                try await writer.write(SSE.stepComment(step.call))
-                            }
-                        })
-                } onGracefulShutdown: { stop.stop() }
-                if outcome.timedOut {
-                    status = 504
-                    try await send(["error": Self.timeout(configuration.timeLimitSeconds).object])
-                } else {
-                    try await send(chunk(nil, outcome.finishReason))
-                    if completion.includeUsage {
-                        try await send(CompletionJSON.usageChunk(completion.endpoint, id: log.completionID, created: created,
-                                                                 model: configuration.modelID, outcome: outcome))
-                    }
-                    record(outcome, log: &log)
-                }
+                status = try await events(send, &log)
                 try await writer.write(SSE.done)
                 try await writer.finish(nil)
             } catch is GenerationQueue.Full {
                 status = 503
-                try? await send(["error": Self.queueFull.object])
+                try? await writer.write(SSE.data(["error": Self.queueFull.object]))
                 try? await writer.write(SSE.done)
                 try? await writer.finish(nil)
             } catch {
-                // The client went away (a write failed) or the server is stopping: the generation
-                // was stopped with the stream.
                 status = 499
                 throw error
             }
         })
+    }
+
+    /// A step as the stream shows it: the `llada.step` event when asked, else a `: step` comment.
+    func stepEvent(_ step: SamplerStepEvent, detailed: Bool) -> ByteBuffer {
+        metrics.recordModelCall()
+        return detailed ? SSE.data(DiffusionEvents.step(step, tokenizer: model.tokenizer), event: "llada.step") : SSE.stepComment(step.call)
+    }
+
+    /// The 504 error event of a stream whose generation ran past the time limit.
+    func timedOut(_ send: (ByteBuffer) async throws -> Void) async throws -> Int {
+        try await send(SSE.data(["error": Self.timeout(configuration.timeLimitSeconds).object]))
+        return 504
+    }
+
+    /// A generation the server's shutdown stops within a step.
+    func runStopping<Outcome: Sendable>(_ generation: (StopFlag) async throws -> Outcome) async throws -> Outcome {
+        let stop = StopFlag()
+        return try await withGracefulShutdownHandler { try await generation(stop) } onGracefulShutdown: { stop.stop() }
     }
 
     // MARK: responses
