@@ -67,7 +67,7 @@ public struct GenerationBenchmark: Sendable {
                                    attentionSeconds: Double(now.attention - previous.attention) / 1e9,
                                    operations: Double(now.operations - previous.operations)))
             previous = now
-        }.result
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return GenerationBenchmark(seconds: seconds, prefillSeconds: Double(prefillNanoseconds ?? 0) / 1e9,
                                    stepSeconds: result.stepSeconds, modelCalls: result.modelCalls, kvCacheBytes: result.cacheBytes,

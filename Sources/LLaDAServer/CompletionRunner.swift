@@ -39,7 +39,7 @@ enum CompletionRunner {
         if !rest.isEmpty { try await onText(rest) }
         return CompletionOutcome(text: stops.shownText, finishReason: output.answerEnd == .endToken || stops.matched ? "stop" : "length",
                                  promptTokens: plan.promptIDs.count, answerTokens: output.answerTokens,
-                                 modelCalls: output.result.modelCalls, seconds: output.seconds,
+                                 modelCalls: output.modelCalls, seconds: output.seconds,
                                  timedOut: run.timedOut && output.answerEnd == .open && !stops.matched)
     }
 }
@@ -63,12 +63,12 @@ struct InfillOutcome: Sendable {
         }
         let output = run.output
         var outcome = InfillOutcome(promptTokens: plan.promptIDs.count, filledTokens: holes.reduce(0) { $0 + $1.count },
-                                    modelCalls: output.result.modelCalls, seconds: output.seconds, timedOut: run.timedOut)
+                                    modelCalls: output.modelCalls, seconds: output.seconds, timedOut: run.timedOut)
         if output.stopped {
             guard run.timedOut else { throw CancellationError() }
             return outcome
         }
-        let ids = output.result.outputIDs
+        let ids = output.outputIDs
         outcome.text = try model.tokenizer.decode(ids, skipSpecialTokens: true)
         outcome.fills = try holes.map { try model.tokenizer.decode(Array(ids[$0]), skipSpecialTokens: true) }
         return outcome

@@ -7,7 +7,7 @@ import LLaDAEngine
 /// turning it into OpenAI JSON, SSE chunks or the infill object is the caller's.
 enum QueuedRun {
     struct Outcome: Sendable {
-        let output: GenerationOutput
+        let output: GenerationResult
         /// The time limit ended the run before it was complete.
         let timedOut: Bool
     }

@@ -97,7 +97,7 @@ struct ChatCommand: ParsableCommand {
                 Interruption.request(0)
                 Terminal.err("(interrupted: this turn is not kept)\n")
             } else {
-                session.record(prompt: plan.promptIDs, output: output.result.outputIDs)
+                session.record(prompt: plan.promptIDs, output: output.outputIDs)
             }
             if interactive { Terminal.err("\n") }
         }

@@ -32,7 +32,7 @@ struct EvalCommand: ParsableCommand {
         for item in items {
             let stop = StopFlag()
             let plan = try model.plan(GenerationRequest(prompt: .user(item.prompt), settings: settings))
-            let output = try Interruption.stoppable(watching: stop) { try model.run(plan, stop: stop).result }
+            let output = try Interruption.stoppable(watching: stop) { try model.run(plan, stop: stop) }
             if let signal = Interruption.signal { Llada.interrupted(signal, "after \(results.count) of \(items.count) tasks") }
             let result = TaskEvaluation.ItemResult(item: item, text: try model.tokenizer.decode(output.outputIDs, skipSpecialTokens: true),
                                                    result: output)

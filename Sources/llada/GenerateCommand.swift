@@ -75,7 +75,7 @@ struct GenerateCommand: ParsableCommand {
         let output = try Interruption.stoppable(watching: stop) {
             try model.run(plan, stop: stop, onEvent: live.handle)
         }
-        let result = output.result, seconds = output.seconds
+        let result = output, seconds = output.seconds
         live.finish(output)
         if output.stopped, let signal = Interruption.signal {
             // A program reading the stream gets a last event instead of a stream that just stops.

@@ -61,7 +61,7 @@ struct InfillCommand: ParsableCommand {
         let output = try Interruption.stoppable(watching: stop) {
             try model.run(plan, stop: stop, onEvent: live.handle)
         }
-        let result = output.result
+        let result = output
         live.finish(output)
         if output.stopped, let signal = Interruption.signal {
             Llada.interrupted(signal, "after \(result.modelCalls) model calls, nothing printed")

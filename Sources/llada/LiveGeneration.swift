@@ -56,7 +56,7 @@ final class LiveGeneration {
     /// Clears the live displays and writes what is left of the answer and its newline (after a
     /// stop only the newline ending what was printed). Returns the answer text.
     @discardableResult
-    func finish(_ generation: GenerationOutput) -> String {
+    func finish(_ generation: GenerationResult) -> String {
         canvas?.erase()
         progress?.hide()
         if generation.stopped {

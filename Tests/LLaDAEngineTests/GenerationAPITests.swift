@@ -39,7 +39,7 @@ final class GenerationAPITests: XCTestCase {
             GenerationRequest(prompt: .user("sort: 6 5 9 2 8"), settings: settings(cache: .prefix)),
             GenerationRequest(prompt: .user("add: 17 25"), settings: settings(cache: .none, blockLength: 32)),
         ]
-        let alone = try requests.map { try model.generate($0).result.outputIDs }
+        let alone = try requests.map { try model.generate($0).outputIDs }
         final class Results: @unchecked Sendable {
             let lock = NSLock()
             var ids: [Int: [Int]] = [:]
@@ -47,7 +47,7 @@ final class GenerationAPITests: XCTestCase {
         let results = Results()
         // Each request twice, all six at once.
         DispatchQueue.concurrentPerform(iterations: requests.count * 2) { index in
-            let ids = (try? model.generate(requests[index % requests.count]).result.outputIDs) ?? []
+            let ids = (try? model.generate(requests[index % requests.count]).outputIDs) ?? []
             results.lock.withLock { results.ids[index] = ids }
         }
         for index in 0..<(requests.count * 2) {
@@ -61,7 +61,7 @@ final class GenerationAPITests: XCTestCase {
         let model = Self.packed!
         let request = GenerationRequest(prompt: .user("reverse: abcdef"), settings: settings(cache: .dual))
         let direct = try model.generate(request)
-        var steps = 0, blocks = 0, text = "", done: GenerationOutput?
+        var steps = 0, blocks = 0, text = "", done: GenerationResult?
         for try await event in model.stream(request) {
             XCTAssertNil(done, "an event after done")
             switch event {
@@ -71,10 +71,10 @@ final class GenerationAPITests: XCTestCase {
             }
         }
         let output = try XCTUnwrap(done)
-        XCTAssertEqual(output.result.outputIDs, direct.result.outputIDs)
+        XCTAssertEqual(output.outputIDs, direct.outputIDs)
         XCTAssertEqual(output.text, direct.text)
         XCTAssertEqual(text, output.text)
-        XCTAssertEqual(steps, output.result.modelCalls)
+        XCTAssertEqual(steps, output.modelCalls)
         XCTAssertEqual(blocks, 4)
         XCTAssertFalse(output.stopped)
     }
@@ -89,8 +89,8 @@ final class GenerationAPITests: XCTestCase {
         let limited = try Self.packed.generate(GenerationRequest(prompt: prompt, settings: settings(cache: .dual), answerLimit: cut))
         XCTAssertEqual(limited.answerEnd, .limit)
         XCTAssertEqual(limited.answerTokens, cut)
-        XCTAssertEqual(limited.text, try Self.packed.tokenizer.decode(Array(full.result.outputIDs.prefix(cut)), skipSpecialTokens: true))
-        XCTAssertLessThan(limited.result.modelCalls, full.result.modelCalls, "the blocks after the decided answer never run")
+        XCTAssertEqual(limited.text, try Self.packed.tokenizer.decode(Array(full.outputIDs.prefix(cut)), skipSpecialTokens: true))
+        XCTAssertLessThan(limited.modelCalls, full.modelCalls, "the blocks after the decided answer never run")
         XCTAssertFalse(limited.stopped, "ending itself is not a stop")
         XCTAssertThrowsError(try Self.packed.plan(GenerationRequest(prompt: prompt, answerLimit: 0)))
     }
@@ -101,18 +101,18 @@ final class GenerationAPITests: XCTestCase {
         let model = Self.packed!
         let long = GenerationRequest(prompt: .user("reverse: abcdef"), settings: settings(cache: .none, genLength: 128, blockLength: 128))
         let other = GenerationRequest(prompt: .user("sort: 6 5 9 2 8"), settings: settings(cache: .dual))
-        let expected = try model.generate(other).result.outputIDs
-        async let besides = Task.detached { try model.generate(other).result.outputIDs }.value
+        let expected = try model.generate(other).outputIDs
+        async let besides = Task.detached { try model.generate(other).outputIDs }.value
         let stream = model.stream(long)
-        var done: GenerationOutput?
+        var done: GenerationResult?
         for try await event in stream {
             if case .step = event { stream.stop() }
             if case .done(let output) = event { done = output }
         }
         let output = try XCTUnwrap(done)
         XCTAssertTrue(output.stopped)
-        XCTAssertLessThanOrEqual(output.result.modelCalls, 2, "stopped within the step after the request")
-        XCTAssertTrue(output.result.outputIDs.contains(model.maskID))
+        XCTAssertLessThanOrEqual(output.modelCalls, 2, "stopped within the step after the request")
+        XCTAssertTrue(output.outputIDs.contains(model.maskID))
         let besidesIDs = try await besides
         XCTAssertEqual(besidesIDs, expected)
     }

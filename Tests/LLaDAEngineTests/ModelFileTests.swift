@@ -19,7 +19,7 @@ final class ModelFileTests: XCTestCase {
         try spoil()
         let model = try file.load(compute: ComputeContext(threads: 2))
         XCTAssertTrue(model.tokenizer === file.tokenizer, "the model shares the file's tokenizer")
-        return try model.run(plan).result.outputIDs
+        return try model.run(plan).outputIDs
     }
 
     /// Loading reads nothing of the header again: with the header files spoiled after `open`

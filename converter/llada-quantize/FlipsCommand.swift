@@ -96,7 +96,7 @@ struct FlipsCommand: ParsableCommand {
                 let plan = try model.plan(GenerationRequest(prompt: .ids(prompt), settings: makeSettings(setting)))
                 let result = try model.run(plan) { event in
                     if case .step(let step) = event { trajectory.append(step.generated); blocks.append(step.block) }
-                }.result
+                }
                 let text = try model.tokenizer.decode(result.outputIDs, skipSpecialTokens: true)
                 return Run(output: result.outputIDs, trajectory: trajectory, blocks: blocks,
                            correct: text.trimmingCharacters(in: .whitespacesAndNewlines) == item.answer)

@@ -67,23 +67,7 @@ public enum GenerationEvent: Sendable {
     /// the sampler leaves it empty and the engine fills it in).
     case blockDone(SamplerBlockEvent, text: String)
     /// The last event: the whole result.
-    case done(GenerationOutput)
-}
-
-/// The outcome of a generation with its answer text.
-public struct GenerationOutput: Sendable {
-    public let result: GenerationResult
-    /// The answer: generated ids up to the first end token, decoded without specials (with
-    /// `stopped`, the text of the blocks finished before the stop).
-    public let text: String
-    public let seconds: Double
-    /// Answer tokens (before the end token, within the answer limit).
-    public let answerTokens: Int
-    /// Why the answer ended.
-    public let answerEnd: AnswerEnd
-    /// True when the stop flag (or a cancelled stream) ended it before the canvas was complete,
-    /// unless the run ended itself because its answer limit made the answer decided.
-    public let stopped: Bool
+    case done(GenerationResult)
 }
 
 /// How an answer ended.

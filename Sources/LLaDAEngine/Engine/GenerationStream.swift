@@ -19,7 +19,7 @@ public struct GenerationStream: AsyncSequence, Sendable {
 
     /// Runs `generation` (which reports its events to the closure it is given and honours the
     /// flag) on a thread of its own.
-    init(stop flag: StopFlag, _ generation: @escaping @Sendable (StopFlag, @escaping (GenerationEvent) -> Void) throws -> GenerationOutput) {
+    init(stop flag: StopFlag, _ generation: @escaping @Sendable (StopFlag, @escaping (GenerationEvent) -> Void) throws -> GenerationResult) {
         self.flag = flag
         let taken = self.taken
         events = AsyncThrowingStream(bufferingPolicy: .unbounded) { continuation in

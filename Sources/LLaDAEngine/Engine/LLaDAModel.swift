@@ -67,7 +67,7 @@ public final class LLaDAModel: @unchecked Sendable {
     /// model may run any number of these at once from different threads: the weights are only
     /// read, and each run has its own canvas, cache and buffers (they share the compute
     /// context's thread pool, whose jobs run one at a time: `ComputeContext`).
-    public func run(_ plan: GenerationPlan, stop: StopFlag? = nil, onEvent: ((GenerationEvent) -> Void)? = nil) throws -> GenerationOutput {
+    public func run(_ plan: GenerationPlan, stop: StopFlag? = nil, onEvent: ((GenerationEvent) -> Void)? = nil) throws -> GenerationResult {
         let start = Date()
         var answer = AnswerStream(model: self, limit: plan.answerLimit)
         var text = ""
@@ -77,7 +77,7 @@ public final class LLaDAModel: @unchecked Sendable {
         // Logit rows past the tokenizer (LLaDA pads the vocabulary) can never be decoded.
         let limit = tokenizer.vocabularySize < config.paddedVocabSize ? tokenizer.vocabularySize : nil
         let sampler = Sampler(settings: plan.settings, maskID: maskID, eosID: eosID, eotID: endOfTurnID, tokenLimit: limit, family: family)
-        let result = sampler.generate(prompt: plan.promptIDs, canvas: plan.canvas, model: transformer, stop: flag) { event in
+        var result = sampler.generate(prompt: plan.promptIDs, canvas: plan.canvas, model: transformer, stop: flag) { event in
             guard case .blockDone(let block, _) = event else { onEvent?(event); return }
             let delta = (try? answer.append(block.ids, final: block.isLast)) ?? ""
             text += delta
@@ -85,14 +85,17 @@ public final class LLaDAModel: @unchecked Sendable {
             if plan.answerLimit != nil && answer.decided { flag?.stop() }
         }
         if !result.stopped && plan.answerLimit == nil { text = try answerText(result.outputIDs) }
-        let end: AnswerEnd = answer.ended ? .endToken : answer.limitReached ? .limit : .open
-        return GenerationOutput(result: result, text: text, seconds: Date().timeIntervalSince(start), answerTokens: answer.tokens,
-                                answerEnd: end, stopped: result.stopped && !(plan.answerLimit != nil && answer.decided))
+        result.text = text
+        result.answerTokens = answer.tokens
+        result.answerEnd = answer.ended ? .endToken : answer.limitReached ? .limit : .open
+        result.stopped = result.stopped && !(plan.answerLimit != nil && answer.decided)
+        result.seconds = Date().timeIntervalSince(start)
+        return result
     }
 
     /// Plans and runs one generation on the calling thread (`plan`, then `run`).
     public func generate(_ request: GenerationRequest, stop: StopFlag? = nil,
-                         onEvent: ((GenerationEvent) -> Void)? = nil) throws -> GenerationOutput {
+                         onEvent: ((GenerationEvent) -> Void)? = nil) throws -> GenerationResult {
         try run(plan(request), stop: stop, onEvent: onEvent)
     }
 
@@ -112,7 +115,7 @@ public final class LLaDAModel: @unchecked Sendable {
     /// Plans `.ids(promptIDs)` with `settings` (and `canvas`, gen_length ids with the mask id where
     /// a token is to be filled; nil is all masks) and runs it: the sampler's result alone.
     public func generate(promptIDs: [Int], canvas: [Int]? = nil, settings: GenerationSettings, stop: StopFlag? = nil) throws -> GenerationResult {
-        try generate(GenerationRequest(prompt: .ids(promptIDs), settings: settings, canvas: canvas), stop: stop).result
+        try generate(GenerationRequest(prompt: .ids(promptIDs), settings: settings, canvas: canvas), stop: stop)
     }
 
     /// The answer: generated ids up to the first EOS or end-of-turn, decoded without specials.

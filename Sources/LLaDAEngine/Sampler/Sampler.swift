@@ -1,6 +1,7 @@
 import Foundation
 
-/// The outcome of one generation's sampling (the engine adds the answer text: `GenerationOutput`).
+/// The outcome of one generation, the one result type: what the sampler did (ids, calls, step
+/// times, the cache) and, filled in by the engine, the answer (its text, tokens and end).
 public struct GenerationResult: Sendable {
     public var promptIDs: [Int]
     /// All gen_length generated ids, padding included.
@@ -22,8 +23,18 @@ public struct GenerationResult: Sendable {
     /// Bytes of the key/value cache (0 without one) and per canvas position.
     public var cacheBytes = 0
     public var cacheBytesPerToken = 0
-    /// True when the stop flag ended the run before the canvas was complete.
+    /// True when the stop flag ended the run before the canvas was complete, unless the run
+    /// ended itself because its answer limit made the answer decided.
     public var stopped = false
+    /// The answer: generated ids up to the first end token (and the answer limit), decoded without
+    /// specials; after a stop, the text of the blocks finished before it.
+    public var text = ""
+    /// Answer tokens (before the end token, within the answer limit).
+    public var answerTokens = 0
+    /// Why the answer ended.
+    public var answerEnd = AnswerEnd.open
+    /// Wall time of the whole generation.
+    public var seconds = 0.0
 }
 
 /// LLaDA's reverse process: start from prompt + gen_length masks; go through the blocks left to
