@@ -49,8 +49,7 @@ public struct GenerationBenchmark: Sendable {
     /// Runs `plan` once with a profile attached to the model's forward pass.
     public static func run(model: LLaDAModel, plan: GenerationPlan) throws -> GenerationBenchmark {
         let profile = ForwardProfile()
-        model.transformer.profile = profile
-        defer { model.transformer.profile = nil }
+        let model = model.profiled(profile)
         var prefillNanoseconds: UInt64?
         var steps: [StepSplit] = []
         // The profile's totals at the previous step event: each step's split is the difference.

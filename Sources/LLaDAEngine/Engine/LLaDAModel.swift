@@ -27,6 +27,18 @@ public final class LLaDAModel: @unchecked Sendable {
         planner = GenerationPlanner(config: config, tokenizer: tokenizer, footprint: footprint, family: family)
     }
 
+    private init(_ model: LLaDAModel, transformer: Transformer) {
+        (config, tokenizer, family, compute, loadSeconds, planner) =
+            (model.config, model.tokenizer, model.family, model.compute, model.loadSeconds, model.planner)
+        self.transformer = transformer
+    }
+
+    /// This model with its forward passes timed into `profile` (benchmarks): the same weights,
+    /// tokenizer and plans; this model is not changed, so other generations run unprofiled.
+    public func profiled(_ profile: ForwardProfile) -> LLaDAModel {
+        LLaDAModel(self, transformer: transformer.profiled(profile))
+    }
+
     /// Loads `path`: a packed file written by llada-quantize, or a Hugging Face checkpoint
     /// directory (config.json, safetensors, tokenizer.json), whose weights run in f32. To check
     /// prompt and memory before the weights, open a `ModelFile`, plan, then load from it.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the forward pass spends its time, for `llada bench`. Attach one to
-/// `Transformer.profile`; without one the pass pays a nil check per timed region.
+/// `Transformer.profile` (a profiled view: `LLaDAModel.profiled`); without one the pass pays a nil check per timed region.
 ///
 /// Regions are timed exclusively: `matmul` is every linear layer (q/k/v/attn_out, the
 /// feed-forward matrices and the LM head, which is also counted alone in `lmHead`), `attention`

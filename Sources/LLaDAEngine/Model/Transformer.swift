@@ -13,19 +13,26 @@ public final class Transformer: @unchecked Sendable {
     public let weights: ModelWeights
     public var config: LLaDAConfig { weights.config }
     let rope: RotaryEmbedding
-    /// Time accounting for benchmarks (ForwardProfile.swift); nil = none.
-    public var profile: ForwardProfile?
+    /// Time accounting for benchmarks (ForwardProfile.swift); nil = none. Fixed at construction:
+    /// a benchmark runs a profiled view of the model (`profiled(_:)`), never changes this one.
+    public let profile: ForwardProfile?
     /// Fixed at construction: a pass never sees them change.
     public let options: TransformerOptions
     var feedForwardSlice: Int { options.feedForwardSlice }
     var attentionThreads: Int { options.attentionThreads }
     var fusedAttention: Bool { options.fusedAttention }
 
-    public init(weights: ModelWeights, options: TransformerOptions = TransformerOptions()) {
+    public init(weights: ModelWeights, options: TransformerOptions = TransformerOptions(), profile: ForwardProfile? = nil) {
         self.weights = weights
         self.options = options
+        self.profile = profile
         let config = weights.config
         rope = RotaryEmbedding(headDim: config.headDim, maxPositions: config.maxSequenceLength, theta: config.ropeBase)
+    }
+
+    /// The same network over the same weights, its passes timed into `profile`.
+    public func profiled(_ profile: ForwardProfile) -> Transformer {
+        Transformer(weights: weights, options: options, profile: profile)
     }
 
     /// Logits [outputPositions.count × embedding_size] for the sequence `tokens`.
