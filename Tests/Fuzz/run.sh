@@ -63,6 +63,7 @@ fi
 requests=$build/LLaDAServerRequests.o
 request_sources=(Sources/LLaDAServer/APIError.swift Sources/LLaDAServer/RequestFields.swift
                  Sources/LLaDAServer/CompletionRequest.swift Sources/LLaDAServer/SamplingFields.swift
+                 Sources/LLaDAServer/PlanRefusal.swift Sources/LLaDAServer/UnsupportedFields.swift
                  Sources/LLaDAServer/InfillCall.swift Tests/Fuzz/ServerFuzzEntry.swift)
 if [ ! -f "$requests" ] || [ "$library" -nt "$requests" ] || [ -n "$(find "${request_sources[@]}" -newer "$requests" | head -1)" ]; then
     swiftc "${swift_flags[@]}" "${clang_modules[@]}" -I "$build/modules" -module-name LLaDAServerRequests -wmo \

@@ -41,7 +41,6 @@ struct GenerationPlanner: Sendable {
 
     func promptIDs(for prompt: GenerationPrompt) throws -> [Int] { try prompt.ids(using: tokenizer) }
 
-    var maskID: Int { config.maskID }
     var eosID: Int? { tokenizer.eosToken.flatMap { tokenizer.id(forToken: $0) } ?? config.eosTokenID }
     var endOfTurnID: Int? { tokenizer.id(forToken: ChatTemplate.endOfTurn) }
 
