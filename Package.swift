@@ -53,7 +53,7 @@ let package = Package(
             path: "Benchmarks/SyntheticCheckpoint"),
         .executableTarget(
             name: "TokenizerBenchmark",
-            dependencies: ["LLaDAEngine"],
+            dependencies: ["LLaDAEngine", "LLaDABenchmarks"],
             path: "Benchmarks/TokenizerBenchmark"),
         .executableTarget(
             name: "llada-quantize",

@@ -43,6 +43,12 @@ static void *random_weights(int type, size_t n, size_t k) {
 int main(void) {
     const size_t ms[] = {1, 3, 31, 33, 257}, ns[] = {1, 7, 33, 100}, ks[] = {32, 64, 96, 4096};
     int failures = 0, checks = 0;
+    // One context per supported path and thread count (1–3), as loaded models would hold them.
+    llada_compute *contexts[LLADA_GEMM_PATH_AVX512 + 1][4] = {{0}};
+    llada_compute *repacker = llada_compute_create(2, LLADA_GEMM_PATH_AUTO);
+    for (int path = 0; path <= LLADA_GEMM_PATH_AVX512; path++)
+        for (int threads = 1; threads <= 3; threads++)
+            if (llada_gemm_path_supported(path)) contexts[path][threads] = llada_compute_create(threads, path);
     static const int kernel_types[] = {LLADA_GEMM_Q8_0, LLADA_GEMM_Q4_0, LLADA_GEMM_F16};
     for (int t = 0; t < 3; t++) {
         int type = kernel_types[t];
@@ -56,16 +62,20 @@ int main(void) {
                     llada_gemm_reference(type, w, n, k, x, m, expected);
                     size_t bytes = (llada_repack_size(type, n, k) + 63) / 64 * 64;
                     void *packed = aligned_alloc(64, bytes);
-                    if (type == LLADA_GEMM_Q8_0) llada_repack_q8_0(w, packed, n, k);
-                    else if (type == LLADA_GEMM_Q4_0) llada_repack_q4_0(w, packed, n, k);
-                    else llada_repack_f16(w, packed, n, k);
+                    if (type == LLADA_GEMM_Q8_0) llada_repack_q8_0(repacker, w, packed, n, k);
+                    else if (type == LLADA_GEMM_Q4_0) llada_repack_q4_0(repacker, w, packed, n, k);
+                    else llada_repack_f16(repacker, w, packed, n, k);
                     for (int path = 0; path <= LLADA_GEMM_PATH_AVX512; path++) {
                         if (!llada_gemm_path_supported(path)) continue;
-                        llada_gemm_set_path(path);
                         for (int threads = 1; threads <= 3; threads++) {
-                            llada_gemm_set_threads(threads);
+                            llada_compute *compute = contexts[path][threads];
+                            if (llada_compute_level(compute) != path || llada_compute_threads(compute) != threads) {
+                                printf("context for path %d, %d threads reports path %d, %d threads\n", path, threads,
+                                       llada_compute_level(compute), llada_compute_threads(compute));
+                                failures++;
+                            }
                             memset(y, 0xff, m * n * 4);
-                            llada_gemm(type, packed, n, k, x, m, y);
+                            llada_gemm(compute, type, packed, n, k, x, m, y);
                             checks++;
                             if (memcmp(y, expected, m * n * 4) != 0) {
                                 size_t i = 0;
@@ -83,6 +93,9 @@ int main(void) {
                     free(packed);
                 }
     }
+    for (int path = 0; path <= LLADA_GEMM_PATH_AVX512; path++)
+        for (int threads = 1; threads <= 3; threads++) llada_compute_free(contexts[path][threads]);
+    llada_compute_free(repacker);
     printf("paths:");
     for (int path = 0; path <= LLADA_GEMM_PATH_AVX512; path++)
         if (llada_gemm_path_supported(path)) printf(" %s", llada_gemm_path_name(path));

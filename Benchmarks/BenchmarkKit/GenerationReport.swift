@@ -119,15 +119,15 @@ public struct GenerationReport: Encodable {
         let residentAfterLoad = ProcessMemory.residentBytes()
         // The int8 ceiling in this run, on the threads the generation uses (packed files only:
         // a checkpoint's f32 products do not run on the int8 kernels).
-        let peak = file.isPacked ? llada_int8_peak_ops(0.5) : 0
+        let peak = file.isPacked ? model.kernels.int8PeakOps(seconds: 0.5) : 0
         var runs: [GenerationBenchmark] = []
         for _ in 0..<repetitions {
             runs.append(try GenerationBenchmark.run(model: model, plan: plan))
         }
         let peakMemory = ProcessMemory.peakResidentBytes()
         return GenerationReport(
-            model: path, format: file.isPacked ? "packed" : "checkpoint", threads: compute.threads,
-            kernel_path: QuantizedMatmul.currentPath.name, prompt_length: plan.promptIDs.count, settings: plan.settings,
+            model: path, format: file.isPacked ? "packed" : "checkpoint", threads: model.kernels.threads,
+            kernel_path: model.kernels.level.name, prompt_length: plan.promptIDs.count, settings: plan.settings,
             repetitions: repetitions, load_seconds: model.loadSeconds, runs: runs, int8Peak: peak,
             peak_rss_bytes: peakMemory.bytes, peak_rss_source: peakMemory.source, rss_after_load_bytes: residentAfterLoad,
             rss_after_run_bytes: ProcessMemory.residentBytes(), rss_anon_after_run_bytes: ProcessMemory.anonymousResidentBytes(),

@@ -23,7 +23,7 @@ public enum KernelBenchmark {
         public var peakShare: Double? = nil
         /// The kernel level the row ran at, and the CPU (every row carries them, so a row read
         /// alone still says where it was measured).
-        public var kernelPath = QuantizedMatmul.currentPath.name
+        public var kernelPath: String
         public var cpu = HostCPU.current
 
         /// One JSON object (one line).
@@ -45,10 +45,10 @@ public enum KernelBenchmark {
 
     /// The text output's first lines: the CPU, the kernel level and the run's settings, then the
     /// column names. `peak`: the int8 peak measured in this run (nil: the level has no probe).
-    public static func textHeader(threads: Int, repetitions: Int, peak: Double?) -> [String] {
+    public static func textHeader(context: KernelContext, repetitions: Int, peak: Double?) -> [String] {
         let measured = peak.map { String(format: "; int8 peak %.0f GOP/s measured now", $0) } ?? "; no int8 peak probe on this path"
         return ["cpu: \(HostCPU.current.description)",
-                "kernels: \(QuantizedMatmul.currentPath.name) path, \(threads) threads; medians of ≥ \(repetitions) calls" + measured,
+                "kernels: \(context.level.name) path, \(context.threads) threads; medians of ≥ \(repetitions) calls" + measured,
                 Row.tableHeader]
     }
 
@@ -56,26 +56,25 @@ public enum KernelBenchmark {
     public static let shapes: [(k: Int, n: Int)] = [(4096, 4096), (4096, 12288), (12288, 4096), (4096, 126464)]
     public static let rowCounts = [1, 8, 32, 64, 256]
 
-    /// The int8 peak (llada_int8_peak_ops) on `threads` threads, in GOP/s; nil without a probe.
-    public static func int8Peak(threads: Int) -> Double? {
-        ComputeThreads.configure(threads)
-        let peak = llada_int8_peak_ops(0.5)
+    /// The int8 peak on every thread of `context`, in GOP/s; nil without a probe.
+    public static func int8Peak(context: KernelContext) -> Double? {
+        let peak = context.int8PeakOps(seconds: 0.5)
         return peak > 0 ? peak / 1e9 : nil
     }
 
     /// Runs the benchmark and returns its rows (sgemm's rows have ratio 1). `report` sees each
-    /// row as soon as it is measured. Sets the thread count for OpenBLAS and the kernels.
+    /// row as soon as it is measured. The kernels run on `context`; OpenBLAS gets as many threads.
     /// With `peak` (GOP/s, measured in the same run) the int8 rows carry their share of it.
-    public static func run(threads: Int = 2, formats: [WeightType] = [.q4_0, .q8_0],
+    public static func run(context: KernelContext, formats: [WeightType] = [.q4_0, .q8_0],
                            shapes: [(k: Int, n: Int)] = shapes, rowCounts: [Int] = rowCounts,
                            repetitions: Int = 5, minimumSeconds: Double = 0.3, peak: Double? = nil,
                            report: (Row) -> Void = { _ in }) -> [Row] {
-        ComputeThreads.configure(threads)
+        openblas_set_num_threads(Int32(context.threads))
         var rows: [Row] = []
         for (k, n) in shapes {
             let dense = FloatBuffer(count: n * k, zeroed: false)
             fill(dense.pointer, count: n * k, seed: UInt64(n &* 31 &+ k))
-            let packed = formats.map { randomPacked($0, n: n, k: k) }
+            let packed = formats.map { randomPacked($0, n: n, k: k, context: context) }
             let maxRows = rowCounts.max() ?? 1
             let x = FloatBuffer(count: maxRows * k, zeroed: false)
             fill(x.pointer, count: maxRows * k, seed: 7)
@@ -86,7 +85,7 @@ public enum KernelBenchmark {
                                 1, x.pointer, Int32(k), dense.pointer, Int32(k), 0, y.pointer, Int32(n))
                 }
                 let kernels = packed.map { weights in
-                    { QuantizedMatmul.multiply(weights, x.pointer, rows: m, into: y.pointer) }
+                    { QuantizedMatmul.multiply(weights, x.pointer, rows: m, into: y.pointer, on: context) }
                 }
                 let sgemmMedian = measure([sgemm], repetitions: repetitions, minimumSeconds: minimumSeconds)
                 waitForOpenBLASWorkersToPark()
@@ -95,7 +94,7 @@ public enum KernelBenchmark {
                 let operations = 2.0 * Double(m) * Double(n) * Double(k)
                 for (name, seconds) in zip(names, medians) {
                     var row = Row(kernel: name, m: m, n: n, k: k, medianSeconds: seconds, gops: operations / seconds / 1e9,
-                                  ratioVsSgemm: medians[0] / seconds)
+                                  ratioVsSgemm: medians[0] / seconds, kernelPath: context.level.name)
                     if let peak, name == "q4_0" || name == "q8_0" { row.peakShare = row.gops / peak }
                     rows.append(row)
                     report(row)
@@ -108,7 +107,7 @@ public enum KernelBenchmark {
     /// OpenBLAS's workers keep polling for a while after each call (2^28 cycles by default,
     /// about 0.1 s); timed next to them, our pool's threads share their cores, and runs that timed
     /// sgemm in turns with the kernels showed short products at about half speed. The engine never
-    /// overlaps the two (ComputeThreads); nor does this.
+    /// overlaps the two (OpenBLASThreads); nor does this.
     static func waitForOpenBLASWorkersToPark() {
         usleep(250_000)
     }
@@ -131,7 +130,7 @@ public enum KernelBenchmark {
     }
 
     /// Random weights in the on-disk format (uniform quants, fp16 scales around 0.01), packed.
-    static func randomPacked(_ format: WeightType, n: Int, k: Int) -> PackedWeights {
+    static func randomPacked(_ format: WeightType, n: Int, k: Int, context: KernelContext) -> PackedWeights {
         let bytes = format.byteCount(elements: n * k)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes + 8, alignment: 64)
         defer { raw.deallocate() }
@@ -154,7 +153,7 @@ public enum KernelBenchmark {
         }
         // Cannot fail: the byte count is the format's own.
         return try! PackedWeights(format: format, outFeatures: n, inFeatures: k,
-                                  blocks: UnsafeRawBufferPointer(start: raw, count: bytes))
+                                  blocks: UnsafeRawBufferPointer(start: raw, count: bytes), repackingOn: context)
     }
 
     static func next(_ state: inout UInt64) -> UInt64 {

@@ -5,7 +5,7 @@ import Foundation
 import LLaDABenchmarks
 import LLaDAEngine
 
-var json = false, f16 = false, threads = 2, repetitions = 5
+var json = false, f16 = false, threads = 2, repetitions = 5, level = QuantizedMatmul.Path.auto
 var rowCounts = KernelBenchmark.rowCounts
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
@@ -21,7 +21,7 @@ while let argument = arguments.next() {
             FileHandle.standardError.write("error: --kernel-path must be one of \(KernelLevel.names) (got \(name))\n".data(using: .utf8)!)
             exit(2)
         }
-        do { try KernelLevel.use(path) } catch {
+        do { try KernelLevel.check(path); level = path } catch {
             let message = (error as? LLaDAError)?.message { "--" + $0.replacingOccurrences(of: "_", with: "-") } ?? "\(error)"
             FileHandle.standardError.write("error: \(message)\n".data(using: .utf8)!)
             exit(2)
@@ -35,8 +35,9 @@ while let argument = arguments.next() {
 func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 let formats: [WeightType] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
-let peak = KernelBenchmark.int8Peak(threads: threads)
-if !json { KernelBenchmark.textHeader(threads: threads, repetitions: repetitions, peak: peak).forEach(emit) }
-_ = KernelBenchmark.run(threads: threads, formats: formats, rowCounts: rowCounts, repetitions: repetitions, peak: peak) { row in
+let context = try KernelContext(threads: threads, level: level)
+let peak = KernelBenchmark.int8Peak(context: context)
+if !json { KernelBenchmark.textHeader(context: context, repetitions: repetitions, peak: peak).forEach(emit) }
+_ = KernelBenchmark.run(context: context, formats: formats, rowCounts: rowCounts, repetitions: repetitions, peak: peak) { row in
     emit(json ? row.json : row.tableLine)
 }

@@ -116,7 +116,7 @@ struct SynthCommand: ParsableCommand {
         let tokenizer = try Tokenizer(directory: directory)
         let prompt = "The quick brown fox jumps over the lazy dog. What is 12 + 30?"
         let tokens = tokenizer.encode(prompt)
-        ComputeThreads.configure(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        OpenBLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let start = Date()
         let report = try ActivationProbe.run(checkpoint: checkpoint, tokens: tokens)
         print(String(format: "forward pass (f32, %ld tokens, %.1f s): residual RMS / max |x|", tokens.count, Date().timeIntervalSince(start)))

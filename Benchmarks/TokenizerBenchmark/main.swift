@@ -4,6 +4,7 @@
 // non-Latin / emoji / decomposed text) several times and prints the median MB/s, both as one call
 // and as 4 KiB calls (per-call costs such as the word cache's warm-up show up there).
 import Foundation
+import LLaDABenchmarks
 import LLaDAEngine
 
 let fixtureDirectory = URL(fileURLWithPath: #filePath)
@@ -132,6 +133,7 @@ do {
     exit(1)
 }
 let loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
+print("cpu: \(HostCPU.current.description)")
 print(String(format: "loaded tokenizer (%d ids) in %.1f ms", tokenizer.vocabularySize, loadMilliseconds))
 
 var rng = BenchmarkRandom(state: 2024)

@@ -231,5 +231,5 @@ void llada_attention_f16_path(const float *q, size_t q_stride, size_t nq, const 
 
 void llada_attention_f16(const float *q, size_t q_stride, size_t nq, const uint16_t *k, const uint16_t *v, size_t kv_stride,
                          size_t nk, size_t head_dim, float scale, float *out, size_t out_stride, float *work) {
-    llada_attention_f16_path(q, q_stride, nq, k, v, kv_stride, nk, head_dim, scale, out, out_stride, work, llada_cpu_level());
+    llada_attention_f16_path(q, q_stride, nq, k, v, kv_stride, nk, head_dim, scale, out, out_stride, work, llada_cpu_detect());
 }

@@ -107,21 +107,21 @@ static void bf16_to_f32_avx2(const uint16_t *src, float *dst, size_t count) {
 
 void llada_bf16_to_f32(const uint16_t *src, float *dst, size_t count) {
 #if defined(__x86_64__)
-    if (llada_cpu_level() >= LLADA_GEMM_PATH_AVX2) { bf16_to_f32_avx2(src, dst, count); return; }
+    if (llada_cpu_detect() >= LLADA_GEMM_PATH_AVX2) { bf16_to_f32_avx2(src, dst, count); return; }
 #endif
     llada_bf16_to_f32_scalar(src, dst, count);
 }
 
 void llada_f16_to_f32(const uint16_t *src, float *dst, size_t count) {
 #if defined(__x86_64__)
-    if (llada_cpu_level() >= LLADA_GEMM_PATH_AVX2) { f16_to_f32_f16c(src, dst, count); return; }
+    if (llada_cpu_detect() >= LLADA_GEMM_PATH_AVX2) { f16_to_f32_f16c(src, dst, count); return; }
 #endif
     llada_f16_to_f32_scalar(src, dst, count);
 }
 
 void llada_f32_to_f16(const float *src, uint16_t *dst, size_t count) {
 #if defined(__x86_64__)
-    if (llada_cpu_level() >= LLADA_GEMM_PATH_AVX2) { f32_to_f16_f16c(src, dst, count); return; }
+    if (llada_cpu_detect() >= LLADA_GEMM_PATH_AVX2) { f32_to_f16_f16c(src, dst, count); return; }
 #endif
     llada_f32_to_f16_scalar(src, dst, count);
 }

@@ -1,5 +1,6 @@
-// Runtime CPU dispatch: detect once; a caller may lower the level for the whole process
-// (llada_set_cpu_level: the CLI's --kernel-path, tests, benchmarks).
+// Runtime CPU dispatch: the best level this CPU runs, detected once. A compute context
+// (compute.c) may run lower (the CLI's --kernel-path, tests, benchmarks); the kernels without a
+// context (conversions, the converter's searches) run at this one.
 #include "LLaDAKernels.h"
 #include "dispatch.h"
 #if defined(__aarch64__) && defined(__linux__)
@@ -37,19 +38,3 @@ int llada_cpu_detect(void) {
     }
     return path;
 }
-
-static int chosen_level = LLADA_GEMM_PATH_AUTO;
-
-int llada_cpu_level(void) {
-    int level = __atomic_load_n(&chosen_level, __ATOMIC_RELAXED);
-    return level != LLADA_GEMM_PATH_AUTO ? level : llada_cpu_detect();
-}
-
-int llada_set_cpu_level(int path) {
-    // Only a level the CPU runs: a higher one would execute instructions it does not have.
-    if (path != LLADA_GEMM_PATH_AUTO && !llada_gemm_path_supported(path)) return -1;
-    __atomic_store_n(&chosen_level, path, __ATOMIC_RELAXED);
-    return llada_cpu_level();
-}
-
-const char *llada_kernels_path(void) { return llada_gemm_path_name(llada_cpu_level()); }

@@ -211,6 +211,6 @@ void llada_swiglu_path(float *gate, const float *up, size_t count, int path) {
     llada_swiglu_scalar(gate, up, count);
 }
 
-void llada_softmax_row(float *row, size_t n) { llada_softmax_row_path(row, n, llada_cpu_level()); }
+void llada_softmax_row(float *row, size_t n) { llada_softmax_row_path(row, n, llada_cpu_detect()); }
 
-void llada_swiglu(float *gate, const float *up, size_t count) { llada_swiglu_path(gate, up, count, llada_cpu_level()); }
+void llada_swiglu(float *gate, const float *up, size_t count) { llada_swiglu_path(gate, up, count, llada_cpu_detect()); }

@@ -4,7 +4,7 @@
 #pragma STDC FP_CONTRACT OFF
 #include "llada_gemm.h"
 #include "dispatch.h"
-#include "gemm_internal.h"
+#include "compute_internal.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -129,10 +129,10 @@ static void repack_task(void *ctx, size_t task) {
     for (size_t g = task * job->per_task; g < g1; g++) repack_group(job, g);
 }
 
-static void repack(llada_gemm_type type, const void *src, void *dst, size_t n, size_t k) {
+static void repack(llada_compute *compute, llada_gemm_type type, const void *src, void *dst, size_t n, size_t k) {
     repack_job job = {type, (const uint8_t *)src, (uint8_t *)dst, n, k, groups_of(n), 0};
     job.per_task = job.groups / 64 + 1;
-    llada_pool_run((job.groups + job.per_task - 1) / job.per_task, repack_task, &job);
+    llada_pool_run(compute->pool, (job.groups + job.per_task - 1) / job.per_task, repack_task, &job);
 }
 
 void llada_repack_serial(llada_gemm_type type, const void *src, void *dst, size_t n, size_t k) {
@@ -178,9 +178,15 @@ void llada_unrepack(llada_gemm_type type, const void *packed, void *dst, size_t 
     }
 }
 
-void llada_repack_q8_0(const void *blocks, void *dst, size_t n, size_t k) { repack(LLADA_GEMM_Q8_0, blocks, dst, n, k); }
-void llada_repack_q4_0(const void *blocks, void *dst, size_t n, size_t k) { repack(LLADA_GEMM_Q4_0, blocks, dst, n, k); }
-void llada_repack_f16(const uint16_t *halves, void *dst, size_t n, size_t k) { repack(LLADA_GEMM_F16, halves, dst, n, k); }
+void llada_repack_q8_0(llada_compute *compute, const void *blocks, void *dst, size_t n, size_t k) {
+    repack(compute, LLADA_GEMM_Q8_0, blocks, dst, n, k);
+}
+void llada_repack_q4_0(llada_compute *compute, const void *blocks, void *dst, size_t n, size_t k) {
+    repack(compute, LLADA_GEMM_Q4_0, blocks, dst, n, k);
+}
+void llada_repack_f16(llada_compute *compute, const uint16_t *halves, void *dst, size_t n, size_t k) {
+    repack(compute, LLADA_GEMM_F16, halves, dst, n, k);
+}
 
 // MARK: - Scalar path (the reference for the SIMD paths: same layout, same operation order)
 
@@ -319,26 +325,6 @@ int llada_gemm_path_supported(int path) {
 #endif
 }
 
-static int default_path(void) {
-    int level = llada_cpu_level();   // the hardware's best, or what llada_set_cpu_level chose
-    // The NEON level on a CPU without the NEON gemm (a SIMDe development build) runs scalar, as
-    // the other kernels do.
-    return level == LLADA_GEMM_PATH_NEON && llada_cpu_detect() != LLADA_GEMM_PATH_NEON ? LLADA_GEMM_PATH_SCALAR : level;
-}
-
-static int forced_path = LLADA_GEMM_PATH_AUTO;
-
-int llada_gemm_set_path(int path) {
-    if (path != LLADA_GEMM_PATH_AUTO && !llada_gemm_path_supported(path)) return -1;
-    __atomic_store_n(&forced_path, path, __ATOMIC_RELAXED);
-    return llada_gemm_path();
-}
-
-int llada_gemm_path(void) {
-    int forced = __atomic_load_n(&forced_path, __ATOMIC_RELAXED);
-    return forced != LLADA_GEMM_PATH_AUTO ? forced : default_path();
-}
-
 const char *llada_gemm_path_name(int path) {
     switch (path) {
     case LLADA_GEMM_PATH_SCALAR: return "scalar";
@@ -362,8 +348,13 @@ static const gemm_path *path_table(int path) {
     }
 }
 
-void llada_gemm_set_threads(int count) { llada_pool_set_threads(count); }
-int llada_gemm_threads(void) { return llada_pool_threads(); }
+// The products' code at `level`: the NEON level on a CPU without the NEON gemm (a SIMDe
+// development build) runs scalar, as the other kernels do.
+const gemm_path *llada_gemm_path_for_level(int level) {
+    if (level == LLADA_GEMM_PATH_NEON && llada_cpu_detect() != LLADA_GEMM_PATH_NEON) level = LLADA_GEMM_PATH_SCALAR;
+    return path_table(level);
+}
+
 
 // MARK: - Driver
 
@@ -475,25 +466,23 @@ static void gemm_task(void *ctx, size_t task) {
     }
 }
 
-static pthread_mutex_t gemm_lock = PTHREAD_MUTEX_INITIALIZER;
-static void *scratch = NULL;   // quantized activations, reused across calls (guarded by gemm_lock)
-static size_t scratch_bytes = 0;
-
-static void *scratch_for(size_t bytes) {
-    if (bytes > scratch_bytes) {
-        free(scratch);
+// The context's scratch memory, grown as needed (called with its gemm_lock held).
+static void *scratch_for(llada_compute *compute, size_t bytes) {
+    if (bytes > compute->scratch_bytes) {
+        free(compute->scratch);
         size_t want = bytes + bytes / 4;
-        scratch = aligned_alloc(64, (want + 63) & ~(size_t)63);
-        scratch_bytes = scratch ? want : 0;
+        compute->scratch = aligned_alloc(64, (want + 63) & ~(size_t)63);
+        compute->scratch_bytes = compute->scratch ? want : 0;
     }
-    return scratch;
+    return compute->scratch;
 }
 
-void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, const float *x, size_t m, float *y) {
-    llada_gemm_many(type, 1, &packed, &n, k, x, m, &y);
+void llada_gemm(llada_compute *compute, llada_gemm_type type, const void *packed, size_t n, size_t k, const float *x,
+                size_t m, float *y) {
+    llada_gemm_many(compute, type, 1, &packed, &n, k, x, m, &y);
 }
 
-void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *packed, const size_t *n, size_t k,
+void llada_gemm_many(llada_compute *compute, llada_gemm_type type, size_t products, const void *const *packed, const size_t *n, size_t k,
                      const float *x, size_t m, float *const *y) {
     require_kernel_type(type);
     if (products == 0 || products > LLADA_GEMM_MANY_MAX) abort();
@@ -504,10 +493,10 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
         for (size_t i = 0; i < products; i++) memset(y[i], 0, m * n[i] * sizeof(float));
         return;
     }
-    pthread_mutex_lock(&gemm_lock);
+    pthread_mutex_lock(&compute->gemm_lock);
     gemm_job job;
     memset(&job, 0, sizeof job);
-    job.path = path_table(llada_gemm_path());
+    job.path = compute->gemm;
     job.tile = job.path->tile[type];
     job.mr = job.path->mr[type];
     gemm_args *a = &job.args;
@@ -522,7 +511,7 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
     job.products = products;
     for (size_t i = 0; i < products; i++) job.group_end[i] = (i ? job.group_end[i - 1] : 0) + groups_of(n[i]);
     job.groups = job.group_end[products - 1];
-    int threads = llada_pool_threads();
+    int threads = llada_pool_threads(compute->pool);
 
     // The schedule first: the activations are quantized into its tiles. Enough tasks for the
     // dynamic schedule to even out busy cores (≈16 per thread); when there are few column
@@ -553,7 +542,7 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
         a->ws_group = a->wq_group / 2;
         size_t blocks = m * a->nb;
         size_t q_bytes = (m * k + 63) & ~(size_t)63, d_bytes = (blocks * 4 + 63) & ~(size_t)63;
-        uint8_t *buffer = (uint8_t *)scratch_for(q_bytes + 2 * d_bytes);
+        uint8_t *buffer = (uint8_t *)scratch_for(compute, q_bytes + 2 * d_bytes);
         if (!buffer) abort();
         a->xq = (const int8_t *)buffer;
         a->xd = (const float *)(buffer + q_bytes);
@@ -562,18 +551,18 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
         // Quantizing is O(m·k) against the multiply's O(m·n·k): split it only when it is large.
         size_t parts = m * k >= (1u << 16) ? (size_t)threads * 2 : 1;
         job.quant_tiles_per_task = (job.tiles + parts - 1) / parts;
-        llada_pool_run((job.tiles + job.quant_tiles_per_task - 1) / job.quant_tiles_per_task, quant_task, &job);
+        llada_pool_run(compute->pool, (job.tiles + job.quant_tiles_per_task - 1) / job.quant_tiles_per_task, quant_task, &job);
     } else {
         a->wq_group = k * GEMM_NR * 2;
         if (m == 1) {
             a->xt = x;
         } else {
-            float *xt = (float *)scratch_for(m * k * sizeof(float));
+            float *xt = (float *)scratch_for(compute, m * k * sizeof(float));
             if (!xt) abort();
             a->xt = xt;
             size_t per = m * k >= (1u << 16) ? (k + (size_t)threads * 4 - 1) / ((size_t)threads * 4) : k;
             job.transpose_per_task = per;
-            llada_pool_run((k + per - 1) / per, transpose_task, &job);
+            llada_pool_run(compute->pool, (k + per - 1) / per, transpose_task, &job);
         }
     }
 
@@ -587,6 +576,6 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
         if (type != LLADA_GEMM_F16) b->ws = (const uint16_t *)(b->wq + (size_t)((const uint8_t *)a->ws - a->wq));
     }
 
-    llada_pool_run(group_tasks * job.m_chunks, gemm_task, &job);
-    pthread_mutex_unlock(&gemm_lock);
+    llada_pool_run(compute->pool, group_tasks * job.m_chunks, gemm_task, &job);
+    pthread_mutex_unlock(&compute->gemm_lock);
 }

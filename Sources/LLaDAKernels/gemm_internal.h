@@ -84,6 +84,7 @@ static inline float gemm_half_to_float(uint16_t h) {
 }
 
 extern const gemm_path gemm_path_scalar;
+const gemm_path *llada_gemm_path_for_level(int level);   // gemm.c
 #if defined(__x86_64__)
 extern const gemm_path gemm_path_avx2;
 extern const gemm_path gemm_path_avx512;
@@ -92,11 +93,13 @@ extern const gemm_path gemm_path_avx512;
 extern const gemm_path gemm_path_neon;
 #endif
 
-// The thread pool (threadpool.c). Tasks 0..<count run on the pool's threads plus the caller;
-// returns when all are done. Not reentrant: callers serialize (llada_gemm holds a lock).
+// A thread pool (threadpool.c). Tasks 0..<count run on the pool's threads plus the caller;
+// returns when all are done. One job at a time: a second caller waits for the first.
 typedef void (*pool_task_fn)(void *ctx, size_t task);
-void llada_pool_run(size_t count, pool_task_fn fn, void *ctx);
-int llada_pool_set_threads(int count);
-int llada_pool_threads(void);
+typedef struct llada_pool llada_pool;
+llada_pool *llada_pool_create(int threads);   // total threads with the caller; 0 = online CPUs; NULL if out of memory
+void llada_pool_free(llada_pool *pool);
+int llada_pool_threads(const llada_pool *pool);
+void llada_pool_run(llada_pool *pool, size_t count, pool_task_fn fn, void *ctx);
 
 #endif

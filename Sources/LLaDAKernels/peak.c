@@ -7,7 +7,7 @@
 //           the scales come on top, as they do for vpdpbusd).
 // Other paths have no probe (0).
 #include "LLaDAKernels.h"
-#include "gemm_internal.h"
+#include "compute_internal.h"
 #include <time.h>
 
 static double now_seconds(void) {
@@ -84,13 +84,13 @@ static void peak_task(void *ctx, size_t task) {
     if (task < 256) job->rate[task] = best;
 }
 
-double llada_int8_peak_ops(double seconds) {
-    int path = llada_gemm_path();
+double llada_int8_peak_ops(llada_compute *compute, double seconds) {
+    int path = compute->level;
     if (path != LLADA_GEMM_PATH_AVX512 && path != LLADA_GEMM_PATH_AVX2) return 0;
     peak_job job = {.path = path, .seconds = seconds};
-    size_t threads = (size_t)llada_pool_threads();
+    size_t threads = (size_t)llada_pool_threads(compute->pool);
     if (threads > 256) threads = 256;
-    llada_pool_run(threads, peak_task, &job);
+    llada_pool_run(compute->pool, threads, peak_task, &job);
     double total = 0;
     for (size_t t = 0; t < threads; t++) total += job.rate[t];
     return total;

@@ -115,7 +115,7 @@ llada_quant_status llada_quantize_q4_0_scalar(const float *src, uint8_t *dst, si
 llada_quant_status llada_quantize_q4_0(const float *src, uint8_t *dst, size_t count, llada_q4_method method,
                                        size_t *bad_index) {
 #if defined(__x86_64__)
-    if (method == LLADA_Q4_SEARCH && llada_cpu_level() >= LLADA_GEMM_PATH_AVX2)
+    if (method == LLADA_Q4_SEARCH && llada_cpu_detect() >= LLADA_GEMM_PATH_AVX2)
         return llada_quantize_q4_0_avx2(src, dst, count, bad_index);
 #endif
     return llada_quantize_q4_0_scalar(src, dst, count, method, bad_index);

@@ -1,5 +1,5 @@
-// Persistent thread pool: workers are created once (again only when the count changes) and park
-// between calls. Tasks are handed out by an atomic counter, so which thread runs a task varies,
+// A persistent thread pool, one per compute context (compute.c): its workers are created with it
+// and park between calls. Tasks are handed out by an atomic counter, so which thread runs a task varies,
 // but every task writes its own outputs with a fixed computation: results never depend on the
 // thread count or the schedule.
 //
@@ -31,7 +31,8 @@
 #define INSIDE_MASK (CLOSED - 1)
 #define GENERATION(word) ((uint32_t)((word) >> 32))
 
-typedef struct {
+struct llada_pool {
+    pthread_mutex_t run_lock;     // one job at a time
     pthread_mutex_t lock;
     pthread_cond_t wake;          // parked workers wait for a new generation
     pthread_cond_t finished;      // the caller waits for done == count (spurious wake-ups are fine)
@@ -46,64 +47,56 @@ typedef struct {
     size_t count;
     size_t next;                  // atomic: next task to hand out
     size_t done;                  // atomic: tasks finished
-} pool_t;
-
-static pool_t pool = {
-    .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .finished = PTHREAD_COND_INITIALIZER,
-    .word = CLOSED,
 };
-static int configured = 0;        // requested total threads, 0 = online CPUs
-static int started = -1;          // total threads of the running pool, -1 = not started
-static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;   // one job (or reconfiguration) at a time
 
 // Runs tasks until none are left; returns 1 if this thread finished the job's last task.
-static int run_tasks(void) {
-    size_t count = pool.count, mine = 0;
+static int run_tasks(llada_pool *pool) {
+    size_t count = pool->count, mine = 0;
     for (;;) {
-        size_t task = __atomic_fetch_add(&pool.next, 1, __ATOMIC_RELAXED);
+        size_t task = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED);
         if (task >= count) break;
-        pool.fn(pool.ctx, task);
+        pool->fn(pool->ctx, task);
         mine++;
     }
-    return mine && __atomic_add_fetch(&pool.done, mine, __ATOMIC_ACQ_REL) == count;
+    return mine && __atomic_add_fetch(&pool->done, mine, __ATOMIC_ACQ_REL) == count;
 }
 
 static void *worker_main(void *arg) {
-    (void)arg;
+    llada_pool *pool = (llada_pool *)arg;
     uint32_t seen = 0;
     for (;;) {
-        uint64_t word = __atomic_load_n(&pool.word, __ATOMIC_ACQUIRE);
+        uint64_t word = __atomic_load_n(&pool->word, __ATOMIC_ACQUIRE);
         for (int i = 0; GENERATION(word) == seen && i < SPIN_ITERATIONS; i++) {
             CPU_RELAX();
-            word = __atomic_load_n(&pool.word, __ATOMIC_ACQUIRE);
+            word = __atomic_load_n(&pool->word, __ATOMIC_ACQUIRE);
         }
         if (GENERATION(word) == seen) {
-            pthread_mutex_lock(&pool.lock);
-            __atomic_add_fetch(&pool.sleepers, 1, __ATOMIC_SEQ_CST);
-            while (GENERATION(word = __atomic_load_n(&pool.word, __ATOMIC_SEQ_CST)) == seen &&
-                   !__atomic_load_n(&pool.quit, __ATOMIC_ACQUIRE))
-                pthread_cond_wait(&pool.wake, &pool.lock);
-            __atomic_sub_fetch(&pool.sleepers, 1, __ATOMIC_SEQ_CST);
-            pthread_mutex_unlock(&pool.lock);
+            pthread_mutex_lock(&pool->lock);
+            __atomic_add_fetch(&pool->sleepers, 1, __ATOMIC_SEQ_CST);
+            while (GENERATION(word = __atomic_load_n(&pool->word, __ATOMIC_SEQ_CST)) == seen &&
+                   !__atomic_load_n(&pool->quit, __ATOMIC_ACQUIRE))
+                pthread_cond_wait(&pool->wake, &pool->lock);
+            __atomic_sub_fetch(&pool->sleepers, 1, __ATOMIC_SEQ_CST);
+            pthread_mutex_unlock(&pool->lock);
         }
-        if (__atomic_load_n(&pool.quit, __ATOMIC_ACQUIRE)) return NULL;
+        if (__atomic_load_n(&pool->quit, __ATOMIC_ACQUIRE)) return NULL;
         seen = GENERATION(word);
         // Join unless the caller has already closed this generation.
         int joined = 0;
         while (GENERATION(word) == seen && !(word & CLOSED)) {
-            if (__atomic_compare_exchange_n(&pool.word, &word, word + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            if (__atomic_compare_exchange_n(&pool->word, &word, word + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
                 joined = 1;
                 break;
             }
         }
         if (!joined) continue;
-        int last = run_tasks();
+        int last = run_tasks(pool);
         // Leave before waking the caller: woken on this core, it would otherwise wait for us.
-        __atomic_sub_fetch(&pool.word, 1, __ATOMIC_RELEASE);
+        __atomic_sub_fetch(&pool->word, 1, __ATOMIC_RELEASE);
         if (last) {   // touches only the persistent lock / condition, never the job
-            pthread_mutex_lock(&pool.lock);
-            pthread_cond_signal(&pool.finished);
-            pthread_mutex_unlock(&pool.lock);
+            pthread_mutex_lock(&pool->lock);
+            pthread_cond_signal(&pool->finished);
+            pthread_mutex_unlock(&pool->lock);
         }
     }
 }
@@ -113,101 +106,88 @@ static int online_cpus(void) {
     return n > 0 ? (int)n : 1;
 }
 
-// Called with run_lock held; the current generation is closed.
-static void stop_workers(void) {
-    if (pool.nworkers == 0) {
-        free(pool.threads);   // allocated even for a pool of one thread
-        pool.threads = NULL;
-        return;
+llada_pool *llada_pool_create(int threads) {
+    int want = threads > 0 ? threads : online_cpus();
+    llada_pool *pool = (llada_pool *)calloc(1, sizeof *pool);
+    if (!pool) return NULL;
+    pthread_mutex_init(&pool->run_lock, NULL);
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->finished, NULL);
+    pool->word = CLOSED;   // new workers start having seen generation 0
+    pool->threads = (pthread_t *)calloc((size_t)(want > 1 ? want - 1 : 1), sizeof(pthread_t));
+    if (!pool->threads) {
+        free(pool);
+        return NULL;
     }
-    pthread_mutex_lock(&pool.lock);
-    __atomic_store_n(&pool.quit, 1, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.lock);
-    for (int i = 0; i < pool.nworkers; i++) pthread_join(pool.threads[i], NULL);
-    free(pool.threads);
-    pool.threads = NULL;
-    pool.nworkers = 0;
-    pool.quit = 0;
-}
-
-// Called with run_lock held.
-static void ensure_started(void) {
-    int want = configured > 0 ? configured : online_cpus();
-    if (started == want) return;
-    stop_workers();
-    // New workers start having seen generation 0.
-    __atomic_store_n(&pool.word, CLOSED, __ATOMIC_RELEASE);
-    pool.threads = (pthread_t *)calloc((size_t)(want > 1 ? want - 1 : 1), sizeof(pthread_t));
-    int made = 0;
     for (int i = 0; i < want - 1; i++) {
-        if (pthread_create(&pool.threads[i], NULL, worker_main, NULL) != 0) break;
-        made++;
+        if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) break;   // fewer threads, same results
+        pool->nworkers++;
     }
-    pool.nworkers = made;
-    started = want;
+    return pool;
 }
 
-int llada_pool_set_threads(int count) {
-    pthread_mutex_lock(&run_lock);
-    configured = count > 0 ? count : 0;
-    ensure_started();
-    int total = pool.nworkers + 1;
-    pthread_mutex_unlock(&run_lock);
-    return total;
+void llada_pool_free(llada_pool *pool) {
+    if (!pool) return;
+    pthread_mutex_lock(&pool->run_lock);   // waits for a job still running (a caller's bug, but not a crash)
+    pthread_mutex_lock(&pool->lock);
+    __atomic_store_n(&pool->quit, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+    for (int i = 0; i < pool->nworkers; i++) pthread_join(pool->threads[i], NULL);
+    pthread_mutex_unlock(&pool->run_lock);
+    free(pool->threads);
+    pthread_mutex_destroy(&pool->run_lock);
+    pthread_mutex_destroy(&pool->lock);
+    pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->finished);
+    free(pool);
 }
 
-int llada_pool_threads(void) {
-    pthread_mutex_lock(&run_lock);
-    ensure_started();
-    int total = pool.nworkers + 1;
-    pthread_mutex_unlock(&run_lock);
-    return total;
-}
+int llada_pool_threads(const llada_pool *pool) { return pool->nworkers + 1; }
 
-void llada_pool_run(size_t count, pool_task_fn fn, void *ctx) {
+void llada_pool_run(llada_pool *pool, size_t count, pool_task_fn fn, void *ctx) {
     if (count == 0) return;
-    pthread_mutex_lock(&run_lock);
-    ensure_started();
-    if (count == 1 || pool.nworkers == 0) {
+    pthread_mutex_lock(&pool->run_lock);
+    if (count == 1 || pool->nworkers == 0) {
         for (size_t t = 0; t < count; t++) fn(ctx, t);
-        pthread_mutex_unlock(&run_lock);
+        pthread_mutex_unlock(&pool->run_lock);
         return;
     }
     // The previous generation is closed with nobody inside: the job fields are ours.
-    pool.fn = fn;
-    pool.ctx = ctx;
-    pool.count = count;
-    __atomic_store_n(&pool.next, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&pool.done, 0, __ATOMIC_RELAXED);
-    uint64_t generation = (uint64_t)(GENERATION(__atomic_load_n(&pool.word, __ATOMIC_RELAXED)) + 1);
+    pool->fn = fn;
+    pool->ctx = ctx;
+    pool->count = count;
+    __atomic_store_n(&pool->next, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&pool->done, 0, __ATOMIC_RELAXED);
+    uint64_t generation = (uint64_t)(GENERATION(__atomic_load_n(&pool->word, __ATOMIC_RELAXED)) + 1);
     if ((uint32_t)generation == 0) generation = 1;   // 0 is what new workers have seen
-    __atomic_store_n(&pool.word, generation << 32, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&pool.sleepers, __ATOMIC_SEQ_CST) > 0) {
-        pthread_mutex_lock(&pool.lock);
-        pthread_cond_broadcast(&pool.wake);
-        pthread_mutex_unlock(&pool.lock);
+    __atomic_store_n(&pool->word, generation << 32, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&pool->sleepers, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&pool->lock);
+        pthread_cond_broadcast(&pool->wake);
+        pthread_mutex_unlock(&pool->lock);
     }
 
-    (void)run_tasks();
+    (void)run_tasks(pool);
 
-    for (int i = 0; i < SPIN_ITERATIONS && __atomic_load_n(&pool.done, __ATOMIC_ACQUIRE) != count; i++) CPU_RELAX();
-    if (__atomic_load_n(&pool.done, __ATOMIC_ACQUIRE) != count) {
-        pthread_mutex_lock(&pool.lock);
-        while (__atomic_load_n(&pool.done, __ATOMIC_ACQUIRE) != count) pthread_cond_wait(&pool.finished, &pool.lock);
-        pthread_mutex_unlock(&pool.lock);
+    for (int i = 0; i < SPIN_ITERATIONS && __atomic_load_n(&pool->done, __ATOMIC_ACQUIRE) != count; i++) CPU_RELAX();
+    if (__atomic_load_n(&pool->done, __ATOMIC_ACQUIRE) != count) {
+        pthread_mutex_lock(&pool->lock);
+        while (__atomic_load_n(&pool->done, __ATOMIC_ACQUIRE) != count) pthread_cond_wait(&pool->finished, &pool->lock);
+        pthread_mutex_unlock(&pool->lock);
     }
     // Close the generation. Workers still inside have no task left and are about to leave.
-    uint64_t word = __atomic_load_n(&pool.word, __ATOMIC_ACQUIRE);
+    uint64_t word = __atomic_load_n(&pool->word, __ATOMIC_ACQUIRE);
     for (int spins = 0;; spins++) {
         if ((word & INSIDE_MASK) == 0) {
-            if (__atomic_compare_exchange_n(&pool.word, &word, word | CLOSED, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            if (__atomic_compare_exchange_n(&pool->word, &word, word | CLOSED, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
                 break;
             continue;
         }
         if (spins > SPIN_ITERATIONS) sched_yield();   // an inside worker lost its core: let it finish
         else CPU_RELAX();
-        word = __atomic_load_n(&pool.word, __ATOMIC_ACQUIRE);
+        word = __atomic_load_n(&pool->word, __ATOMIC_ACQUIRE);
     }
-    pthread_mutex_unlock(&run_lock);
+    pthread_mutex_unlock(&pool->run_lock);
 }

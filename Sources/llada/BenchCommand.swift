@@ -49,7 +49,6 @@ struct BenchCommand: ParsableCommand {
         if let repetitions, !(1...10_000).contains(repetitions) {
             throw ValidationError("--repetitions must be between 1 and 10000 (got \(repetitions))")
         }
-        try kernelPath.apply()
         switch (kernels, model) {
         case (true, nil): try runKernels()
         case (false, let model?): try ModelBench(command: self, modelPath: model).run()
@@ -71,9 +70,10 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let formats: [WeightType] = f16 ? [.q4_0, .q8_0, .f16] : [.q4_0, .q8_0]
-        let peak = KernelBenchmark.int8Peak(threads: threads)
-        if !json { KernelBenchmark.textHeader(threads: threads, repetitions: repetitions, peak: peak).forEach(emit) }
-        _ = KernelBenchmark.run(threads: threads, formats: formats, rowCounts: rowCounts, repetitions: repetitions, peak: peak) { row in
+        let context = try KernelContext(threads: threads, level: kernelPath.level)
+        let peak = KernelBenchmark.int8Peak(context: context)
+        if !json { KernelBenchmark.textHeader(context: context, repetitions: repetitions, peak: peak).forEach(emit) }
+        _ = KernelBenchmark.run(context: context, formats: formats, rowCounts: rowCounts, repetitions: repetitions, peak: peak) { row in
             emit(json ? row.json : row.tableLine)
         }
     }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import LLaDAEngine
 
-/// `--kernel-path`: the SIMD level of every kernel for this process (KernelLevel), so the code an
-/// older CPU takes can be run and measured here. Results are the same on every level.
+/// `--kernel-path`: the SIMD level the model's kernels run at (its `ComputeContext`), so the code
+/// an older CPU takes can be run and measured here. Results are the same on every level.
 struct KernelPathOption: ParsableArguments {
     @Option(name: .long, help: "Kernel code to run: auto (the best this CPU has), scalar, neon, avx2 or avx512; only a level the CPU supports. Results are identical, only speed changes.")
     var kernelPath = "auto"
@@ -19,9 +19,4 @@ struct KernelPathOption: ParsableArguments {
 
     /// The level named (checked by `validate`).
     var level: QuantizedMatmul.Path { KernelLevel.path(named: kernelPath) ?? .auto }
-
-    /// Sets the level for what follows, where no model is loaded (the kernel benchmark).
-    func apply() throws {
-        try KernelLevel.use(level)
-    }
 }

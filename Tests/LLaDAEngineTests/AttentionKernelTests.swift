@@ -72,7 +72,7 @@ final class AttentionKernelTests: XCTestCase {
         var worst = 0.0
         for (nq, nk, hd) in [(32, 640, 128), (4, 33, 64), (7, 1000, 128)] {
             let head = Head(nq: nq, nk: nk, hd: hd, seed: UInt64(nk))
-            let out = head.run(path: llada_gemm_path())
+            let out = head.run(path: KernelLevel.best.rawValue)
             var kd = [Float](repeating: 0, count: head.k.count), vd = kd
             llada_f16_to_f32(head.k, &kd, kd.count)
             llada_f16_to_f32(head.v, &vd, vd.count)

@@ -39,8 +39,7 @@ final class CPUPathExpectationTests: XCTestCase {
             throw XCTSkip("no independent CPU feature source here (only Linux x86_64 reads /proc/cpuinfo)")
         }
         XCTAssertEqual(QuantizedMatmul.supportedPaths, expected, "kernel paths vs /proc/cpuinfo flags")
-        // Nothing in the suite lowers the level for good, so the default is the best path.
-        XCTAssertEqual(String(cString: llada_kernels_path()), expected.last?.name)
+        XCTAssertEqual(KernelLevel.best, expected.last)
     }
 }
 
@@ -49,7 +48,7 @@ final class CPUPathExpectationTests: XCTestCase {
 final class ConversionTwinTests: XCTestCase {
     private func requireSIMDConversions() throws {
         // convert.c's SIMD code is the avx2 level; without it both sides would be the scalar code.
-        let level = String(cString: llada_kernels_path())
+        let level = KernelLevel.best.name
         if !["avx2", "avx512"].contains(level) {
             throw XCTSkip("the conversions run the scalar code at kernel path \(level): no SIMD twin to compare")
         }

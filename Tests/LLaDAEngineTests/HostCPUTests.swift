@@ -97,17 +97,16 @@ final class HostCPUTests: XCTestCase {
 
     /// The kernel benchmark's text header names the CPU and the level; every JSON row carries both.
     func testKernelBenchmarkRecordsTheCPUAndTheKernelLevel() throws {
-        let threads = QuantizedMatmul.threads
-        defer { ComputeThreads.configure(threads) }
-        let header = KernelBenchmark.textHeader(threads: 1, repetitions: 1, peak: 900)
+        let context = try KernelContext(threads: 1)
+        let header = KernelBenchmark.textHeader(context: context, repetitions: 1, peak: 900)
         XCTAssertEqual(header, ["cpu: " + HostCPU.current.description,
-                                "kernels: \(QuantizedMatmul.currentPath.name) path, 1 threads; medians of ≥ 1 calls; int8 peak 900 GOP/s measured now",
+                                "kernels: \(KernelLevel.best.name) path, 1 threads; medians of ≥ 1 calls; int8 peak 900 GOP/s measured now",
                                 KernelBenchmark.Row.tableHeader])
-        let rows = KernelBenchmark.run(threads: 1, shapes: [(k: 64, n: 32)], rowCounts: [1], repetitions: 1, minimumSeconds: 0)
+        let rows = KernelBenchmark.run(context: context, shapes: [(k: 64, n: 32)], rowCounts: [1], repetitions: 1, minimumSeconds: 0)
         XCTAssertEqual(rows.count, 3)
         for row in rows {
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(row.json.utf8)) as? [String: Any], row.json)
-            XCTAssertEqual(object["kernel_path"] as? String, QuantizedMatmul.currentPath.name, row.json)
+            XCTAssertEqual(object["kernel_path"] as? String, KernelLevel.best.name, row.json)
             let cpu = try XCTUnwrap(object["cpu"] as? [String: Any], row.json)
             XCTAssertEqual(cpu["description"] as? String, HostCPU.current.description)
             XCTAssertEqual(cpu["model_name"] as? String, HostCPU.current.modelName)

@@ -3,34 +3,56 @@ import LLaDAEngine
 import LLaDAKernels
 import XCTest
 
-/// `KernelLevel` (the library's one switch for the kernels' SIMD level) and `--kernel-path`, the
-/// CLI option over it: every level the CPU has runs, and gives the same answer.
+/// The kernels' SIMD level, chosen per `KernelContext` (a loaded model's `ComputeContext`), and
+/// `--kernel-path`, the CLI option over it: every level the CPU has runs, and gives the same answer.
 final class KernelLevelTests: XCTestCase {
-    func testEveryLevelTheCPUHasCanBeChosenAndAutoRestoresTheBest() throws {
-        defer { try? KernelLevel.use(.auto) }
+    func testEveryLevelTheCPUHasCanBeChosenAndAutoIsTheBest() throws {
         let best = try XCTUnwrap(QuantizedMatmul.supportedPaths.last)
-        XCTAssertEqual(KernelLevel.current, best)
+        XCTAssertEqual(KernelLevel.best, best)
+        XCTAssertEqual(try KernelContext().level, best)
         for path in QuantizedMatmul.supportedPaths {
-            try KernelLevel.use(path)
-            XCTAssertEqual(KernelLevel.current, path)
-            XCTAssertEqual(String(cString: llada_kernels_path()), path.name)
-            // The products follow the level unless a test forced their own path.
-            XCTAssertEqual(QuantizedMatmul.currentPath, path)
+            XCTAssertEqual(try KernelContext(threads: 1, level: path).level, path)
         }
-        try KernelLevel.use(.auto)
-        XCTAssertEqual(KernelLevel.current, best)
     }
 
-    func testALevelTheCPULacksIsRefusedAndChangesNothing() throws {
+    func testALevelTheCPULacksIsRefusedByName() throws {
         guard let missing = QuantizedMatmul.Path.allCases.first(where: { !$0.isSupported }) else {
             throw XCTSkip("this CPU runs every kernel level: none to refuse")
         }
-        let before = KernelLevel.current
-        XCTAssertThrowsError(try KernelLevel.use(missing)) { error in
+        XCTAssertThrowsError(try KernelContext(level: missing)) { error in
             let message = (error as? LLaDAError)?.message(naming: { "--" + $0.replacingOccurrences(of: "_", with: "-") }) ?? ""
             XCTAssertTrue(message.hasPrefix("--kernel-path \(missing.name): this CPU cannot run it"), message)
         }
-        XCTAssertEqual(KernelLevel.current, before)
+    }
+
+    /// Two models loaded with different levels and thread counts keep their own: loading the
+    /// second changes nothing of the first, and both give the same answer.
+    func testModelsKeepTheirOwnComputeContexts() throws {
+        let directory = try PackedTestSupport.temporaryDirectory("compute-contexts")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try ModelFile.open(try PackedTestSupport.convertFixture(.q4, into: directory, name: "tiny-q4.lpk").path)
+        let best = KernelLevel.best
+        let first = try file.load(compute: ComputeContext(threads: 1, kernelLevel: .scalar))
+        let second = try file.load(compute: ComputeContext(threads: 2, kernelLevel: best))
+        XCTAssertEqual(first.compute, ComputeContext(threads: 1, kernelLevel: .scalar))
+        XCTAssertEqual(second.compute, ComputeContext(threads: 2, kernelLevel: best))
+        XCTAssertEqual(first.transformer.options.kernelLevel, .scalar)
+        XCTAssertEqual(second.transformer.options.kernelLevel, best)
+        var settings = GenerationSettings()
+        (settings.genLength, settings.steps, settings.blockLength) = (16, 16, 8)
+        let request = GenerationRequest(prompt: .user("sort: 6 5 9 2 8"), settings: settings)
+        // Side by side, from two threads: each on its own pool.
+        final class Answers: @unchecked Sendable {
+            let lock = NSLock()
+            var ids = [[Int]](repeating: [], count: 2)
+        }
+        let answers = Answers()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let ids = (try? (index == 0 ? first : second).generate(request).outputIDs) ?? []
+            answers.lock.withLock { answers.ids[index] = ids }
+        }
+        XCTAssertFalse(answers.ids[0].isEmpty)
+        XCTAssertEqual(answers.ids[0], answers.ids[1])
     }
 
     func testTheCLIRunsEachLevelWithTheSameAnswerAndRefusesBadNames() throws {

@@ -12,10 +12,9 @@ final class KernelMatmulTests: XCTestCase {
     static let columnCounts = [1, 7, 33, 100]   // output features: none a multiple of the 16-row group
     static let depths = [32, 64, 96, 4096]
 
-    override func tearDown() {
-        QuantizedMatmul.setPath(.auto)
-        ComputeThreads.configure(0)
-        super.tearDown()
+    /// A kernel context at `path` (the best this CPU has by default) with `threads` threads.
+    func context(_ path: QuantizedMatmul.Path = .auto, threads: Int = 0) throws -> KernelContext {
+        try KernelContext(threads: threads, level: path)
     }
 
     // MARK: - Fixtures
@@ -124,9 +123,9 @@ final class KernelMatmulTests: XCTestCase {
         return w
     }
 
-    func product(_ weights: PackedWeights, _ x: [Float], rows: Int) -> [Float] {
+    func product(_ weights: PackedWeights, _ x: [Float], rows: Int, on context: KernelContext) -> [Float] {
         var y = [Float](repeating: .nan, count: rows * weights.outFeatures)
-        x.withUnsafeBufferPointer { QuantizedMatmul.multiply(weights, $0.baseAddress!, rows: rows, into: &y) }
+        x.withUnsafeBufferPointer { QuantizedMatmul.multiply(weights, $0.baseAddress!, rows: rows, into: &y, on: context) }
         return y
     }
 
@@ -141,8 +140,10 @@ final class KernelMatmulTests: XCTestCase {
         return y
     }
 
+    /// Repacked on a pool of two threads (the repack's result does not depend on it).
     func packed(_ format: WeightType, _ bytes: [UInt8], n: Int, k: Int) throws -> PackedWeights {
-        try bytes.withUnsafeBytes { try PackedWeights(format: format, outFeatures: n, inFeatures: k, blocks: $0) }
+        let repacker = try context(threads: 2)
+        return try bytes.withUnsafeBytes { try PackedWeights(format: format, outFeatures: n, inFeatures: k, blocks: $0, repackingOn: repacker) }
     }
 
     /// Index of the first element whose bits differ, or nil.
@@ -153,26 +154,26 @@ final class KernelMatmulTests: XCTestCase {
 
     // MARK: - Tests
 
-    func testThisMachineRunsItsBestPath() {
+    func testThisMachineRunsItsBestPath() throws {
         let paths = QuantizedMatmul.supportedPaths
         XCTAssertEqual(paths.first, .scalar)
         #if arch(x86_64)
         XCTAssertFalse(QuantizedMatmul.Path.neon.isSupported)
-        XCTAssertFalse(QuantizedMatmul.setPath(.neon))
+        XCTAssertThrowsError(try context(.neon))
         #endif
-        print("kernel paths on this CPU: \(paths.map(\.name)); default \(QuantizedMatmul.currentPath.name)")
+        print("kernel paths on this CPU: \(paths.map(\.name)); default \(KernelLevel.best.name)")
         for path in paths {
-            XCTAssertTrue(QuantizedMatmul.setPath(path))
-            XCTAssertEqual(QuantizedMatmul.currentPath, path)
+            XCTAssertEqual(try context(path).level, path)
         }
-        QuantizedMatmul.setPath(.auto)
-        XCTAssertEqual(QuantizedMatmul.currentPath, paths.last)
+        XCTAssertEqual(try context().level, paths.last)
+        XCTAssertEqual(KernelLevel.best, paths.last)
     }
 
     /// Every path on this CPU (scalar included, so the repack is checked too) equals the scalar
     /// reference computed from the on-disk bytes, bit for bit, over odd shapes.
     func testEveryPathIsBitExactWithTheScalarReference() throws {
         let paths = QuantizedMatmul.supportedPaths
+        let contexts = try paths.map { try context($0) }
         var checked = 0
         for format in WeightType.kernelTypes {
             for k in Self.depths {
@@ -182,9 +183,9 @@ final class KernelMatmulTests: XCTestCase {
                     for rows in Self.rowCounts {
                         let x = Self.activations(rows: rows, k: k, seed: UInt64(rows * 7 + k))
                         let expected = reference(format, bytes, n: n, k: k, x, rows: rows)
-                        for path in paths {
-                            XCTAssertTrue(QuantizedMatmul.setPath(path))
-                            let y = product(weights, x, rows: rows)
+                        for context in contexts {
+                            let path = context.level
+                            let y = product(weights, x, rows: rows, on: context)
                             if let i = firstDifference(y, expected) {
                                 XCTFail("\(format) \(path.name) m=\(rows) n=\(n) k=\(k): y[\(i)] = \(y[i]), reference \(expected[i])")
                             }
@@ -206,7 +207,7 @@ final class KernelMatmulTests: XCTestCase {
                 try packed(format, Self.weights(format, n: n, k: k, seed: UInt64(index * 31 + n)), n: n, k: k)
             }
             for path in QuantizedMatmul.supportedPaths {
-                XCTAssertTrue(QuantizedMatmul.setPath(path))
+                let context = try context(path)
                 for rows in [1, 7, 32] {
                     let x = Self.activations(rows: rows, k: k, seed: UInt64(rows))
                     let pointers = widths.map { n in
@@ -215,10 +216,10 @@ final class KernelMatmulTests: XCTestCase {
                         return y
                     }
                     defer { pointers.forEach { $0.deallocate() } }
-                    x.withUnsafeBufferPointer { QuantizedMatmul.multiply(matrices, $0.baseAddress!, rows: rows, into: pointers) }
+                    x.withUnsafeBufferPointer { QuantizedMatmul.multiply(matrices, $0.baseAddress!, rows: rows, into: pointers, on: context) }
                     let outputs = zip(pointers, widths).map { Array(UnsafeBufferPointer(start: $0, count: rows * $1)) }
                     for (matrix, output) in zip(matrices, outputs) {
-                        let alone = product(matrix, x, rows: rows)
+                        let alone = product(matrix, x, rows: rows, on: context)
                         if let i = firstDifference(output, alone) {
                             XCTFail("\(format) \(path.name) m=\(rows) n=\(matrix.outFeatures): y[\(i)] = \(output[i]), alone \(alone[i])")
                         }
@@ -229,10 +230,9 @@ final class KernelMatmulTests: XCTestCase {
     }
 
     /// The int8 peak probe runs on the paths that have one (avx2, avx512) and reports none elsewhere.
-    func testTheInt8PeakProbe() {
+    func testTheInt8PeakProbe() throws {
         for path in QuantizedMatmul.supportedPaths {
-            XCTAssertTrue(QuantizedMatmul.setPath(path))
-            let peak = llada_int8_peak_ops(0.02)
+            let peak = try context(path).int8PeakOps(seconds: 0.02)
             if path == .avx2 || path == .avx512 {
                 XCTAssertGreaterThan(peak, 1e9, path.name)
             } else {
@@ -244,10 +244,9 @@ final class KernelMatmulTests: XCTestCase {
     /// The kernel benchmark's rows carry their share of the peak measured in the same run: the
     /// int8 rows only, as GOP/s over that peak, and in the JSON line as peak_share.
     func testKernelBenchmarkRowsReportTheirShareOfThePeak() throws {
-        let threads = QuantizedMatmul.threads
-        defer { ComputeThreads.configure(threads) }
-        let peak = KernelBenchmark.int8Peak(threads: 1)
-        let rows = KernelBenchmark.run(threads: 1, shapes: [(k: 64, n: 32)], rowCounts: [2], repetitions: 1, minimumSeconds: 0, peak: peak)
+        let single = try context(threads: 1)
+        let peak = KernelBenchmark.int8Peak(context: single)
+        let rows = KernelBenchmark.run(context: single, shapes: [(k: 64, n: 32)], rowCounts: [2], repetitions: 1, minimumSeconds: 0, peak: peak)
         XCTAssertEqual(rows.map(\.kernel), ["sgemm", "q4_0", "q8_0"])
         for row in rows {
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(row.json.utf8)) as? [String: Any], row.json)
@@ -273,8 +272,7 @@ final class KernelMatmulTests: XCTestCase {
             x[1 * k + 40] = .infinity
             x[3 * k + 95] = .nan
             for path in QuantizedMatmul.supportedPaths {
-                QuantizedMatmul.setPath(path)
-                let y = product(weights, x, rows: rows)
+                let y = product(weights, x, rows: rows, on: try context(path))
                 for r in 0..<rows {
                     let row = Array(y[(r * n)..<(r * n + n)])
                     if r == 1 || r == 3 {
@@ -297,8 +295,7 @@ final class KernelMatmulTests: XCTestCase {
             let x = (0..<(rows * k)).map { _ in random.unit() }
             let expected = reference(.f16, bytes, n: n, k: k, x, rows: rows)
             for path in QuantizedMatmul.supportedPaths {
-                QuantizedMatmul.setPath(path)
-                XCTAssertNil(firstDifference(product(weights, x, rows: rows), expected), "\(path.name) k=\(k)")
+                XCTAssertNil(firstDifference(product(weights, x, rows: rows, on: try context(path)), expected), "\(path.name) k=\(k)")
             }
         }
     }
@@ -306,17 +303,16 @@ final class KernelMatmulTests: XCTestCase {
     /// Each output is computed by one thread in a fixed order: 1, 2 and 3 threads agree exactly.
     func testResultsDoNotDependOnTheThreadCount() throws {
         for path in QuantizedMatmul.supportedPaths {
-            QuantizedMatmul.setPath(path)
+            let contexts = try [1, 2, 3].map { try context(path, threads: $0) }
             for format in WeightType.kernelTypes {
                 for (rows, n, k) in [(257, 100, 96), (33, 1000, 64), (3, 33, 4096)] {
                     let bytes = Self.weights(format, n: n, k: k, seed: 99)
                     let weights = try packed(format, bytes, n: n, k: k)
                     let x = Self.activations(rows: rows, k: k, seed: 5)
                     var results: [[Float]] = []
-                    for threads in [1, 2, 3] {
-                        ComputeThreads.configure(threads)
-                        XCTAssertEqual(ComputeThreads.count, threads)
-                        results.append(product(weights, x, rows: rows))
+                    for (threads, context) in zip([1, 2, 3], contexts) {
+                        XCTAssertEqual(context.threads, threads)
+                        results.append(product(weights, x, rows: rows, on: context))
                     }
                     for (i, result) in results.enumerated().dropFirst() {
                         XCTAssertNil(firstDifference(result, results[0]),
@@ -376,7 +372,7 @@ final class KernelMatmulTests: XCTestCase {
             let (rows, n, k) = (5, 48, 128)
             let bytes = Self.weights(format, n: n, k: k, seed: 21)
             let layer = try bytes.withUnsafeBytes {
-                try KernelLinear(format: format, outFeatures: n, inFeatures: k, blocks: $0)
+                try KernelLinear(format: format, outFeatures: n, inFeatures: k, blocks: $0, context: try context())
             }
             XCTAssertEqual(layer.inFeatures, k)
             XCTAssertEqual(layer.outFeatures, n)

@@ -53,7 +53,8 @@ final class KernelTransformerTests: XCTestCase {
         let dense = try XCTUnwrap(layer as? DenseLinear)
         let bytes = encode(dense.weight, as: format)
         let kernel = try bytes.withUnsafeBytes {
-            try KernelLinear(format: format, outFeatures: dense.outFeatures, inFeatures: dense.inFeatures, blocks: $0)
+            try KernelLinear(format: format, outFeatures: dense.outFeatures, inFeatures: dense.inFeatures, blocks: $0,
+                             context: .standard())
         }
         let dequantized = FloatMatrix(rows: dense.outFeatures, cols: dense.inFeatures)
         let values = KernelMatmulTests.dequantize(format, bytes, n: dense.outFeatures, k: dense.inFeatures)

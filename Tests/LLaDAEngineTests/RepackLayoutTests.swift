@@ -14,10 +14,12 @@ final class RepackLayoutTests: XCTestCase {
                 if serial {
                     llada_repack_serial(type, source.baseAddress, destination.baseAddress, n, k)
                 } else {
+                    let pool = llada_compute_create(3, Int32(LLADA_GEMM_PATH_AUTO))
+                    defer { llada_compute_free(pool) }
                     switch format {
-                    case .q8_0: llada_repack_q8_0(source.baseAddress, destination.baseAddress, n, k)
-                    case .q4_0: llada_repack_q4_0(source.baseAddress, destination.baseAddress, n, k)
-                    case .f16: llada_repack_f16(source.baseAddress!.assumingMemoryBound(to: UInt16.self), destination.baseAddress, n, k)
+                    case .q8_0: llada_repack_q8_0(pool, source.baseAddress, destination.baseAddress, n, k)
+                    case .q4_0: llada_repack_q4_0(pool, source.baseAddress, destination.baseAddress, n, k)
+                    case .f16: llada_repack_f16(pool, source.baseAddress!.assumingMemoryBound(to: UInt16.self), destination.baseAddress, n, k)
                     case .f32: XCTFail("f32 has no kernel")
                     }
                 }

@@ -48,12 +48,11 @@ struct FlipsCommand: ParsableCommand {
     }
 
     func run() throws {
-        ComputeThreads.configure(threads)
         let parsed = try variants.map(Variant.init)
         if let limit, limit < 1 { throw LLaDAError("--limit must be at least 1 (got \(limit))") }
         var items = try FlipTasks.read(tasks)
         if let limit { items = Array(items.prefix(limit)) }
-        let reference = try LLaDAModel.load(path: source)
+        let reference = try LLaDAModel.load(path: source, compute: ComputeContext(threads: threads))
         let prompts = try items.map { try reference.promptIDs(for: $0.prompt, raw: false) }
         let referenceRuns = try runAll(reference, items: items, prompts: prompts)
         print("f32 path: " + scoreLine(referenceRuns))
@@ -129,7 +128,7 @@ struct FlipsCommand: ParsableCommand {
 
     private func load(_ variant: Variant) throws -> LLaDAModel {
         switch variant {
-        case .packed(let path): try LLaDAModel.load(path: path, backend: linears)
+        case .packed(let path): try LLaDAModel.load(path: path, compute: ComputeContext(threads: threads), backend: linears)
         case .activationRounding: try WeightPerturbation.activationRounding(source: source)
         case .noise(let seed, let factor): try WeightPerturbation.q8SizedNoise(source: source, seed: seed, factor: factor)
         }

@@ -83,7 +83,9 @@ struct MeasureCommand: ParsableCommand {
     }
 
     func run() throws {
-        ComputeThreads.configure(threads)
+        // The f32 reference runs on OpenBLAS; the packed variants on a context of as many threads.
+        OpenBLASThreads.set(threads)
+        let kernels = try KernelContext(threads: threads)
         let checkpoint = try HFCheckpoint(directory: URL(fileURLWithPath: source))
         let goldenURL = URL(fileURLWithPath: golden)
         let cases = try loadCases(goldenURL.appendingPathComponent("logits.json"))
@@ -135,7 +137,7 @@ struct MeasureCommand: ParsableCommand {
             let url = temporary.appendingPathComponent("v\(index).llada")
             let summary = try PackedConverter.convert(checkpoint: checkpoint, output: url, profile: variant.profile)
             let model = try PackedModel(path: url.path)
-            let transformer = Transformer(weights: try model.makeWeights(backend: linears))
+            let transformer = Transformer(weights: try model.makeWeights(backend: linears, kernels: kernels))
             var kls: [Double] = []
             var agree = 0, agreeMasked = 0, masked = 0
             for (golden, expected) in zip(cases, referenceLogits) {
@@ -368,11 +370,12 @@ struct LoadBenchCommand: ParsableCommand {
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
-        ComputeThreads.configure(threads)
+        OpenBLASThreads.set(threads)
+        let kernels = try KernelContext(threads: threads)
         let start = Date()
         let model = try PackedModel(path: file)
         let opened = Date()
-        let weights = try model.makeWeights()
+        let weights = try model.makeWeights(kernels: kernels)
         let loaded = Date()
         print(String(format: "open %.3f s, verify + decompress + build %.3f s, RSS after load %@, peak %@",
                      opened.timeIntervalSince(start), loaded.timeIntervalSince(opened),

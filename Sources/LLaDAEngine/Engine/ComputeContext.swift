@@ -1,12 +1,10 @@
-/// What a loaded model computes with: the thread count and the kernels' SIMD level, passed to
-/// `ModelFile.load` / `LLaDAModel.load` and kept by the model (`LLaDAModel.compute`), instead of
-/// settings read from the environment or set behind the API.
+/// What a loaded model computes with, as the caller asks for it: the thread count and the
+/// kernels' SIMD level, passed to `ModelFile.load` / `LLaDAModel.load`. Loading makes the model's
+/// own `KernelContext` from it (its thread pool, at this level), so models never share a pool or
+/// a level: two models' products run side by side. Generations on one model share its pool and
+/// interleave their products, each product on every thread.
 ///
-/// What is process-wide by nature, and so shared by every model and generation in the process:
-/// the kernels' thread pool (one job at a time: concurrent generations interleave their products
-/// on it rather than run side by side), OpenBLAS's thread count, and the SIMD level the C
-/// dispatch uses. `apply()` is the one place that sets them; loading a second model with another
-/// context changes them for the first as well.
+/// The one process-wide piece is OpenBLAS's thread count (`OpenBLASThreads`), set at each load.
 public struct ComputeContext: Sendable, Equatable {
     /// Compute threads; 0 means one per online CPU.
     public var threads: Int
@@ -18,9 +16,8 @@ public struct ComputeContext: Sendable, Equatable {
         self.kernelLevel = kernelLevel
     }
 
-    /// Sets the process-wide pieces; throws, changing nothing, when the CPU lacks the level.
-    func apply() throws {
-        try KernelLevel.use(kernelLevel)
-        ComputeThreads.configure(threads)
+    /// The kernel context these describe; throws, naming `kernel_path`, when the CPU lacks the level.
+    public func makeKernels() throws -> KernelContext {
+        try KernelContext(threads: threads, level: kernelLevel)
     }
 }

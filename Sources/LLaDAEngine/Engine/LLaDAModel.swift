@@ -9,27 +9,31 @@ public final class LLaDAModel: @unchecked Sendable {
     public let tokenizer: Tokenizer
     public let transformer: Transformer
     public let family: any ModelFamily
-    /// The threads and kernel level it was loaded with.
-    public let compute: ComputeContext
+    /// The thread pool and kernel level its kernels run on (made at load from a `ComputeContext`).
+    public let kernels: KernelContext
+    /// Its threads and kernel level.
+    public var compute: ComputeContext { ComputeContext(threads: kernels.threads, kernelLevel: kernels.level) }
     /// Seconds spent loading and converting the weights.
     public let loadSeconds: Double
     let planner: GenerationPlanner
 
     public init(config: LLaDAConfig, tokenizer: Tokenizer, weights: ModelWeights, loadSeconds: Double,
                 footprint: WeightFootprint? = nil, family: any ModelFamily = DenseLLaDAFamily(),
-                compute: ComputeContext = ComputeContext(), options: TransformerOptions = TransformerOptions()) {
+                kernels: KernelContext = .standard(), options: TransformerOptions = TransformerOptions()) {
         self.config = config
         self.tokenizer = tokenizer
+        var options = options
+        options.kernelLevel = kernels.level
         self.transformer = Transformer(weights: weights, options: options)
-        self.compute = compute
+        self.kernels = kernels
         self.family = family
         self.loadSeconds = loadSeconds
         planner = GenerationPlanner(config: config, tokenizer: tokenizer, footprint: footprint, family: family)
     }
 
     private init(_ model: LLaDAModel, transformer: Transformer) {
-        (config, tokenizer, family, compute, loadSeconds, planner) =
-            (model.config, model.tokenizer, model.family, model.compute, model.loadSeconds, model.planner)
+        (config, tokenizer, family, kernels, loadSeconds, planner) =
+            (model.config, model.tokenizer, model.family, model.kernels, model.loadSeconds, model.planner)
         self.transformer = transformer
     }
 
@@ -77,8 +81,8 @@ public final class LLaDAModel: @unchecked Sendable {
     /// Runs a plan on the calling thread. `onEvent` hears every step and finished block (with the
     /// answer text it made certain); setting `stop` ends the run within the current step. The
     /// model may run any number of these at once from different threads: the weights are only
-    /// read, and each run has its own canvas, cache and buffers (they share the compute
-    /// context's thread pool, whose jobs run one at a time: `ComputeContext`).
+    /// read, and each run has its own canvas, cache and buffers. They share the model's
+    /// `KernelContext`: its pool runs one product at a time, so their products interleave.
     public func run(_ plan: GenerationPlan, stop: StopFlag? = nil, onEvent: ((GenerationEvent) -> Void)? = nil) throws -> GenerationResult {
         let start = Date()
         var answer = AnswerStream(model: self, limit: plan.answerLimit)

@@ -91,20 +91,26 @@ public final class ModelFile: @unchecked Sendable {
     /// Maps the weights (packed) or widens them to f32 (checkpoint) and returns a model ready to
     /// generate, sharing this file's tokenizer. `backend` only matters for packed files.
     public func load(backend: LinearBackend = .kernels, compute: ComputeContext = ComputeContext()) throws -> LLaDAModel {
-        try compute.apply()
+        let kernels = try compute.makeKernels()
         let start = Date()
         switch contents {
         case .packed(let packed):
-            let weights = try packed.makeWeights(backend: backend)
+            let weights = try packed.makeWeights(backend: backend, kernels: kernels)
             let linears = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOut, $0.gate, $0.up, $0.down] } + [weights.lmHead]
             var options = TransformerOptions()
-            if linears.allSatisfy(\.runsOnKernels) { options.attentionThreads = ComputeThreads.configureForKernels() }
+            if linears.allSatisfy(\.runsOnKernels) {
+                OpenBLASThreads.set(1)
+                options.attentionThreads = kernels.threads
+            } else {
+                OpenBLASThreads.set(kernels.threads)
+            }
             return LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
-                              footprint: footprint, family: family, compute: compute, options: options)
+                              footprint: footprint, family: family, kernels: kernels, options: options)
         case .checkpoint(let checkpoint):
             let weights = try ModelWeights(checkpoint: checkpoint)
+            OpenBLASThreads.set(kernels.threads)
             return LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
-                              footprint: footprint, family: family, compute: compute)
+                              footprint: footprint, family: family, kernels: kernels)
         }
     }
 }

@@ -386,8 +386,9 @@ public final class PackedModel: @unchecked Sendable {
 
     /// Verifies every checksum and builds the model: raw tensors are used in place from the
     /// mapping, compressed chunks are decompressed in parallel into 64-byte aligned memory,
-    /// norms are copied to f32 buffers, matrices become `QuantizedLinear` / `QuantizedEmbedding`.
-    public func makeWeights(backend: LinearBackend = .kernels) throws -> ModelWeights {
+    /// norms are copied to f32 buffers, matrices become `QuantizedLinear` / `QuantizedEmbedding`,
+    /// or `KernelLinear`s running on `kernels`.
+    public func makeWeights(backend: LinearBackend = .kernels, kernels: KernelContext = .standard()) throws -> ModelWeights {
         let base = file.bytes.baseAddress!
         let storages: [Storage] = tensors.map { tensor in
             isInPlace(tensor) ? Storage(mapped: base + tensor.chunks[0].offset, file: file) : Storage(byteCount: tensor.byteSize)
@@ -444,7 +445,7 @@ public final class PackedModel: @unchecked Sendable {
                     // Used in place: the mapping's pages are the weights (read-only, pageable).
                     return KernelLinear(weights: try PackedWeights(format: format, outFeatures: rows, inFeatures: columns,
                                                                    repacked: UnsafeRawBufferPointer(start: storage.pointer, count: tensor.byteSize),
-                                                                   owner: storage))
+                                                                   owner: storage), context: kernels)
                 }
                 let blocks = Storage(byteCount: tensor.type.byteCount(elements: tensor.elementCount))
                 llada_unrepack(tensor.type.kernelCode, storage.pointer, blocks.mutablePointer, rows, columns)
@@ -460,7 +461,8 @@ public final class PackedModel: @unchecked Sendable {
             // The SIMD kernels repack the blocks into their own memory; the file's pages are
             // then no longer needed and are handed back to the OS.
             let layer = try KernelLinear(format: format, outFeatures: tensor.shape[0], inFeatures: tensor.shape[1],
-                                         blocks: UnsafeRawBufferPointer(start: storage.pointer, count: tensor.byteSize))
+                                         blocks: UnsafeRawBufferPointer(start: storage.pointer, count: tensor.byteSize),
+                                         context: kernels)
             storage.releaseMappedPages(byteCount: tensor.byteSize)
             return layer
         }

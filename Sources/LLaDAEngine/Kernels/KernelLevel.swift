@@ -1,23 +1,16 @@
 import LLaDAKernels
 
-/// The SIMD level every kernel runs at (the products, attention, softmax, conversions): the best
-/// this CPU has, unless a frontend lowers it for the whole process, to measure or check the code an
-/// older CPU takes (`llada … --kernel-path avx2` on an AVX-512 machine). Every level computes
-/// bit-identical results, so only speed changes.
+/// The SIMD levels the kernels run at (the products, attention, softmax, SwiGLU). A
+/// `KernelContext` runs at one, chosen when it is made: the best this CPU has unless a frontend
+/// asks for a lower one, to measure or check the code an older CPU takes (`llada … --kernel-path
+/// avx2` on an AVX-512 machine). Every level computes bit-identical results, so only speed changes.
 public enum KernelLevel {
-    /// The level in effect (never `.auto`).
-    public static var current: QuantizedMatmul.Path {
-        QuantizedMatmul.Path(rawValue: llada_cpu_level()) ?? .scalar
+    /// The best level this CPU runs (never `.auto`).
+    public static var best: QuantizedMatmul.Path {
+        QuantizedMatmul.Path(rawValue: llada_cpu_detect()) ?? .scalar
     }
 
-    /// Runs every following kernel call at `path` (`.auto`: the best this CPU has). Throws, changing
-    /// nothing, when this CPU cannot run it.
-    public static func use(_ path: QuantizedMatmul.Path) throws {
-        try check(path)
-        llada_set_cpu_level(path.rawValue)
-    }
-
-    /// Throws the error `use` would, without changing anything (frontends check their options first).
+    /// Throws, naming `kernel_path`, when this CPU cannot run `path` (frontends check their options first).
     public static func check(_ path: QuantizedMatmul.Path) throws {
         guard !path.isSupported else { return }
         let runs = QuantizedMatmul.supportedPaths.map(\.name).joined(separator: ", ")

@@ -38,8 +38,10 @@ public final class PackedWeights: @unchecked Sendable {
     }
 
     /// `blocks`: the matrix as stored on disk, rows one after another (q8_0 / q4_0 blocks along
-    /// each row, or halves for f16). For q8_0 / q4_0 `inFeatures` must be a multiple of 32.
-    public init(format: WeightType, outFeatures: Int, inFeatures: Int, blocks: UnsafeRawBufferPointer) throws {
+    /// each row, or halves for f16). For q8_0 / q4_0 `inFeatures` must be a multiple of 32. The
+    /// repack runs on `context`'s pool, or on the calling thread alone without one.
+    public init(format: WeightType, outFeatures: Int, inFeatures: Int, blocks: UnsafeRawBufferPointer,
+                repackingOn context: KernelContext? = nil) throws {
         guard outFeatures > 0, inFeatures > 0 else {
             throw LLaDAError("packed weights: empty matrix \(outFeatures)×\(inFeatures)")
         }
@@ -61,10 +63,14 @@ public final class PackedWeights: @unchecked Sendable {
         storage = UnsafeRawPointer(memory)
         allocated = memory
         owner = nil
+        guard let context else {
+            llada_repack_serial(format.kernelCode, source, memory, outFeatures, inFeatures)
+            return
+        }
         switch format {
-        case .q8_0: llada_repack_q8_0(source, memory, outFeatures, inFeatures)
-        case .q4_0: llada_repack_q4_0(source, memory, outFeatures, inFeatures)
-        case .f16: llada_repack_f16(source.assumingMemoryBound(to: UInt16.self), memory, outFeatures, inFeatures)
+        case .q8_0: llada_repack_q8_0(context.pointer, source, memory, outFeatures, inFeatures)
+        case .q4_0: llada_repack_q4_0(context.pointer, source, memory, outFeatures, inFeatures)
+        case .f16: llada_repack_f16(context.pointer, source.assumingMemoryBound(to: UInt16.self), memory, outFeatures, inFeatures)
         case .f32: preconditionFailure("checked above")
         }
     }
@@ -72,7 +78,7 @@ public final class PackedWeights: @unchecked Sendable {
     deinit { if let allocated { llada_packed_free(allocated, byteCount) } }
 }
 
-/// y = x · Wᵀ on packed weights with the SIMD kernels, plus the process-wide kernel settings.
+/// y = x · Wᵀ on packed weights with the SIMD kernels, on a `KernelContext`.
 ///
 /// q8_0 / q4_0 quantize each 32-block of an activation row to int8 with d = max|x|/127 (round to
 /// nearest even), multiply in integers and accumulate the block results in f32; relative to an
@@ -82,26 +88,26 @@ public final class PackedWeights: @unchecked Sendable {
 public enum QuantizedMatmul {
     /// y[rows × outFeatures] = x[rows × inFeatures] · Wᵀ; rows of x and y are contiguous.
     public static func multiply(_ weights: PackedWeights, _ x: UnsafePointer<Float>, rows: Int,
-                                into y: UnsafeMutablePointer<Float>) {
+                                into y: UnsafeMutablePointer<Float>, on context: KernelContext) {
         guard rows > 0 else { return }
-        llada_gemm(weights.format.kernelCode, weights.storage, weights.outFeatures, weights.inFeatures, x, rows, y)
+        llada_gemm(context.pointer, weights.format.kernelCode, weights.storage, weights.outFeatures, weights.inFeatures, x, rows, y)
     }
 
     /// Products of one input with several matrices of one format and input width, as one call:
     /// the input is quantized once and all their columns share the schedule (llada_gemm_many).
     /// Each output is bit-identical to `multiply` with that matrix alone.
     public static func multiply(_ weights: [PackedWeights], _ x: UnsafePointer<Float>, rows: Int,
-                                into outputs: [UnsafeMutablePointer<Float>]) {
+                                into outputs: [UnsafeMutablePointer<Float>], on context: KernelContext) {
         guard rows > 0, let first = weights.first else { return }
         precondition(weights.count == outputs.count && weights.count <= Int(LLADA_GEMM_MANY_MAX)
                      && weights.allSatisfy { $0.format == first.format && $0.inFeatures == first.inFeatures })
         let packed: [UnsafeRawPointer?] = weights.map(\.storage)
         let widths = weights.map(\.outFeatures)
         let ys: [UnsafeMutablePointer<Float>?] = outputs
-        llada_gemm_many(first.format.kernelCode, weights.count, packed, widths, first.inFeatures, x, rows, ys)
+        llada_gemm_many(context.pointer, first.format.kernelCode, weights.count, packed, widths, first.inFeatures, x, rows, ys)
     }
 
-    /// Kernel implementations; `.auto` is the best this CPU has (or the level `KernelLevel.use` set).
+    /// Kernel implementations; `.auto` is the best this CPU has (`KernelLevel.best`).
     public enum Path: Int32, Sendable, CaseIterable {
         case auto = -1, scalar = 0, neon = 1, avx2 = 2, avx512 = 3
 
@@ -109,20 +115,8 @@ public enum QuantizedMatmul {
         public var name: String { self == .auto ? "auto" : String(cString: llada_gemm_path_name(rawValue)) }
     }
 
-    /// The path the kernels use now (never `.auto`).
-    public static var currentPath: Path { Path(rawValue: llada_gemm_path()) ?? .scalar }
-
-    /// Forces a path for the following calls (tests, benchmarks). Returns false, changing
-    /// nothing, when the CPU cannot run it.
-    @discardableResult
-    public static func setPath(_ path: Path) -> Bool { llada_gemm_set_path(path.rawValue) >= 0 }
-
     /// Paths this CPU can run, scalar first.
     public static var supportedPaths: [Path] { Path.allCases.filter { $0 != .auto && $0.isSupported } }
-
-    /// Threads of the kernels' persistent pool (the calling thread is one of them).
-    /// Set it through `ComputeThreads.configure`, which keeps OpenBLAS in step.
-    public static var threads: Int { Int(llada_gemm_threads()) }
 
     /// The same product computed by the scalar reference straight from on-disk bytes
     /// (single-threaded; for tests).
@@ -135,19 +129,23 @@ public enum QuantizedMatmul {
 }
 
 /// A linear layer on packed weights: what the packed-model loader builds for q8_0 / q4_0 / f16
-/// tensors (all linears and the LM head).
+/// tensors (all linears and the LM head). It runs on the model's `KernelContext`.
 public final class KernelLinear: LinearLayer, @unchecked Sendable {
     public var runsOnKernels: Bool { true }
 
     public let weights: PackedWeights
+    public let context: KernelContext
 
-    public init(weights: PackedWeights) { self.weights = weights }
+    public init(weights: PackedWeights, context: KernelContext) {
+        self.weights = weights
+        self.context = context
+    }
 
     /// Repacks `blocks` (the on-disk bytes of W [outFeatures × inFeatures]) into owned memory.
     public convenience init(format: WeightType, outFeatures: Int, inFeatures: Int,
-                            blocks: UnsafeRawBufferPointer) throws {
+                            blocks: UnsafeRawBufferPointer, context: KernelContext) throws {
         self.init(weights: try PackedWeights(format: format, outFeatures: outFeatures, inFeatures: inFeatures,
-                                             blocks: blocks))
+                                             blocks: blocks, repackingOn: context), context: context)
     }
 
     public var format: WeightType { weights.format }
@@ -156,6 +154,6 @@ public final class KernelLinear: LinearLayer, @unchecked Sendable {
     public var weightBytes: Int { weights.byteCount }
 
     public func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        QuantizedMatmul.multiply(weights, x, rows: rows, into: y)
+        QuantizedMatmul.multiply(weights, x, rows: rows, into: y, on: context)
     }
 }

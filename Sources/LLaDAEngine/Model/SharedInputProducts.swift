@@ -5,10 +5,10 @@
 /// is bit-identical to its layer's own `apply`.
 enum SharedInputProducts {
     static func apply(_ layers: [LinearLayer], _ x: UnsafePointer<Float>, rows: Int, into outputs: [UnsafeMutablePointer<Float>]) {
-        let kernels = layers.compactMap { ($0 as? KernelLinear)?.weights }
+        let kernels = layers.compactMap { $0 as? KernelLinear }
         if kernels.count == layers.count, let first = kernels.first,
-           kernels.allSatisfy({ $0.format == first.format && $0.inFeatures == first.inFeatures }) {
-            QuantizedMatmul.multiply(kernels, x, rows: rows, into: outputs)
+           kernels.allSatisfy({ $0.format == first.format && $0.inFeatures == first.inFeatures && $0.context === first.context }) {
+            QuantizedMatmul.multiply(kernels.map(\.weights), x, rows: rows, into: outputs, on: first.context)
         } else {
             for (layer, output) in zip(layers, outputs) { layer.apply(x, rows: rows, into: output) }
         }

@@ -21,11 +21,14 @@ public final class Transformer: @unchecked Sendable {
     var feedForwardSlice: Int { options.feedForwardSlice }
     var attentionThreads: Int { options.attentionThreads }
     var fusedAttention: Bool { options.fusedAttention }
+    /// The row kernels' level (never auto).
+    let kernelLevel: Int32
 
     public init(weights: ModelWeights, options: TransformerOptions = TransformerOptions(), profile: ForwardProfile? = nil) {
         self.weights = weights
         self.options = options
         self.profile = profile
+        kernelLevel = (options.kernelLevel == .auto ? KernelLevel.best : options.kernelLevel).rawValue
         let config = weights.config
         rope = RotaryEmbedding(headDim: config.headDim, maxPositions: config.maxSequenceLength, theta: config.ropeBase)
     }
@@ -157,7 +160,7 @@ public final class Transformer: @unchecked Sendable {
             mark = profile.start()
             SharedInputProducts.apply([layer.gate, layer.up], input, rows: slice, into: [s.gate.pointer, s.up.pointer])
             profile.stop(.matmul, mark)
-            llada_swiglu(s.gate.pointer, s.up.pointer, slice * config.ffHiddenSize)
+            llada_swiglu_path(s.gate.pointer, s.up.pointer, slice * config.ffHiddenSize, kernelLevel)
             mark = profile.start()
             layer.down.apply(s.gate.pointer, rows: slice, into: output)
             profile.stop(.matmul, mark)
@@ -190,8 +193,8 @@ public final class Transformer: @unchecked Sendable {
             let offset = h * headDim
             if fused, let cached, let keyHalves = cached.cache.halves(layer: cached.layer, .key, head: h),
                let valueHalves = cached.cache.halves(layer: cached.layer, .value, head: h) {
-                llada_attention_f16(query.pointer + offset, d, queries, keyHalves, valueHalves, headDim, keys,
-                                    headDim, scale, output.pointer + offset, d, s.fusedWork.row(slot))
+                llada_attention_f16_path(query.pointer + offset, d, queries, keyHalves, valueHalves, headDim, keys,
+                                         headDim, scale, output.pointer + offset, d, s.fusedWork.row(slot), kernelLevel)
                 return
             }
             var keyPointer = UnsafePointer(key.pointer + offset), valuePointer = UnsafePointer(value.pointer + offset)
@@ -212,7 +215,7 @@ public final class Transformer: @unchecked Sendable {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries), Int32(keys), Int32(headDim),
                         scale, query.pointer + offset, Int32(d), keyPointer, Int32(stride),
                         0, p, Int32(keys))
-            for r in 0..<queries { llada_softmax_row(p + r * keys, keys) }
+            for r in 0..<queries { llada_softmax_row_path(p + r * keys, keys, kernelLevel) }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queries), Int32(headDim), Int32(keys),
                         1, p, Int32(keys), valuePointer, Int32(stride),
                         0, output.pointer + offset, Int32(d))

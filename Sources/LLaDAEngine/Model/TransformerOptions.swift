@@ -12,10 +12,15 @@ public struct TransformerOptions: Sendable, Equatable {
     /// head's keys and values in place (attention.c); false runs them through the f32 buffers and
     /// OpenBLAS as the other passes do (tests and benchmarks compare the two).
     public var fusedAttention = true
+    /// The level of the attention, softmax and SwiGLU kernels: the model's `KernelContext` level
+    /// (`.auto`: the best this CPU has).
+    public var kernelLevel: QuantizedMatmul.Path = .auto
 
-    public init(feedForwardSlice: Int = Transformer.feedForwardSlice, attentionThreads: Int = 1, fusedAttention: Bool = true) {
+    public init(feedForwardSlice: Int = Transformer.feedForwardSlice, attentionThreads: Int = 1, fusedAttention: Bool = true,
+                kernelLevel: QuantizedMatmul.Path = .auto) {
         self.feedForwardSlice = feedForwardSlice
         self.attentionThreads = attentionThreads
         self.fusedAttention = fusedAttention
+        self.kernelLevel = kernelLevel
     }
 }

@@ -25,9 +25,9 @@ void llada_rms_norm(const float *x, const float *weight, float *out, size_t rows
 void llada_swiglu(float *gate, const float *up, size_t count);
 /// In-place softmax of one row.
 void llada_softmax_row(float *row, size_t n);
-// The two above evaluate exp with one polynomial on every path (exp_rows.c), so each SIMD path
-// is bit-identical to its scalar twin; `path` is an LLADA_GEMM_PATH_* value the CPU supports
-// (NEON runs the scalar code).
+// The two above run at the best level this CPU has. They evaluate exp with one polynomial on
+// every path (exp_rows.c), so each SIMD path is bit-identical to its scalar twin; `path` is an
+// LLADA_GEMM_PATH_* value the CPU supports (NEON runs the scalar code), a compute context's level.
 void llada_swiglu_scalar(float *gate, const float *up, size_t count);
 void llada_softmax_row_scalar(float *row, size_t n);
 void llada_swiglu_path(float *gate, const float *up, size_t count, int path);
@@ -37,7 +37,8 @@ void llada_softmax_row_path(float *row, size_t n, int path);
 /// out[i] = Σ_j softmax_j(scale · q_i·k_j) · v_j for nq query rows (q_stride floats apart) over nk
 /// keys (k, v: rows of head_dim halves, kv_stride halves apart); out rows out_stride apart. `work`
 /// holds llada_attention_work_floats(nq, nk, head_dim) floats. Every path performs the same
-/// operations (attention.c), so each is bit-identical to the scalar path.
+/// operations (attention.c), so each is bit-identical to the scalar path; without `path`, the best
+/// this CPU has.
 size_t llada_attention_work_floats(size_t nq, size_t nk, size_t head_dim);
 void llada_attention_f16(const float *q, size_t q_stride, size_t nq, const uint16_t *k, const uint16_t *v, size_t kv_stride,
                          size_t nk, size_t head_dim, float scale, float *out, size_t out_stride, float *work);
@@ -45,23 +46,12 @@ void llada_attention_f16_path(const float *q, size_t q_stride, size_t nq, const 
                               size_t kv_stride, size_t nk, size_t head_dim, float scale, float *out, size_t out_stride,
                               float *work, int path);
 
-/// The level every kernel runs at: the best this CPU has (llada_cpu_detect in dispatch.c) unless
-/// llada_set_cpu_level chose another; an LLADA_GEMM_PATH_* value.
-int llada_cpu_level(void);
-/// Its name ("avx512", "avx2", "neon", "scalar").
-const char *llada_kernels_path(void);
-/// Sets the level every kernel runs at from now on (gemm, attention, softmax, conversions): an
-/// LLADA_GEMM_PATH_* value this CPU supports (llada_gemm_path_supported), or AUTO for the best
-/// it has. Returns the level now in effect, or -1 (and changes nothing) if `path` is not supported.
-/// Process-wide: the frontend sets it once, before generating (to measure or check the paths an
-/// older CPU takes); every path is bit-identical, so only speed changes.
-int llada_set_cpu_level(int path);
-
 #ifdef __cplusplus
 }
 #endif
 
 #include "llada_gemm.h"   // quantized / f16 matrix multiply (issue 4)
+#include "llada_compute.h"   // a thread pool and a kernel level, one per loaded model
 #include "llada_interrupt.h"   // Ctrl-C: stop generation between layers
 
 #endif

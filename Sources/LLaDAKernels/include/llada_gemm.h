@@ -65,12 +65,16 @@ size_t llada_repack_group_bytes(llada_gemm_type type, size_t k);
 void *llada_packed_alloc(size_t bytes);
 void llada_packed_free(void *memory, size_t bytes);
 
+/// A compute context: a thread pool and a kernel level (llada_compute.h). Every call that runs
+/// on threads takes one; contexts share nothing.
+typedef struct llada_compute llada_compute;
+
 /// On-disk blocks / halves [n × k] → repacked layout. `dst` holds llada_repack_size bytes and
 /// should be 64-byte aligned (any alignment works; misaligned vectors split cache lines).
-/// Runs on the thread pool.
-void llada_repack_q8_0(const void *blocks, void *dst, size_t n, size_t k);
-void llada_repack_q4_0(const void *blocks, void *dst, size_t n, size_t k);
-void llada_repack_f16(const uint16_t *halves, void *dst, size_t n, size_t k);
+/// Runs on the context's pool.
+void llada_repack_q8_0(llada_compute *compute, const void *blocks, void *dst, size_t n, size_t k);
+void llada_repack_q4_0(llada_compute *compute, const void *blocks, void *dst, size_t n, size_t k);
+void llada_repack_f16(llada_compute *compute, const uint16_t *halves, void *dst, size_t n, size_t k);
 /// The same repack on the calling thread only, for callers that run their own parallelism
 /// (the converter's chunk workers).
 void llada_repack_serial(llada_gemm_type type, const void *src, void *dst, size_t n, size_t k);
@@ -79,15 +83,16 @@ void llada_repack_serial(llada_gemm_type type, const void *src, void *dst, size_
 void llada_unrepack(llada_gemm_type type, const void *packed, void *dst, size_t n, size_t k);
 
 /// y[m × n] = x[m × k] · Wᵀ with W repacked; rows of x and y are contiguous (strides k and n).
-/// Uses the current path and the thread pool; calls are serialized (one runs at a time).
-void llada_gemm(llada_gemm_type type, const void *packed, size_t n, size_t k, const float *x, size_t m, float *y);
+/// Runs at the context's level on its pool; calls on one context run one at a time, calls on
+/// different contexts side by side.
+void llada_gemm(llada_compute *compute, llada_gemm_type type, const void *packed, size_t n, size_t k, const float *x, size_t m, float *y);
 
 /// Several products of the same activations, y_i[m × n_i] = x[m × k] · W_iᵀ for i < products
 /// (at most LLADA_GEMM_MANY_MAX), all of one type: the activations are quantized once and the
 /// column groups of every matrix share one schedule, so q/k/v or ff_proj/up_proj run as one product
 /// of their summed width. Each y_i is what llada_gemm gives for W_i alone, bit for bit.
 #define LLADA_GEMM_MANY_MAX 4
-void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *packed, const size_t *n, size_t k,
+void llada_gemm_many(llada_compute *compute, llada_gemm_type type, size_t products, const void *const *packed, const size_t *n, size_t k,
                      const float *x, size_t m, float *const *y);
 
 /// The same result computed directly from the on-disk bytes, single-threaded scalar code: the
@@ -95,8 +100,8 @@ void llada_gemm_many(llada_gemm_type type, size_t products, const void *const *p
 void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, size_t k, const float *x, size_t m,
                           float *y);
 
-/// CPU paths, the one enum of every kernel (gemm, exp_rows, conversions). The default is the best
-/// the CPU has (llada_cpu_detect in dispatch.c; llada_set_cpu_level lowers it).
+/// CPU paths, the one enum of every kernel (gemm, exp_rows, attention, conversions). A compute
+/// context runs at the level it was created with; the best the CPU has is llada_cpu_detect.
 enum {
     LLADA_GEMM_PATH_AUTO = -1,
     LLADA_GEMM_PATH_SCALAR = 0,
@@ -106,21 +111,14 @@ enum {
 };
 /// 1 if `path` can run on this CPU.
 int llada_gemm_path_supported(int path);
-/// Forces a path for the following calls (tests, benchmarks); AUTO restores the default.
-/// Returns the path now in effect, or -1 (and changes nothing) if `path` is not supported.
-int llada_gemm_set_path(int path);
-int llada_gemm_path(void);
+/// The best path this CPU runs, detected once per process.
+int llada_cpu_detect(void);
 const char *llada_gemm_path_name(int path);
 
-/// Operations per second (a multiply-add counts two) of the current path's int8 instruction
-/// run back to back on every pool thread at once for about `seconds` (peak.c): the ceiling
-/// `llada bench` measures each step's floor against. 0 where the path has no probe (scalar, neon).
-double llada_int8_peak_ops(double seconds);
-
-/// Threads of the pool (the caller counts as one): created once, parked between calls. 0 = one
-/// per online CPU. Also the thread count OpenBLAS should get; see Threads.swift for the policy.
-void llada_gemm_set_threads(int count);
-int llada_gemm_threads(void);
+/// Operations per second (a multiply-add counts two) of the context's int8 instruction run back
+/// to back on every thread of its pool at once for about `seconds` (peak.c): the ceiling
+/// `llada bench` measures each step's floor against. 0 where the level has no probe (scalar, neon).
+double llada_int8_peak_ops(llada_compute *compute, double seconds);
 
 #ifdef __cplusplus
 }
