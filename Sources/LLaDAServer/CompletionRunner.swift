@@ -17,11 +17,11 @@ struct CompletionOutcome: Sendable {
 /// the answer there and ends the run once the answer is decided), with OpenAI's stop strings
 /// applied to the engine's answer text as blocks become final. `onText` gets what may be shown.
 enum CompletionRunner {
-    static func run(model: LLaDAModel, queue: GenerationQueue, request: CompletionRequest, plan: GenerationPlan, timeLimit: Double,
+    static func run(model: LLaDAModel, slot: GenerationSlot, request: CompletionRequest, plan: GenerationPlan, timeLimit: Double,
                     stop: StopFlag, onText: (String) async throws -> Void,
                     onStep: (SamplerStepEvent) async throws -> Void) async throws -> CompletionOutcome {
         var stops = StopStrings(request.stops)
-        let run = try await QueuedRun.run(model: model, queue: queue, plan: plan, timeLimit: timeLimit, stop: stop) { event in
+        let run = try await QueuedRun.run(model: model, slot: slot, plan: plan, timeLimit: timeLimit, stop: stop) { event in
             switch event {
             case .step(let step):
                 try await onStep(step)
@@ -56,9 +56,9 @@ struct InfillOutcome: Sendable {
     var timedOut = false
 
     /// The queued run of an infill plan, its canvas decoded whole and hole by hole.
-    static func run(model: LLaDAModel, queue: GenerationQueue, plan: GenerationPlan, holes: [Range<Int>], timeLimit: Double,
+    static func run(model: LLaDAModel, slot: GenerationSlot, plan: GenerationPlan, holes: [Range<Int>], timeLimit: Double,
                     stop: StopFlag, onStep: (SamplerStepEvent) async throws -> Void) async throws -> InfillOutcome {
-        let run = try await QueuedRun.run(model: model, queue: queue, plan: plan, timeLimit: timeLimit, stop: stop) { event in
+        let run = try await QueuedRun.run(model: model, slot: slot, plan: plan, timeLimit: timeLimit, stop: stop) { event in
             if case .step(let step) = event { try await onStep(step) }
         }
         let output = run.output

@@ -19,14 +19,14 @@ extension OpenAIServer {
         } catch let error as PlanError {
             throw InfillCall.refusal(error)
         }
-        if await queue.isFull { throw Self.queueFull }
+        let slot = try await admit()
         let id = "infill-\(log.id)"
         if call.stream {
             log.streaming = true
-            return infillStream(call, plan: plan, holes: holes, id: id, log: log)
+            return infillStream(call, plan: plan, holes: holes, slot: slot, id: id, log: log)
         }
-        let outcome = try await runToEnd { stop in
-            try await InfillOutcome.run(model: self.model, queue: self.queue, plan: plan, holes: holes,
+        let outcome = try await runStopping { stop in
+            try await InfillOutcome.run(model: self.model, slot: slot, plan: plan, holes: holes,
                                        timeLimit: self.configuration.timeLimitSeconds, stop: stop,
                                        onStep: { _ in self.metrics.recordModelCall() })
         }
@@ -43,11 +43,12 @@ extension OpenAIServer {
         log.modelCalls = outcome.modelCalls
     }
 
-    private func infillStream(_ call: InfillCall, plan: GenerationPlan, holes: [Range<Int>], id: String, log: RequestLog) -> Response {
-        eventStream(log: log) { [self] send, log in
+    private func infillStream(_ call: InfillCall, plan: GenerationPlan, holes: [Range<Int>], slot: GenerationSlot, id: String,
+                              log: RequestLog) -> Response {
+        eventStream(log: log, slot: slot) { [self] send, log in
             if call.diffusionEvents { try await send(SSE.data(DiffusionEvents.start(plan, model: model), event: "llada.start")) }
             let outcome = try await runStopping { stop in
-                try await InfillOutcome.run(model: model, queue: queue, plan: plan, holes: holes, timeLimit: configuration.timeLimitSeconds,
+                try await InfillOutcome.run(model: model, slot: slot, plan: plan, holes: holes, timeLimit: configuration.timeLimitSeconds,
                                             stop: stop, onStep: { try await send(self.stepEvent($0, detailed: call.diffusionEvents)) })
             }
             if outcome.timedOut { return try await self.timedOut(send) }

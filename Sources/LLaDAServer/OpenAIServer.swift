@@ -8,9 +8,11 @@ import ServiceLifecycle
 
 /// `llada serve`: the OpenAI HTTP API over one loaded model (docs/server.md).
 ///
-/// Requests wait in a FIFO queue for the model (one generation at a time by default); answers
-/// stream block by block as Server-Sent Events. A client that goes away cancels its generation
-/// within one step; SIGTERM / SIGINT stop accepting, cancel what runs and return.
+/// Requests wait in a FIFO queue for the model (one generation at a time by default) before any
+/// status line is written: a full queue is a 503 with Retry-After, streamed or not, and a client
+/// that goes away while it waits leaves the queue at once. Answers stream block by block as
+/// Server-Sent Events. A client that goes away cancels its generation within one step; SIGTERM /
+/// SIGINT stop accepting, cancel what runs and return.
 public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
@@ -168,13 +170,13 @@ public final class OpenAIServer: Sendable {
         }
         let promptIDs = plan.promptIDs
         log.promptTokens = promptIDs.count
-        if await queue.isFull { throw Self.queueFull }
+        let slot = try await admit()
         if completion.stream {
             log.streaming = true
-            return streamingResponse(completion, plan: plan, log: log)
+            return streamingResponse(completion, plan: plan, slot: slot, log: log)
         }
-        let outcome = try await runToEnd { stop in
-            try await CompletionRunner.run(model: self.model, queue: self.queue, request: completion, plan: plan,
+        let outcome = try await runStopping { stop in
+            try await CompletionRunner.run(model: self.model, slot: slot, request: completion, plan: plan,
                                            timeLimit: self.configuration.timeLimitSeconds, stop: stop, onText: { _ in },
                                            onStep: { _ in self.metrics.recordModelCall() })
         }
@@ -187,10 +189,12 @@ public final class OpenAIServer: Sendable {
         return response
     }
 
-    /// A non-streamed generation: the server's shutdown stops it within a step, a full queue is a 503.
-    func runToEnd<Outcome: Sendable>(_ generation: (StopFlag) async throws -> Outcome) async throws -> Outcome {
+    /// The request's turn to run, before any status line is written (so a full queue is a 503 the
+    /// client can retry, never an error inside a 200). It waits here, inside the watch on the
+    /// client's connection: a client that goes away leaves the queue at once (499).
+    func admit() async throws -> GenerationSlot {
         do {
-            return try await runStopping(generation)
+            return try await queue.acquire()
         } catch is GenerationQueue.Full {
             throw Self.queueFull
         }
@@ -213,10 +217,10 @@ public final class OpenAIServer: Sendable {
 
     /// SSE: a chunk per final block, `: step` comments in between (so a closed connection is
     /// noticed within a step), the last chunk with finish_reason, usage if asked, `[DONE]`.
-    private func streamingResponse(_ completion: CompletionRequest, plan: GenerationPlan, log: RequestLog) -> Response {
+    private func streamingResponse(_ completion: CompletionRequest, plan: GenerationPlan, slot: GenerationSlot, log: RequestLog) -> Response {
         let created = Int(Date().timeIntervalSince1970)
         let id = log.completionID
-        return eventStream(log: log) { [self] send, log in
+        return eventStream(log: log, slot: slot) { [self] send, log in
             let chunk = { (delta: String?, finish: String?) in
                 CompletionJSON.chunk(completion.endpoint, id: id, created: created, model: self.configuration.modelID,
                                      text: delta, finishReason: finish)
@@ -225,7 +229,7 @@ public final class OpenAIServer: Sendable {
             if completion.diffusionEvents { try await send(SSE.data(DiffusionEvents.start(plan, model: model), event: "llada.start")) }
             let outcome = try await runStopping { stop in
                 try await CompletionRunner.run(
-                    model: model, queue: queue, request: completion, plan: plan, timeLimit: configuration.timeLimitSeconds, stop: stop,
+                    model: model, slot: slot, request: completion, plan: plan, timeLimit: configuration.timeLimitSeconds, stop: stop,
                     onText: { try await send(SSE.data(chunk($0, nil))) },
                     onStep: { try await send(self.stepEvent($0, detailed: completion.diffusionEvents)) })
             }
@@ -242,10 +246,11 @@ public final class OpenAIServer: Sendable {
 
     /// A Server-Sent Events response, the one framing of streamed completions and infill: `events`
     /// writes the request's events through `send` and returns the status to log (200, or 504 after
-    /// the error event). A full queue becomes a 503 error event; a client that went away (a write
-    /// failed) or the server stopping is logged 499, its generation stopped with the stream.
-    /// Every stream that can ends with `[DONE]`.
-    func eventStream(log: RequestLog,
+    /// the error event). It starts once the request holds its slot, so after the 200 only three
+    /// things end a stream early: the client going away (a write fails; logged 499, its generation
+    /// stopped within a step), the time limit (a 504 error event) and the server's shutdown
+    /// (the generation stops; logged 499). Every stream that can ends with `[DONE]`.
+    func eventStream(log: RequestLog, slot: GenerationSlot,
                      _ events: @escaping @Sendable (_ send: (ByteBuffer) async throws -> Void, _ log: inout RequestLog) async throws -> Int) -> Response {
         let start = Date()
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
@@ -258,12 +263,8 @@ public final class OpenAIServer: Sendable {
                 status = try await events(send, &log)
                 try await writer.write(SSE.done)
                 try await writer.finish(nil)
-            } catch is GenerationQueue.Full {
-                status = 503
-                try? await writer.write(SSE.data(["error": Self.queueFull.object]))
-                try? await writer.write(SSE.done)
-                try? await writer.finish(nil)
             } catch {
+                await slot.release()   // a write failed before the run began (the run frees it otherwise)
                 status = 499
                 throw error
             }

@@ -1,9 +1,9 @@
 import Foundation
 import LLaDAEngine
 
-/// One generation in the server, the same road for completions and infill: its turn in the
-/// queue, the plan run on the shared model within the time limit, each event handed on as it
-/// comes. The output is the engine's own (answer text, answer tokens, how the answer ended);
+/// One generation in the server, the same road for completions and infill: the plan run on the
+/// shared model within the time limit in the slot the request was admitted to, each event handed
+/// on as it comes. The output is the engine's own (answer text, answer tokens, how the answer ended);
 /// turning it into OpenAI JSON, SSE chunks or the infill object is the caller's.
 enum QueuedRun {
     struct Outcome: Sendable {
@@ -12,19 +12,17 @@ enum QueuedRun {
         let timedOut: Bool
     }
 
-    /// Waits for a slot of `queue` (throws `GenerationQueue.Full`, or `CancellationError` when the
-    /// waiting task is cancelled). `stop` ends the run within a step: the server's shutdown, or
-    /// the caller once its answer is decided.
-    static func run(model: LLaDAModel, queue: GenerationQueue, plan: GenerationPlan, timeLimit: Double, stop: StopFlag,
+    /// Runs in `slot` and frees it at the end. `stop` ends the run within a step: the server's
+    /// shutdown, or the caller once its answer is decided.
+    static func run(model: LLaDAModel, slot: GenerationSlot, plan: GenerationPlan, timeLimit: Double, stop: StopFlag,
                     onEvent: (GenerationEvent) async throws -> Void) async throws -> Outcome {
-        try await queue.acquire()
         let result: Result<Outcome, Error>
         do {
             result = .success(try await generate(model: model, plan: plan, timeLimit: timeLimit, stop: stop, onEvent: onEvent))
         } catch {
             result = .failure(error)
         }
-        await queue.release()
+        await slot.release()
         return try result.get()
     }
 
@@ -32,10 +30,18 @@ enum QueuedRun {
                                  onEvent: (GenerationEvent) async throws -> Void) async throws -> Outcome {
         let stream = model.stream(plan, stop: stop)
         defer { stream.stop() }
-        let limit = TimeLimit(timeLimit, stopping: stream)
-        defer { limit.cancel() }
+        // The time limit is checked at every event, that is every model call, and stops the run
+        // within the next one. No timer task per request: a cancelled `Task.sleep` keeps its
+        // task's memory until its deadline passes (600 s by default), which made the server's
+        // memory grow with the request rate (issue 29).
+        let deadline = Deadline(seconds: timeLimit)
+        var expired = false
         for try await event in stream {
-            if case .done(let output) = event { return Outcome(output: output, timedOut: output.stopped && limit.expired) }
+            if case .done(let output) = event { return Outcome(output: output, timedOut: output.stopped && expired) }
+            if !expired && deadline.hasPassed {
+                expired = true
+                stream.stop()
+            }
             try await onEvent(event)
         }
         // The stream ended without its last event: the consuming task was cancelled.
@@ -43,29 +49,15 @@ enum QueuedRun {
     }
 }
 
-/// Stops a generation's stream when the server's time limit has passed.
-struct TimeLimit {
-    private let flag = Flag()
-    private let timer: Task<Void, Error>
+/// A point on the monotonic clock, `seconds` from now.
+struct Deadline {
+    private let nanoseconds: UInt64
 
-    init(_ seconds: Double, stopping stream: GenerationStream) {
-        let flag = flag
-        timer = Task {
-            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-            flag.set()
-            stream.stop()
-        }
+    init(seconds: Double) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let span = seconds * 1e9
+        nanoseconds = span >= Double(UInt64.max - now) ? .max : now + UInt64(max(0, span))
     }
 
-    /// True once the limit stopped the stream.
-    var expired: Bool { flag.isSet }
-
-    func cancel() { timer.cancel() }
-
-    private final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        func set() { lock.withLock { value = true } }
-        var isSet: Bool { lock.withLock { value } }
-    }
+    var hasPassed: Bool { DispatchTime.now().uptimeNanoseconds >= nanoseconds }
 }

@@ -268,6 +268,26 @@ def main():
     status, headers, data = busy.raw("POST", "/v1/chat/completions", json.dumps({"messages": [{"role": "user", "content": "x"}]}))
     check(status == 503 and headers.get("Retry-After") == "1" and json.loads(data)["error"]["code"] == "queue_full",
           f"full queue: {status} {headers} {data!r}")
+    # Streamed too: the 503 comes before any status line of a stream, never as an event inside a 200.
+    status, headers, data = busy.raw("POST", "/v1/chat/completions",
+                                     json.dumps({"messages": [{"role": "user", "content": "x"}], "stream": True}))
+    check(status == 503 and headers.get("Retry-After") == "1" and headers.get("Content-Type") == "application/json"
+          and json.loads(data)["error"]["code"] == "queue_full", f"streamed, full queue: {status} {headers} {data!r}")
+    # So the openai client retries it by itself (honouring Retry-After) until the holder is done.
+    refused_before = sum(" 503 " in line for line in busy.log)
+    stream = busy.client(retries=30).chat.completions.create(model=busy.model, messages=[{"role": "user", "content": tasks[0]["prompt"]}],
+                                                             max_tokens=32, extra_body=EXTRA, stream=True)
+    streamed_text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    retries = sum(" 503 " in line for line in busy.log) - refused_before
+    check(retries >= 1 and streamed_text == generate(tasks[0]["prompt"]),
+          f"the client's retries of a full queue: {retries} retries, answer {streamed_text!r}")
+    measured.update(full_queue_client_retries=retries)
+    holder.join(timeout=60)
+    # SIGTERM with a generation in flight.
+    holder = threading.Thread(target=lambda: busy.raw("POST", "/v1/chat/completions", long_request.replace('"stream": true', '"stream": false')))
+    holder.start()
+    while busy.metrics()["llada_generations_running"] < 1:
+        time.sleep(0.01)
     busy.stop()
     holder.join(timeout=60)
 
