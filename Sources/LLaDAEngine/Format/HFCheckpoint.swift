@@ -113,7 +113,7 @@ public final class HFCheckpoint: @unchecked Sendable {
         }
     }
 
-    private static func openShards(_ directory: URL) throws -> [String: (file: SafeTensorsFile, info: SafeTensorInfo)] {
+    static func openShards(_ directory: URL) throws -> [String: (file: SafeTensorsFile, info: SafeTensorInfo)] {
         let single = directory.appendingPathComponent("model.safetensors")
         let indexURL = directory.appendingPathComponent("model.safetensors.index.json")
         var result: [String: (file: SafeTensorsFile, info: SafeTensorInfo)] = [:]

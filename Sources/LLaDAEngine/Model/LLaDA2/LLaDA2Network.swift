@@ -1,0 +1,171 @@
+import CBLAS
+import Foundation
+import LLaDAKernels
+
+/// The LLaDA 2 forward pass (`LLaDA2MoeModelLM`, SDPA attention) in f32, step by step:
+///
+///     x = word_embeddings[tokens]
+///     per layer:  h = rms(x)·input_norm;  q,k,v = split(h·W_qkvᵀ);  q,k = rms_per_head(q,k)·q/k_norm
+///                 RoPE on each q/k head's first rope_dim features;  GQA (k/v head j serves q heads j·g … j·g+g−1)
+///                 x += softmax(q·kᵀ/√head_dim + block mask) · v · W_denseᵀ
+///                 h = rms(x)·post_norm;  x += dense SwiGLU(h) (first_k_dense_replace layers)
+///                                          or Σ_chosen w_e·expert_e(h) + shared(h) (ExpertRouter)
+///     logits = rms(x)·norm · W_lm_headᵀ
+///
+/// The block mask: positions are cut into blocks of `blockLength` from position 0, and a query
+/// attends to the keys of its own block and the blocks before it.
+public final class LLaDA2Network: @unchecked Sendable {
+    public let weights: LLaDA2Weights
+    public var config: LLaDA2Config { weights.config }
+    let rope: RotaryEmbedding
+    let router: ExpertRouter
+
+    public init(weights: LLaDA2Weights) {
+        self.weights = weights
+        let config = weights.config
+        rope = RotaryEmbedding(headDim: config.resolvedHeadDim, maxPositions: config.maxPositionEmbeddings,
+                               theta: config.ropeTheta, rotaryDim: config.ropeDim)
+        router = ExpertRouter(experts: config.numExperts, groups: config.nGroup, topkGroup: config.topkGroup,
+                              topK: config.numExpertsPerTok, routedScalingFactor: Float(config.routedScalingFactor))
+    }
+
+    /// What the router chose, per MoE layer and position (tests compare it with the reference's).
+    public final class RouterTrace: @unchecked Sendable {
+        /// [layer: [position: experts in the reference's order]]
+        public internal(set) var experts: [Int: [[Int]]] = [:]
+        public init() {}
+    }
+
+    /// Logits [outputPositions.count × vocab_size] (all positions when nil) of a pass over
+    /// `tokens` at positions 0 …, under the block mask of `blockLength`.
+    public func logits(tokens: [Int], blockLength: Int, outputPositions: [Int]? = nil, trace: RouterTrace? = nil) -> FloatMatrix {
+        let config = self.config
+        let length = tokens.count, d = config.hiddenSize
+        let x = FloatMatrix(rows: length, cols: d)
+        for (row, token) in tokens.enumerated() {
+            precondition(token >= 0 && token < config.vocabSize, "token \(token) outside the vocabulary")
+            (x.pointer + row * d).update(from: weights.embedding.row(token), count: d)
+        }
+        let normed = FloatMatrix(rows: length, cols: d)
+        for (index, layer) in weights.layers.enumerated() {
+            llada_rms_norm(x.pointer, layer.inputNorm.pointer, normed.pointer, length, d, Float(config.rmsNormEps))
+            let attention = attend(layer, normed, length: length, blockLength: blockLength)
+            add(attention, into: x)
+            llada_rms_norm(x.pointer, layer.postAttentionNorm.pointer, normed.pointer, length, d, Float(config.rmsNormEps))
+            let mlp: FloatMatrix
+            switch layer.mlp {
+            case .dense(let feedForward):
+                mlp = apply(feedForward, normed, rows: length)
+            case .mixture(let routerWeights, let bias, let experts, let shared):
+                mlp = mixture(normed, rows: length, router: routerWeights, bias: bias, experts: experts, shared: shared,
+                              trace: trace, layer: index)
+            }
+            add(mlp, into: x)
+        }
+        let positions = outputPositions ?? Array(0..<length)
+        let gathered = FloatMatrix(rows: positions.count, cols: d)
+        for (row, position) in positions.enumerated() { (gathered.pointer + row * d).update(from: x.row(position), count: d) }
+        llada_rms_norm(gathered.pointer, weights.finalNorm.pointer, gathered.pointer, positions.count, d, Float(config.rmsNormEps))
+        let logits = FloatMatrix(rows: positions.count, cols: config.vocabSize)
+        weights.lmHead.apply(gathered.pointer, rows: positions.count, into: logits.pointer)
+        return logits
+    }
+
+    private func add(_ delta: FloatMatrix, into x: FloatMatrix) {
+        for i in 0..<(x.rows * x.cols) { x.pointer[i] += delta.pointer[i] }
+    }
+
+    /// Fused q/k/v, per-head q/k RMSNorm, partial RoPE, grouped-query attention under the block
+    /// mask, the output projection.
+    private func attend(_ layer: LLaDA2Weights.Layer, _ h: FloatMatrix, length: Int, blockLength: Int) -> FloatMatrix {
+        let config = self.config
+        let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, hd = config.resolvedHeadDim
+        let width = (heads + 2 * kvHeads) * hd
+        let qkv = FloatMatrix(rows: length, cols: width)
+        layer.queryKeyValue.apply(h.pointer, rows: length, into: qkv.pointer)
+        let eps = Float(config.rmsNormEps)
+        for row in 0..<length {
+            let base = qkv.row(row)
+            llada_rms_norm(base, layer.queryNorm.pointer, base, heads, hd, eps)
+            llada_rms_norm(base + heads * hd, layer.keyNorm.pointer, base + heads * hd, kvHeads, hd, eps)
+        }
+        rope.apply(qkv.pointer, rows: length, heads: heads, rowStride: width) { $0 }
+        rope.apply(qkv.pointer + heads * hd, rows: length, heads: kvHeads, rowStride: width) { $0 }
+
+        let output = FloatMatrix(rows: length, cols: heads * hd)
+        let group = heads / kvHeads
+        let scale = 1 / Float(hd).squareRoot()
+        let scores = FloatMatrix(rows: min(blockLength, length), cols: length)
+        for start in stride(from: 0, to: length, by: max(blockLength, 1)) {
+            // Queries of this block see keys 0 ..< end: their own block and the ones before.
+            let end = min(start + blockLength, length), queries = end - start
+            for head in 0..<heads {
+                let kv = head / group
+                let q = qkv.pointer + start * width + head * hd
+                let k = qkv.pointer + (heads + kv) * hd
+                let v = qkv.pointer + (heads + kvHeads + kv) * hd
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries), Int32(end), Int32(hd),
+                            scale, q, Int32(width), k, Int32(width), 0, scores.pointer, Int32(length))
+                for r in 0..<queries { llada_softmax_row(scores.pointer + r * length, end) }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queries), Int32(hd), Int32(end),
+                            1, scores.pointer, Int32(length), v, Int32(width), 0,
+                            output.pointer + start * heads * hd + head * hd, Int32(heads * hd))
+            }
+        }
+        let projected = FloatMatrix(rows: length, cols: config.hiddenSize)
+        layer.output.apply(output.pointer, rows: length, into: projected.pointer)
+        return projected
+    }
+
+    /// down(silu(gate·h) ⊙ up·h)
+    private func apply(_ feedForward: LLaDA2Weights.FeedForward, _ h: FloatMatrix, rows: Int) -> FloatMatrix {
+        let width = feedForward.gate.outFeatures
+        let gate = FloatMatrix(rows: rows, cols: width), up = FloatMatrix(rows: rows, cols: width)
+        feedForward.gate.apply(h.pointer, rows: rows, into: gate.pointer)
+        feedForward.up.apply(h.pointer, rows: rows, into: up.pointer)
+        llada_swiglu(gate.pointer, up.pointer, rows * width)
+        let out = FloatMatrix(rows: rows, cols: h.cols)
+        feedForward.down.apply(gate.pointer, rows: rows, into: out.pointer)
+        return out
+    }
+
+    /// The routed experts, each run once over the rows that chose it (rows grouped by expert, as
+    /// the reference's `moe_infer`), summed per row in the router's order, plus the shared expert.
+    private func mixture(_ h: FloatMatrix, rows: Int, router routerWeights: DenseLinear, bias: FloatBuffer,
+                         experts: [LLaDA2Weights.FeedForward], shared: LLaDA2Weights.FeedForward?,
+                         trace: RouterTrace?, layer: Int) -> FloatMatrix {
+        let d = h.cols, topK = router.topK
+        let routerLogits = FloatMatrix(rows: rows, cols: router.experts)
+        routerWeights.apply(h.pointer, rows: rows, into: routerLogits.pointer)
+        let choices = (0..<rows).map { router.route(logits: routerLogits.row($0), bias: bias.pointer) }
+        trace?.experts[layer] = choices.map(\.experts)
+
+        // Each (row, k) slot's expert output, then the weighted sum over k in order.
+        let slots = FloatMatrix(rows: rows * topK, cols: d)
+        var rowsOf = [[(row: Int, slot: Int)]](repeating: [], count: router.experts)
+        for (row, choice) in choices.enumerated() {
+            for (k, expert) in choice.experts.enumerated() { rowsOf[expert].append((row, row * topK + k)) }
+        }
+        for (expert, members) in rowsOf.enumerated() where !members.isEmpty {
+            let input = FloatMatrix(rows: members.count, cols: d)
+            for (i, member) in members.enumerated() { (input.pointer + i * d).update(from: h.row(member.row), count: d) }
+            let output = apply(experts[expert], input, rows: members.count)
+            for (i, member) in members.enumerated() { slots.row(member.slot).update(from: output.row(i), count: d) }
+        }
+        let out = shared.map { apply($0, h, rows: rows) } ?? FloatMatrix(rows: rows, cols: d)
+        for (row, choice) in choices.enumerated() {
+            let sum = [Float](unsafeUninitializedCapacity: d) { buffer, count in
+                for j in 0..<d { buffer[j] = 0 }
+                for (k, weight) in choice.weights.enumerated() {
+                    let y = slots.row(row * topK + k)
+                    for j in 0..<d { buffer[j] += weight * y[j] }
+                }
+                count = d
+            }
+            // The reference adds the shared expert to the routed sum: y = moe(h) + shared(h).
+            let destination = out.row(row)
+            for j in 0..<d { destination[j] = sum[j] + destination[j] }
+        }
+        return out
+    }
+}
