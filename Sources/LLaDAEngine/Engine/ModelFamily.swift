@@ -13,6 +13,51 @@ public protocol ModelFamily: Sendable {
     func blockSteps(for settings: GenerationSettings) -> BlockSteps
     /// Fills in what the request left to the engine (`cache` automatic, `early_stop` unset).
     func resolveDefaults(_ settings: inout GenerationSettings, prompt: GenerationPrompt, packed: Bool)
+    /// Positions after the prompt that the sampler runs: gen_length for dense LLaDA; LLaDA 2 runs
+    /// whole blocks, so gen_length rounded up to the end of the block it ends in.
+    func canvasLength(promptLength: Int, settings: GenerationSettings) -> Int
+    /// True when a block's schedule is computed for a whole block even where the block starts
+    /// with the prompt's tail (LLaDA 2); false to schedule the block's own masks (dense LLaDA).
+    var schedulesWholeBlocks: Bool { get }
+    /// How a step picks each position's token and its confidence.
+    func prediction(for settings: GenerationSettings) -> PredictionRule
+    /// When an answer that produced its end token stops the generation.
+    var endRule: EndRule { get }
+}
+
+/// How a step turns a row of logits into a token and a confidence.
+public struct PredictionRule: Sendable, Equatable {
+    /// False: the mask id and the rows past the tokenizer never win the argmax (dense LLaDA, so
+    /// a loop that runs until no mask is left always ends). True: the plain argmax over every
+    /// row, as LLaDA 2's reference takes it.
+    public var unrestrictedArgmax: Bool
+    /// The softmax confidence in f64 (Fast-dLLM) or f32 (the references of `generate.py` and LLaDA 2).
+    public var confidenceInF64: Bool
+
+    public init(unrestrictedArgmax: Bool, confidenceInF64: Bool) {
+        self.unrestrictedArgmax = unrestrictedArgmax
+        self.confidenceInF64 = confidenceInF64
+    }
+}
+
+/// When the end token stops a generation early (with `early_stop`).
+public enum EndRule: Sendable, Equatable {
+    /// After a block, once the answer so far ends in end tokens only: the rest is filled with the
+    /// end token (dense LLaDA's early stop).
+    case paddingAfterBlock
+    /// LLaDA 2's `generate`: after a step that committed an end token, once no mask is left
+    /// before the first end token (with early stop); and after every block whose answer so far
+    /// holds an end token (always).
+    case firstEndSettled
+}
+
+extension ModelFamily {
+    public func canvasLength(promptLength: Int, settings: GenerationSettings) -> Int { settings.genLength }
+    public var schedulesWholeBlocks: Bool { false }
+    public func prediction(for settings: GenerationSettings) -> PredictionRule {
+        PredictionRule(unrestrictedArgmax: false, confidenceInF64: blockSteps(for: settings) == .untilUnmasked)
+    }
+    public var endRule: EndRule { .paddingAfterBlock }
 }
 
 /// Which positions a position attends to, and so where the sampler cuts blocks.
@@ -30,8 +75,11 @@ public enum BlockSteps: Sendable, Equatable {
     /// reference `generate.py` loop (no cache, no threshold).
     case fixed
     /// Until the block has no masks, only the block's masks after its first step, f64 softmax
-    /// confidence: Fast-dLLM's loops and LLaDA 2's.
+    /// confidence: Fast-dLLM's loops.
     case untilUnmasked
+    /// The same, but at most the schedule's steps: LLaDA 2's `generate` (a block whose argmax
+    /// kept a mask moves on after its steps, as the reference does).
+    case untilUnmaskedWithinSchedule
 }
 
 public enum CacheExactness: Sendable, Equatable {
@@ -45,7 +93,7 @@ extension ModelFamily {
     /// The block ranges (canvas positions) a generation runs, in order: every block holds at
     /// least one generated position.
     func blocks(promptLength: Int, settings: GenerationSettings) -> [Range<Int>] {
-        let end = promptLength + settings.genLength, length = settings.blockLength
+        let end = promptLength + canvasLength(promptLength: promptLength, settings: settings), length = settings.blockLength
         switch attention {
         case .bidirectional:
             return stride(from: promptLength, to: end, by: length).map { $0..<($0 + length) }

@@ -71,6 +71,7 @@ public struct Sampler {
     public let family: any ModelFamily
     let rule: any CommitRule
     let steps: BlockSteps
+    let prediction: PredictionRule
 
     /// Besides the rows past `tokenLimit`, the mask id is never predicted: a predicted mask would
     /// leave its position masked, and a loop that runs until the block has no masks would never
@@ -85,21 +86,25 @@ public struct Sampler {
         self.family = family
         rule = family.commitRule(for: settings)
         steps = family.blockSteps(for: settings)
+        prediction = family.prediction(for: settings)
     }
 
     public func generate(prompt: [Int], model: MaskPredictor, stop: StopFlag? = nil,
                          onEvent: ((GenerationEvent) -> Void)? = nil) -> GenerationResult {
-        generate(prompt: prompt, canvas: Array(repeating: maskID, count: settings.genLength), model: model, stop: stop, onEvent: onEvent)
+        generate(prompt: prompt, canvas: Array(repeating: maskID, count: family.canvasLength(promptLength: prompt.count, settings: settings)),
+                 model: model, stop: stop, onEvent: onEvent)
     }
 
-    /// Generation from a given start of the generated part: `canvas` holds gen_length ids, the mask
+    /// Generation from a given start of the generated part: `canvas` holds the family's canvas
+    /// length of ids (gen_length for dense LLaDA; whole blocks for LLaDA 2), the mask
     /// id where a token is to be filled (infilling). All masks is the reference; fixed ids are
     /// treated like the prompt (context, and masked in the unconditional input of guidance), and a
     /// block's schedule counts only its own masks. `onEvent` hears `.step` after every model call
     /// and `.blockDone` (with no text: the engine adds it) when a block is final.
     public func generate(prompt: [Int], canvas: [Int], model: MaskPredictor, stop: StopFlag? = nil,
                          onEvent: ((GenerationEvent) -> Void)? = nil) -> GenerationResult {
-        precondition(canvas.count == settings.genLength, "the canvas must hold gen_length ids")
+        precondition(canvas.count == family.canvasLength(promptLength: prompt.count, settings: settings),
+                     "the canvas must hold the family's canvas length of ids")
         var state = CanvasState(prompt: prompt, canvas: canvas, maskID: maskID, seed: settings.seed)
         var record = StepRecord()
         let passes = CachePasses(settings: settings, attention: family.attention, make: model.makeCache, capacity: state.x.count)
@@ -109,10 +114,12 @@ public struct Sampler {
         let fixedSteps = steps == .fixed
 
         for (index, block) in blocks.enumerated() {
-            let counts = settings.schedule.counts(masks: state.masks(in: block), steps: settings.stepsPerBlock)
+            let scheduled = family.schedulesWholeBlocks ? settings.blockLength : state.masks(in: block)
+            let counts = settings.schedule.counts(masks: scheduled, steps: settings.stepsPerBlock)
             state.remaskBudget = settings.remaskCommitted?.budgetPerBlock ?? 0
             var step = 0
-            while fixedSteps ? step < counts.count : step == 0 || state.masks(in: block) > 0 {
+            while fixedSteps ? step < counts.count
+                    : (step == 0 || state.masks(in: block) > 0) && (steps != .untilUnmaskedWithinSchedule || step < counts.count) {
                 let count: Int, last: Bool
                 if fixedSteps {
                     last = step == counts.count - 1
@@ -139,9 +146,19 @@ public struct Sampler {
                     result.stopped = state.generatedMasks > 0
                     return finish(result, state, record)
                 }
+                if family.endRule == .firstEndSettled, settings.earlyStop == true, endSettled(state, committed: record.committed, through: block.upperBound) {
+                    break
+                }
             }
             var ended = false
-            if settings.earlyStop == true, index + 1 < blocks.count, endsInPadding(state, through: block.upperBound), let eosID {
+            if family.endRule == .firstEndSettled, let eosID, state.x[state.promptLength..<block.upperBound].contains(eosID) {
+                // LLaDA 2 stops after a block whose answer holds an end token (mid-block too, when
+                // the step above found it settled): the rest of the canvas is padding.
+                for position in state.promptLength..<state.x.count where state.x[position] == maskID { state.x[position] = eosID }
+                result.blocksSkipped = blocks.count - index - 1
+                ended = true
+            } else if family.endRule == .paddingAfterBlock, settings.earlyStop == true, index + 1 < blocks.count,
+                      endsInPadding(state, through: block.upperBound), let eosID {
                 for position in block.upperBound..<state.x.count where state.x[position] == maskID { state.x[position] = eosID }
                 // Exact for the fixed-step loops; with a threshold a block's step count is not
                 // known in advance, so the blocks skipped are reported instead.
@@ -160,8 +177,10 @@ public struct Sampler {
 
     private func finish(_ result: GenerationResult, _ state: CanvasState, _ record: StepRecord) -> GenerationResult {
         var result = result
-        result.outputIDs = Array(state.x[state.promptLength...])
-        result.decodedAtStep = Array(state.decodedAt[state.promptLength...])
+        // The canvas may run past gen_length to the end of a block (LLaDA 2): the answer stops there.
+        let end = min(state.x.count, state.promptLength + settings.genLength)
+        result.outputIDs = Array(state.x[state.promptLength..<end])
+        result.decodedAtStep = Array(state.decodedAt[state.promptLength..<end])
         result.modelCalls = record.calls
         result.remasked = state.remasked
         result.stepSeconds = record.stepSeconds
@@ -258,6 +277,13 @@ public struct Sampler {
         for r in 0..<rows {
             let row = UnsafeMutableBufferPointer(start: logits.row(r), count: logits.cols)
             if settings.logitsEOSInf, let eos = eosID, eos < row.count { row[eos] = -.infinity }
+            if prediction.unrestrictedArgmax {
+                let token = TokenChoice.argmax(UnsafeBufferPointer(row))
+                tokens.append(token)
+                confidence.append(prediction.confidenceInF64 ? TokenChoice.probability64(of: token, in: UnsafeBufferPointer(row))
+                                  : Double(TokenChoice.probability(of: token, in: UnsafeBufferPointer(row))))
+                continue
+            }
             // The token is chosen from a copy without the ids that must never be predicted; the
             // confidence comes from the row itself, as the reference computes it.
             let token: Int = choices.withUnsafeMutableBufferPointer { copy in
@@ -273,15 +299,23 @@ public struct Sampler {
             let values = UnsafeBufferPointer(row)
             switch settings.remasking {
             case .lowConfidence:
-                confidence.append(steps == .fixed
-                    ? Double(TokenChoice.probability(of: token, in: values))
-                    : TokenChoice.probability64(of: token, in: values))
+                confidence.append(prediction.confidenceInF64
+                    ? TokenChoice.probability64(of: token, in: values)
+                    : Double(TokenChoice.probability(of: token, in: values)))
             case .margin: confidence.append(TokenChoice.margin(values))
             case .entropy: confidence.append(TokenChoice.negativeEntropy(values))
             case .random: confidence.append(random.nextUnitOpen())
             }
         }
         return (tokens, confidence)
+    }
+
+    /// LLaDA 2's early stop after a step: it committed an end token, and no mask is left between
+    /// the prompt and the first end token of the answer so far.
+    func endSettled(_ state: CanvasState, committed: [Int], through end: Int) -> Bool {
+        guard let eosID, committed.contains(where: { state.x[$0] == eosID }),
+              let first = state.x[state.promptLength..<end].firstIndex(of: eosID) else { return false }
+        return !state.x[state.promptLength..<first].contains(maskID)
     }
 
     /// True when the generated text up to `end` holds an end token and nothing but end tokens

@@ -39,17 +39,29 @@ public final class LLaDA2Network: @unchecked Sendable {
     /// Logits [outputPositions.count × vocab_size] (all positions when nil) of a pass over
     /// `tokens` at positions 0 …, under the block mask of `blockLength`.
     public func logits(tokens: [Int], blockLength: Int, outputPositions: [Int]? = nil, trace: RouterTrace? = nil) -> FloatMatrix {
+        forward(tokens: tokens, rows: 0..<tokens.count, blockLength: blockLength, cache: nil,
+                outputPositions: outputPositions ?? Array(tokens.indices), trace: trace)
+    }
+
+    /// A pass over `rows` of `tokens`: positions before the rows are seen through `cache` (their
+    /// keys and values, as an earlier pass stored them), positions after them are not seen (the
+    /// block mask hides them from every row). The rows' own keys and values go into `cache`.
+    /// `outputPositions` must lie in `rows`.
+    func forward(tokens: [Int], rows: Range<Int>, blockLength: Int, cache: KVCache?, outputPositions: [Int],
+                 trace: RouterTrace? = nil) -> FloatMatrix {
         let config = self.config
-        let length = tokens.count, d = config.hiddenSize
+        precondition(rows.lowerBound == 0 || cache != nil, "rows after 0 need the cache of the positions before them")
+        let length = rows.count, d = config.hiddenSize
         let x = FloatMatrix(rows: length, cols: d)
-        for (row, token) in tokens.enumerated() {
+        for (row, position) in rows.enumerated() {
+            let token = tokens[position]
             precondition(token >= 0 && token < config.vocabSize, "token \(token) outside the vocabulary")
             (x.pointer + row * d).update(from: weights.embedding.row(token), count: d)
         }
         let normed = FloatMatrix(rows: length, cols: d)
         for (index, layer) in weights.layers.enumerated() {
             llada_rms_norm(x.pointer, layer.inputNorm.pointer, normed.pointer, length, d, Float(config.rmsNormEps))
-            let attention = attend(layer, normed, length: length, blockLength: blockLength)
+            let attention = attend(layer, index: index, normed, rows: rows, blockLength: blockLength, cache: cache)
             add(attention, into: x)
             llada_rms_norm(x.pointer, layer.postAttentionNorm.pointer, normed.pointer, length, d, Float(config.rmsNormEps))
             let mlp: FloatMatrix
@@ -62,12 +74,14 @@ public final class LLaDA2Network: @unchecked Sendable {
             }
             add(mlp, into: x)
         }
-        let positions = outputPositions ?? Array(0..<length)
-        let gathered = FloatMatrix(rows: positions.count, cols: d)
-        for (row, position) in positions.enumerated() { (gathered.pointer + row * d).update(from: x.row(position), count: d) }
-        llada_rms_norm(gathered.pointer, weights.finalNorm.pointer, gathered.pointer, positions.count, d, Float(config.rmsNormEps))
-        let logits = FloatMatrix(rows: positions.count, cols: config.vocabSize)
-        weights.lmHead.apply(gathered.pointer, rows: positions.count, into: logits.pointer)
+        let gathered = FloatMatrix(rows: outputPositions.count, cols: d)
+        for (row, position) in outputPositions.enumerated() {
+            precondition(rows.contains(position), "output position \(position) outside the rows \(rows)")
+            (gathered.pointer + row * d).update(from: x.row(position - rows.lowerBound), count: d)
+        }
+        llada_rms_norm(gathered.pointer, weights.finalNorm.pointer, gathered.pointer, outputPositions.count, d, Float(config.rmsNormEps))
+        let logits = FloatMatrix(rows: outputPositions.count, cols: config.vocabSize)
+        weights.lmHead.apply(gathered.pointer, rows: outputPositions.count, into: logits.pointer)
         return logits
     }
 
@@ -76,11 +90,12 @@ public final class LLaDA2Network: @unchecked Sendable {
     }
 
     /// Fused q/k/v, per-head q/k RMSNorm, partial RoPE, grouped-query attention under the block
-    /// mask, the output projection.
-    private func attend(_ layer: LLaDA2Weights.Layer, _ h: FloatMatrix, length: Int, blockLength: Int) -> FloatMatrix {
+    /// mask (keys and values of the positions before `rows` from `cache`), the output projection.
+    private func attend(_ layer: LLaDA2Weights.Layer, index: Int, _ h: FloatMatrix, rows: Range<Int>, blockLength: Int,
+                        cache: KVCache?) -> FloatMatrix {
         let config = self.config
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, hd = config.resolvedHeadDim
-        let width = (heads + 2 * kvHeads) * hd
+        let width = (heads + 2 * kvHeads) * hd, length = rows.count
         let qkv = FloatMatrix(rows: length, cols: width)
         layer.queryKeyValue.apply(h.pointer, rows: length, into: qkv.pointer)
         let eps = Float(config.rmsNormEps)
@@ -89,28 +104,43 @@ public final class LLaDA2Network: @unchecked Sendable {
             llada_rms_norm(base, layer.queryNorm.pointer, base, heads, hd, eps)
             llada_rms_norm(base + heads * hd, layer.keyNorm.pointer, base + heads * hd, kvHeads, hd, eps)
         }
-        rope.apply(qkv.pointer, rows: length, heads: heads, rowStride: width) { $0 }
-        rope.apply(qkv.pointer + heads * hd, rows: length, heads: kvHeads, rowStride: width) { $0 }
+        rope.apply(qkv.pointer, rows: length, heads: heads, rowStride: width) { rows.lowerBound + $0 }
+        rope.apply(qkv.pointer + heads * hd, rows: length, heads: kvHeads, rowStride: width) { rows.lowerBound + $0 }
+
+        // Keys and values of every visible position, head by head: [0, rows.upperBound) × hd.
+        let visible = rows.upperBound, cached = rows.lowerBound
+        let keys = FloatMatrix(rows: kvHeads * visible, cols: hd), values = FloatMatrix(rows: kvHeads * visible, cols: hd)
+        let fresh = FloatMatrix(rows: length, cols: kvHeads * hd)
+        for (kind, offset, target) in [(KVCache.Kind.key, heads * hd, keys), (.value, (heads + kvHeads) * hd, values)] {
+            for row in 0..<length { fresh.row(row).update(from: qkv.row(row) + offset, count: kvHeads * hd) }
+            cache?.write(layer: index, kind, start: cached, rows: length, from: fresh.pointer)
+            for head in 0..<kvHeads {
+                let destination = target.pointer + head * visible * hd
+                if cached > 0 { cache!.read(layer: index, kind, head: head, start: 0, rows: cached, into: destination) }
+                for row in 0..<length { (destination + (cached + row) * hd).update(from: fresh.row(row) + head * hd, count: hd) }
+            }
+        }
 
         let output = FloatMatrix(rows: length, cols: heads * hd)
         let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
-        let scores = FloatMatrix(rows: min(blockLength, length), cols: length)
-        for start in stride(from: 0, to: length, by: max(blockLength, 1)) {
-            // Queries of this block see keys 0 ..< end: their own block and the ones before.
-            let end = min(start + blockLength, length), queries = end - start
+        let block = max(blockLength, 1)
+        let scores = FloatMatrix(rows: min(block, length), cols: visible)
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            // The queries of one block see keys 0 ..< end: their own block and the ones before.
+            let end = min((start / block + 1) * block, visible), queries = end - start
             for head in 0..<heads {
                 let kv = head / group
-                let q = qkv.pointer + start * width + head * hd
-                let k = qkv.pointer + (heads + kv) * hd
-                let v = qkv.pointer + (heads + kvHeads + kv) * hd
+                let q = qkv.pointer + (start - rows.lowerBound) * width + head * hd
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries), Int32(end), Int32(hd),
-                            scale, q, Int32(width), k, Int32(width), 0, scores.pointer, Int32(length))
-                for r in 0..<queries { llada_softmax_row(scores.pointer + r * length, end) }
+                            scale, q, Int32(width), keys.pointer + kv * visible * hd, Int32(hd), 0, scores.pointer, Int32(visible))
+                for r in 0..<queries { llada_softmax_row(scores.pointer + r * visible, end) }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queries), Int32(hd), Int32(end),
-                            1, scores.pointer, Int32(length), v, Int32(width), 0,
-                            output.pointer + start * heads * hd + head * hd, Int32(heads * hd))
+                            1, scores.pointer, Int32(visible), values.pointer + kv * visible * hd, Int32(hd), 0,
+                            output.pointer + (start - rows.lowerBound) * heads * hd + head * hd, Int32(heads * hd))
             }
+            start = end
         }
         let projected = FloatMatrix(rows: length, cols: config.hiddenSize)
         layer.output.apply(output.pointer, rows: length, into: projected.pointer)

@@ -1,0 +1,56 @@
+import Foundation
+import LLaDAEngine
+import XCTest
+
+/// LLaDA 2's sampler (`LLaDA2Family` through the shared loop) against the reference `generate`:
+/// 12 dev prompts × 5 settings, output ids up to the first EOS and the model calls, without a
+/// cache (the reference recomputes the window) and with the exact block cache.
+final class LLaDA2GenerationTests: XCTestCase {
+    static let network = Result { LLaDA2Network(weights: try LLaDA2Weights(directory: LLaDA2NetworkTests.model)) }
+
+    struct Run: Equatable {
+        var ids: [Int]
+        var calls: Int
+    }
+
+    func generate(_ prompt: [Int], setting: [String: Any], cache: CacheMode) throws -> Run {
+        let blockLength = setting["block_length"] as! Int, genLength = setting["gen_length"] as! Int
+        let stepsPerBlock = min(setting["steps"] as! Int, genLength)
+        var settings = GenerationSettings()
+        settings.genLength = genLength
+        settings.blockLength = blockLength
+        settings.steps = stepsPerBlock * (genLength / blockLength)
+        settings.threshold = setting["threshold"] as? Double
+        settings.cache = cache
+        settings.earlyStop = true
+        let sampler = Sampler(settings: settings, maskID: 482, eosID: 481, family: LLaDA2Family())
+        let predictor = LLaDA2Predictor(network: try Self.network.get(), blockLength: blockLength)
+        let result = sampler.generate(prompt: prompt, model: predictor)
+        let ids = result.outputIDs.firstIndex(of: 481).map { Array(result.outputIDs[...$0]) } ?? result.outputIDs
+        return Run(ids: ids, calls: result.modelCalls)
+    }
+
+    func testEveryGoldenGenerationWithAndWithoutTheBlockCache() throws {
+        let data = try Data(contentsOf: LLaDA2NetworkTests.golden.appendingPathComponent("generate.json"))
+        let golden = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let settings = try XCTUnwrap(golden["settings"] as? [String: [String: Any]])
+        let prompts = try XCTUnwrap(golden["prompts"] as? [[String: Any]])
+        XCTAssertEqual(prompts.count, 12)
+        var checked = 0, calls = 0
+        for prompt in prompts {
+            let ids = try XCTUnwrap(prompt["prompt_ids"] as? [Int])
+            for (name, setting) in settings.sorted(by: { $0.key < $1.key }) {
+                let expected = try XCTUnwrap(prompt[name] as? [String: Any])
+                let reference = Run(ids: expected["output_ids"] as! [Int], calls: expected["model_calls"] as! Int)
+                for cache in [CacheMode.none, .prefix] {
+                    let run = try generate(ids, setting: setting, cache: cache)
+                    XCTAssertEqual(run, reference, "\(prompt["id"]!) \(name) cache \(cache)")
+                    checked += 1
+                }
+                calls += reference.calls
+            }
+        }
+        XCTAssertEqual(checked, 12 * 5 * 2)
+        print("LLaDA 2 generate: \(checked / 2) golden runs, \(calls) model calls, identical with and without the block cache")
+    }
+}
