@@ -13,7 +13,7 @@ final class LLaDA2GenerationTests: XCTestCase {
         var calls: Int
     }
 
-    func generate(_ prompt: [Int], setting: [String: Any], cache: CacheMode) throws -> Run {
+    static func generate(_ prompt: [Int], setting: [String: Any], cache: CacheMode) throws -> Run {
         let blockLength = setting["block_length"] as! Int, genLength = setting["gen_length"] as! Int
         let stepsPerBlock = min(setting["steps"] as! Int, genLength)
         var settings = GenerationSettings()
@@ -43,7 +43,7 @@ final class LLaDA2GenerationTests: XCTestCase {
                 let expected = try XCTUnwrap(prompt[name] as? [String: Any])
                 let reference = Run(ids: expected["output_ids"] as! [Int], calls: expected["model_calls"] as! Int)
                 for cache in [CacheMode.none, .prefix] {
-                    let run = try generate(ids, setting: setting, cache: cache)
+                    let run = try Self.generate(ids, setting: setting, cache: cache)
                     XCTAssertEqual(run, reference, "\(prompt["id"]!) \(name) cache \(cache)")
                     checked += 1
                 }
@@ -52,5 +52,44 @@ final class LLaDA2GenerationTests: XCTestCase {
         }
         XCTAssertEqual(checked, 12 * 5 * 2)
         print("LLaDA 2 generate: \(checked / 2) golden runs, \(calls) model calls, identical with and without the block cache")
+    }
+}
+
+/// The 60 dev tasks through the chat template: the bf16 directory's accuracy and mean model
+/// calls equal the reference's (dev_accuracy.json) in all five settings, with the exact block
+/// cache; and the ids are the same without it (block 8, the setting with the most blocks).
+final class LLaDA2DevAccuracyTests: XCTestCase {
+    func testDevAccuracyEqualsTheReference() throws {
+        let tokenizer = try Tokenizer(directory: LLaDA2NetworkTests.model)
+        let template = try LLaDA2ChatTemplate(tokenizer: tokenizer)
+        let tasks = try String(contentsOf: FixturePaths.tasks, encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        XCTAssertEqual(tasks.count, 60)
+        let data = try Data(contentsOf: LLaDA2NetworkTests.golden.appendingPathComponent("dev_accuracy.json"))
+        let golden = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let settings = try XCTUnwrap(golden["settings"] as? [String: [String: Any]])
+        let results = try XCTUnwrap(golden["results"] as? [String: [String: Any]])
+        var lines: [String] = []
+        for (name, setting) in settings.sorted(by: { $0.key < $1.key }) {
+            var correct = 0, calls = 0
+            for task in tasks {
+                let prompt = tokenizer.encode(template.render([ChatMessage(role: "user", content: task["prompt"] as! String)]),
+                                              addSpecialTokens: false)
+                let run = try LLaDA2GenerationTests.generate(prompt, setting: setting, cache: .prefix)
+                if name == "gen32_block8_steps8_thr0.95" {
+                    XCTAssertEqual(try LLaDA2GenerationTests.generate(prompt, setting: setting, cache: .none), run, "\(task["id"]!) without the cache")
+                }
+                let text = try tokenizer.decode(run.ids, skipSpecialTokens: true).trimmingCharacters(in: .whitespacesAndNewlines)
+                if text == task["answer"] as! String { correct += 1 }
+                calls += run.calls
+            }
+            let reference = try XCTUnwrap(results[name])
+            let accuracy = Double(correct) / Double(tasks.count), meanCalls = Double(calls) / Double(tasks.count)
+            XCTAssertEqual(accuracy, reference["all"] as! Double, accuracy: 1e-12, name)
+            XCTAssertEqual(meanCalls, reference["mean_model_calls"] as! Double, accuracy: 1e-12, name)
+            lines.append(String(format: "%@ %.3f (%.2f calls)", name, accuracy, meanCalls))
+        }
+        print("LLaDA 2 dev accuracy (block cache): " + lines.joined(separator: "; "))
     }
 }
