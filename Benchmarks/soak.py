@@ -91,6 +91,25 @@ class Server:
 MODEL = "llada"
 
 
+def host():
+    """The CPU, as /proc/cpuinfo names it (family, model, name, the SIMD flags that matter here)."""
+    found = {}
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key in ("model name", "cpu family", "model") and key not in found:
+                    found[key] = value
+                if key == "flags":
+                    found["flags"] = [f for f in value.split() if f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni")]
+                    break
+    except OSError:
+        pass
+    return {"model_name": found.get("model name"), "family": found.get("cpu family"), "model": found.get("model"),
+            "flags": found.get("flags", [])}
+
+
 def body(prompt, stream):
     return json.dumps({"model": MODEL, "messages": [{"role": "user", "content": prompt}], "stream": stream, **EXTRA})
 
@@ -231,7 +250,7 @@ def main():
     exit_status = server.stop()
     fivexx = {code: count for code, count in server.statuses.items() if code.startswith("5")}
     result = {
-        "clients": arguments.clients, "max_queue": arguments.max_queue, "seconds": round(seconds, 1),
+        "host": host(), "clients": arguments.clients, "max_queue": arguments.max_queue, "seconds": round(seconds, 1),
         "requests": tally.done, "requests_per_second": round(tally.done / seconds, 1),
         "outcomes": dict(sorted(tally.outcomes.items())), "client_statuses": dict(sorted(tally.statuses.items())),
         "server_statuses": dict(sorted(server.statuses.items())), "server_5xx": fivexx,
