@@ -74,8 +74,11 @@ final class GenerationSlot: @unchecked Sendable {
     fileprivate init(queue: GenerationQueue) { self.queue = queue }
 
     func release() async {
-        guard lock.withLock({ released ? false : { released = true; return true }() }) else { return }
-        await queue.release()
+        let first = lock.withLock { () -> Bool in
+            defer { released = true }
+            return !released
+        }
+        if first { await queue.release() }
     }
 
     deinit {
