@@ -41,7 +41,15 @@ final class LLaDA2GenerationTests: XCTestCase {
         settings.earlyStop = true
         let sampler = Sampler(settings: settings, maskID: 482, eosID: 481, family: LLaDA2Family())
         let predictor = RowCounter(LLaDA2Predictor(network: try Self.network.get(), blockLength: blockLength))
-        let result = sampler.generate(prompt: prompt, model: predictor)
+        var blocks: [Int] = []
+        let result = sampler.generate(prompt: prompt, model: predictor) { event in
+            guard case .blockDone(let block, _) = event else { return }
+            // Block events cover the answer only: after the prompt, never past gen_length.
+            XCTAssertEqual(block.range.lowerBound, blocks.count)
+            XCTAssertLessThanOrEqual(block.range.upperBound, genLength)
+            blocks += block.ids
+        }
+        XCTAssertEqual(blocks, Array(result.outputIDs.prefix(blocks.count)))
         counter?(predictor)
         let ids = result.outputIDs.firstIndex(of: 481).map { Array(result.outputIDs[...$0]) } ?? result.outputIDs
         return Run(ids: ids, calls: result.modelCalls)

@@ -166,9 +166,10 @@ public struct Sampler {
                 if settings.threshold == nil { result.stepsSaved = result.blocksSkipped * settings.stepsPerBlock }
                 ended = true
             }
-            let range = (block.lowerBound - prompt.count)..<(block.upperBound - prompt.count)
-            let generatedRange = max(0, range.lowerBound)..<range.upperBound
-            onEvent?(.blockDone(SamplerBlockEvent(block: index, range: generatedRange, ids: Array(state.x[(prompt.count + generatedRange.lowerBound)..<block.upperBound]),
+            // The answer's part of the block: after the prompt, and (LLaDA 2's whole blocks) not past gen_length.
+            let generatedRange = max(0, block.lowerBound - prompt.count)..<min(block.upperBound - prompt.count, settings.genLength)
+            onEvent?(.blockDone(SamplerBlockEvent(block: index, range: generatedRange,
+                                                  ids: Array(state.x[(prompt.count + generatedRange.lowerBound)..<(prompt.count + generatedRange.upperBound)]),
                                                   endsGeneration: ended, isLast: ended || index + 1 == blocks.count), text: ""))
             if ended { break }
         }
