@@ -96,6 +96,10 @@ public struct LLaDAConfig: Codable, Equatable, Sendable {
     }
 
     public static func decode(_ data: Data, source: String) throws -> LLaDAConfig {
+        // A LLaDA 2 config would fail below on a dense key it lacks; say what it is instead.
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["model_type"] as? String == "llada2_moe" {
+            throw LLaDAError("\(source): a LLaDA 2 (llada2_moe) checkpoint; the command-line tools and the server do not open this family yet (the Swift library runs it: LLaDA2Weights, LLaDA2Network)")
+        }
         var config: LLaDAConfig
         do {
             config = try JSONDecoder().decode(LLaDAConfig.self, from: data)
