@@ -183,14 +183,12 @@ public final class LLaDA2Network: @unchecked Sendable {
             for (i, member) in members.enumerated() { slots.row(member.slot).update(from: output.row(i), count: d) }
         }
         let out = shared.map { apply($0, h, rows: rows) } ?? FloatMatrix(rows: rows, cols: d)
+        var sum = [Float](repeating: 0, count: d)
         for (row, choice) in choices.enumerated() {
-            let sum = [Float](unsafeUninitializedCapacity: d) { buffer, count in
-                for j in 0..<d { buffer[j] = 0 }
-                for (k, weight) in choice.weights.enumerated() {
-                    let y = slots.row(row * topK + k)
-                    for j in 0..<d { buffer[j] += weight * y[j] }
-                }
-                count = d
+            for j in 0..<d { sum[j] = 0 }
+            for (k, weight) in choice.weights.enumerated() {
+                let y = slots.row(row * topK + k)
+                for j in 0..<d { sum[j] += weight * y[j] }
             }
             // The reference adds the shared expert to the routed sum: y = moe(h) + shared(h).
             let destination = out.row(row)
