@@ -78,9 +78,9 @@ public struct GenerationBenchmark: Sendable {
 
     /// A deterministic prompt of `length` ordinary tokens (no special tokens, never the mask id),
     /// spread over the vocabulary so the embedding lookups touch different rows.
-    public static func syntheticPrompt(length: Int, tokenizer: Tokenizer, config: LLaDAConfig) throws -> [Int] {
-        let limit = min(tokenizer.vocabularySize, config.paddedVocabSize)
-        let ordinary = (0..<limit).filter { !tokenizer.specialTokenIDs.contains($0) && $0 != config.maskID }
+    public static func syntheticPrompt(length: Int, tokenizer: Tokenizer, shape: ModelShape) throws -> [Int] {
+        let limit = min(tokenizer.vocabularySize, shape.vocabularySize)
+        let ordinary = (0..<limit).filter { !tokenizer.specialTokenIDs.contains($0) && $0 != shape.maskID }
         guard !ordinary.isEmpty else { throw LLaDAError("the tokenizer has no ordinary tokens to build a synthetic prompt from; use --prompt") }
         return (0..<length).map { ordinary[($0 * 7919) % ordinary.count] }
     }

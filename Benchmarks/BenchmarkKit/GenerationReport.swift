@@ -12,7 +12,8 @@ public struct GenerationReport: Encodable {
     let cpu: HostCPU
     let prompt_length: Int
     let gen_length: Int
-    let steps: Int
+    let steps: Nullable<Int>
+    let steps_per_block: Nullable<Int>
     let block_length: Int
     let cache: String
     /// With cache dual: which block starts run a full pass (CacheRefresh).
@@ -65,7 +66,8 @@ public struct GenerationReport: Encodable {
         cpu = HostCPU.current
         self.prompt_length = prompt_length
         gen_length = settings.genLength
-        steps = settings.steps
+        steps = Nullable(settings.steps)
+        steps_per_block = Nullable(settings.stepsPerBlock)
         block_length = settings.blockLength
         cache = settings.cache.rawValue
         refresh = settings.refresh.description
@@ -141,7 +143,7 @@ public struct GenerationReport: Encodable {
         let rows: [(String, String)] = [
             ("model", "\(model) (\(format)), \(threads) threads, \(kernel_path) kernels"),
             ("cpu", cpu.description),
-            ("run", "prompt \(prompt_length), gen \(gen_length), steps \(steps), block \(block_length), cache \(cache)\(cache == "dual" ? " (refresh \(refresh))" : ""), kv \(kv_type), threshold \(threshold.value.map { "\($0)" } ?? "off"), \(repetitions) repetition\(repetitions == 1 ? "" : "s")"),
+            ("run", "prompt \(prompt_length), gen \(gen_length), steps \(steps.value.map(String.init) ?? "-"), per block \(steps_per_block.value.map(String.init) ?? "-"), block \(block_length), cache \(cache)\(cache == "dual" ? " (refresh \(refresh))" : ""), kv \(kv_type), threshold \(threshold.value.map { "\($0)" } ?? "off"), \(repetitions) repetition\(repetitions == 1 ? "" : "s")"),
             ("load", seconds(load_seconds)),
             ("prefill", seconds(prefill_seconds) + " (first full pass)"),
             ("generation", seconds(generation_seconds) + (repetitions > 1 ? " (median run)" : "") + ", \(model_calls) model calls"),

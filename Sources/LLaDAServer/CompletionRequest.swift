@@ -51,12 +51,11 @@ struct CompletionRequest: Sendable {
         let block = try fields.integer("block_length", in: range) ?? min(defaults.blockLength, maxTokens)
         settings.blockLength = block
         settings.genLength = (maxTokens + block - 1) / block * block
-        if let steps = try fields.integer("steps", in: range) {
-            settings.steps = steps
-        } else {
-            // The server's tokens per step, in whole steps per block.
+        let stepsGiven = try fields.integer("steps", in: range) != nil || fields.integer("steps_per_block", in: range) != nil
+        if !stepsGiven, defaults.stepsPerBlock == nil, let total = defaults.steps {
+            // The server's --steps as tokens per step, in whole steps per block.
             let blocks = settings.blockCount
-            let perBlock = max(1, (settings.genLength * defaults.steps / max(defaults.genLength, 1) + blocks - 1) / blocks)
+            let perBlock = max(1, (settings.genLength * total / max(defaults.genLength, 1) + blocks - 1) / blocks)
             settings.steps = min(settings.genLength, perBlock * blocks)
         }
         self.settings = settings

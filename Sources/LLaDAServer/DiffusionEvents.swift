@@ -9,7 +9,8 @@ enum DiffusionEvents {
     /// `llada.start`, before the first step: the canvas's shape and its known pieces (null where masked).
     static func start(_ plan: GenerationPlan, model: LLaDAModel) -> [String: Any] {
         let settings = plan.settings, ids = plan.canvas
-        return ["gen_length": settings.genLength, "block_length": settings.blockLength, "steps": settings.steps,
+        return ["gen_length": settings.genLength, "block_length": settings.blockLength, "steps": settings.steps.map { $0 as Any } ?? NSNull(),
+                "steps_per_block": settings.stepsPerBlock.map { $0 as Any } ?? NSNull(),
                 "canvas": ids.map { $0 == model.maskID ? NSNull() : piece($0, model.tokenizer) as Any }]
     }
 

@@ -16,7 +16,8 @@ enum SamplingFields {
 
     /// The defaults a client starts from (GET /v1/models), in the fields' names.
     static func defaults(_ settings: GenerationSettings) -> [String: Any] {
-        ["max_tokens": settings.genLength, "steps": settings.steps, "block_length": settings.blockLength,
+        ["max_tokens": settings.genLength, "steps": settings.steps.map { $0 as Any } ?? NSNull(),
+         "steps_per_block": settings.stepsPerBlock.map { $0 as Any } ?? NSNull(), "block_length": settings.blockLength,
          "cache": settings.cache.rawValue, "refresh": settings.refresh.description, "threshold": settings.threshold.map { $0 as Any } ?? NSNull(),
          "temperature": settings.temperature, "remasking": settings.remasking.rawValue, "schedule": settings.schedule.rawValue,
          "position_temperature": settings.positionTemperature, "cfg_scale": settings.cfgScale]

@@ -29,7 +29,7 @@ public final class ProgressLine {
 
     public static func text(_ step: SamplerStepEvent, settings: GenerationSettings, elapsed: Double) -> String {
         // With a threshold a block runs until it has no masks, so the total is not known.
-        let steps = settings.threshold == nil ? "step \(step.call)/\(settings.steps)" : "step \(step.call)"
+        let steps = settings.threshold == nil ? "step \(step.call)/\(settings.steps.map(String.init) ?? "?")" : "step \(step.call)"
         let done = step.generated.count - step.masksLeft
         let rate = Double(done) / max(elapsed, 1e-9)
         return "\(steps) · block \(step.block + 1)/\(settings.blockCount) · \(done)/\(step.generated.count) tokens · "

@@ -47,7 +47,7 @@ struct ChatCommand: ParsableCommand {
         func shown() -> GenerationSettings { model.resolved(settings, for: .messages([])) }
         if interactive {
             let s = shown()
-            Terminal.err("LLaDA chat (gen-length \(s.genLength), steps \(s.steps), block-length \(s.blockLength), cache \(s.cache.rawValue)) — /settings, /reset, /quit\n")
+            Terminal.err("LLaDA chat (gen-length \(s.genLength), \(Self.steps(s)), block-length \(s.blockLength), cache \(s.cache.rawValue)) — /settings, /reset, /quit\n")
         }
         while true {
             if interactive { Terminal.err("> ") }
@@ -97,14 +97,14 @@ struct ChatCommand: ParsableCommand {
                 Interruption.request(0)
                 Terminal.err("(interrupted: this turn is not kept)\n")
             } else {
-                session.record(prompt: plan.promptIDs, output: output.outputIDs)
+                session.record(prompt: plan.promptIDs, message: input, output: output.outputIDs)
             }
             if interactive { Terminal.err("\n") }
         }
     }
 
     static func describe(_ settings: GenerationSettings) -> String {
-        var parts = ["gen-length \(settings.genLength)", "steps \(settings.steps)", "block-length \(settings.blockLength)",
+        var parts = ["gen-length \(settings.genLength)", Self.steps(settings), "block-length \(settings.blockLength)",
                      "temperature \(settings.temperature)", "seed \(settings.seed)", "remasking \(settings.remasking.rawValue)",
                      "schedule \(settings.schedule.rawValue)", "cache \(settings.cache.rawValue)"]
         parts.append("threshold " + (settings.threshold.map { "\($0)" } ?? "off"))
@@ -130,5 +130,10 @@ struct ChatCommand: ParsableCommand {
             fields.append((name, parsed))
         }
         return try GenerationSettings.decode(fields: fields, over: settings)
+    }
+
+    /// "steps 128" (dense LLaDA's total) or "steps-per-block 32" (LLaDA 2's).
+    static func steps(_ settings: GenerationSettings) -> String {
+        settings.steps.map { "steps \($0)" } ?? "steps-per-block \(settings.stepsPerBlock.map(String.init) ?? "default")"
     }
 }

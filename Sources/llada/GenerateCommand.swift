@@ -97,7 +97,7 @@ struct GenerateCommand: ParsableCommand {
         } else {
             // Informational, so only for a person watching the terminal.
             if result.blocksSkipped > 0 && isatty(2) != 0 {
-                let saved = result.stepsSaved > 0 ? "\(result.stepsSaved) of \(plan.settings.steps) steps" : "\(result.blocksSkipped) blocks"
+                let saved = result.stepsSaved > 0 ? "\(result.stepsSaved) of \(plan.settings.steps ?? 0) steps" : "\(result.blocksSkipped) blocks"
                 FileHandle.standardError.write(Data("early stop: the answer ended in padding; \(saved) saved\n".utf8))
             }
         }

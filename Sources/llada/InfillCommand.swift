@@ -52,7 +52,7 @@ struct InfillCommand: ParsableCommand {
         // Option errors before the model loads; the lengths are checked once the text is tokenized.
         let base = try sampling.settings()
         let file = try modelOptions.open()
-        try infill.check(maxSequenceLength: file.config.maxSequenceLength)
+        try infill.check(maxSequenceLength: file.shape.maxSequenceLength)
         let model = try modelOptions.load(file)
         let (request, holes) = try infill.generation(for: model, base: base)
         let plan = try model.plan(request)

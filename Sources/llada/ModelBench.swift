@@ -40,6 +40,6 @@ struct ModelBench {
     /// The prompt's ids, from the file's tokenizer (the one the model then uses).
     func promptIDs(_ file: ModelFile) throws -> [Int] {
         if let prompt = command.prompt { return try file.promptIDs(for: prompt, raw: command.raw) }
-        return try GenerationBenchmark.syntheticPrompt(length: command.promptLength ?? 64, tokenizer: file.tokenizer, config: file.config)
+        return try GenerationBenchmark.syntheticPrompt(length: command.promptLength ?? 64, tokenizer: file.tokenizer, shape: file.shape)
     }
 }

@@ -48,13 +48,16 @@ struct TokenizerOptions: ParsableArguments {
 struct SamplingOptions: ParsableArguments {
     // Optional so infill can tell them unset (its length comes from the text); the defaults are
     // generate.py's and chat.py's.
-    @Option(name: .long, parsing: .unconditional, help: "Number of tokens to generate (default: 128).")
+    @Option(name: .long, parsing: .unconditional, help: "Number of tokens to generate (default: 128); for LLaDA 2 an upper bound (it runs whole blocks and stops at its end token).")
     var genLength: Int?
 
-    @Option(name: .long, parsing: .unconditional, help: "Denoising steps in total, divided evenly among blocks (default: 128).")
+    @Option(name: .long, parsing: .unconditional, help: "Dense LLaDA: denoising steps in total, divided evenly among blocks (default: --gen-length, one token per step). LLaDA 2 refuses it: use --steps-per-block.")
     var steps: Int?
 
-    @Option(name: .long, parsing: .unconditional, help: "Semi-autoregressive block length, must divide --gen-length (default: 32).")
+    @Option(name: .long, parsing: .unconditional, help: "Denoising steps per block (LLaDA 2's steps, default 32; dense LLaDA: steps = this × blocks).")
+    var stepsPerBlock: Int?
+
+    @Option(name: .long, parsing: .unconditional, help: "Block length (default: 32); dense LLaDA: must divide --gen-length; LLaDA 2: its blocks are cut from position 0.")
     var blockLength: Int?
 
     @Option(name: .long, parsing: .unconditional, help: "Token temperature (0 = argmax; > 0 = Gumbel-max sampling).")
@@ -99,16 +102,16 @@ struct SamplingOptions: ParsableArguments {
     @Flag(name: .long, help: "Give end-of-turn predictions no confidence (generate.py's confidence_eos_eot_inf).")
     var confidenceEosEotInf = false
 
-    @Option(name: .long, help: "Key/value cache between the steps of a block: none (the exact reference; default for checkpoint directories and with --cfg-scale), prefix, or dual (default for packed files).")
+    @Option(name: .long, help: "Key/value cache between the steps of a block. Dense LLaDA: none (the exact reference; default for checkpoint directories and with --cfg-scale), prefix, or dual (default for packed files). LLaDA 2: block (exact, the default) or none.")
     var cache: String?
 
     @Option(name: .long, help: "With --cache dual: which block starts recompute the cache: every-block (Fast-dLLM, default), keep-prompt (a full pass at the first block only, later blocks rerun the generated part), or every-K-blocks (a full pass every K blocks).")
     var refresh = "every-block"
 
-    @Option(name: .long, parsing: .unconditional, help: "Parallel decoding: commit every masked position of the block with confidence ≥ this (0 < τ ≤ 1).")
+    @Option(name: .long, parsing: .unconditional, help: "Parallel decoding: commit every masked position of the block with confidence ≥ this (0 < τ ≤ 1; LLaDA 2: > this, default 0.95).")
     var threshold: Double?
 
-    @Flag(name: .long, help: "Run every block even after the answer has ended in padding.")
+    @Flag(name: .long, help: "Run every block even after the answer has ended (early stop is on for chat prompts, and always for LLaDA 2).")
     var noEarlyStop = false
 
     @Option(name: .long, help: "Element type of cached keys/values: f16 or f32.")
@@ -125,7 +128,8 @@ struct SamplingOptions: ParsableArguments {
             ("remask_committed", remaskCommitted), ("remask_threshold", remaskThreshold), ("remask_max", remaskMax),
             ("remask_budget", remaskBudget),
         ]
-        let optional: [(String, Any?)] = [("gen_length", genLength), ("steps", steps), ("block_length", blockLength),
+        let optional: [(String, Any?)] = [("gen_length", genLength), ("steps", steps), ("steps_per_block", stepsPerBlock),
+                                          ("block_length", blockLength),
                                           ("top_k", topK), ("top_p", topP), ("cache", cache), ("threshold", threshold)]
         for case let (name, value?) in optional { fields.append((name, value)) }
         if noEarlyStop { fields.append(("early_stop", false)) }

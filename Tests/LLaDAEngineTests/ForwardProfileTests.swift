@@ -28,7 +28,7 @@ final class ForwardProfileTests: XCTestCase {
         settings.steps = 8
         settings.blockLength = 8
         settings.cache = .dual
-        let prompt = try GenerationBenchmark.syntheticPrompt(length: 12, tokenizer: model.tokenizer, config: model.config)
+        let prompt = try GenerationBenchmark.syntheticPrompt(length: 12, tokenizer: model.tokenizer, shape: model.shape)
         let run = try GenerationBenchmark.run(model: model, plan: model.plan(GenerationRequest(prompt: .ids(prompt), settings: settings)))
         XCTAssertNil(model.transformer.profile, "the loaded model is left unprofiled (the benchmark ran a profiled view of it)")
         XCTAssertEqual(run.stepSeconds.count, run.modelCalls)
@@ -48,9 +48,9 @@ final class ForwardProfileTests: XCTestCase {
     func testSyntheticPromptIsDeterministicAndOrdinary() throws {
         let tokenizer = try ModelFile.tokenizer(at: FixturePaths.model.path)
         let config = try LLaDAConfig.load(from: FixturePaths.model.appendingPathComponent("config.json"))
-        let prompt = try GenerationBenchmark.syntheticPrompt(length: 200, tokenizer: tokenizer, config: config)
+        let prompt = try GenerationBenchmark.syntheticPrompt(length: 200, tokenizer: tokenizer, shape: ModelShape(config))
         XCTAssertEqual(prompt.count, 200)
-        XCTAssertEqual(prompt, try GenerationBenchmark.syntheticPrompt(length: 200, tokenizer: tokenizer, config: config))
+        XCTAssertEqual(prompt, try GenerationBenchmark.syntheticPrompt(length: 200, tokenizer: tokenizer, shape: ModelShape(config)))
         XCTAssertTrue(prompt.allSatisfy { !tokenizer.specialTokenIDs.contains($0) && $0 != config.maskID && $0 < config.paddedVocabSize })
         XCTAssertGreaterThan(Set(prompt).count, 100, "spread over the vocabulary")
     }

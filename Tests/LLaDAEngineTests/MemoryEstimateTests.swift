@@ -37,7 +37,7 @@ final class MemoryEstimateTests: XCTestCase {
 
     func testF32CheckpointWithoutCache() throws {
         // Prompt 20 + gen 32: canvas 52.
-        let estimate = MemoryEstimate(config: config, tensors: tensors(embedding: .f32, qkv: .f32, other: .f32, head: .f32, sparseEmbedding: false),
+        let estimate = MemoryEstimate(shape: ModelShape(config), tensors: tensors(embedding: .f32, qkv: .f32, other: .f32, head: .f32, sparseEmbedding: false),
                                       tokenizerBytes: 1000, settings: settings(cache: .none), promptLength: 20)
         // embedding + LM head 2 × 512·192·4 = 786,432; per layer 2·192·4 (norms) + 4·192·192·4 (q/k/v/out)
         // + 2·576·192·4 (gate/up) + 192·576·4 (down) = 1,918,464, × 4 = 7,673,856; ln_f 768.
@@ -57,7 +57,7 @@ final class MemoryEstimateTests: XCTestCase {
 
     func testQuantizedDualCache() throws {
         // q8_0 embedding (mapped), q/k/v and head; q4_0 elsewhere. Prompt 20 + gen 32, block 8, pages of 64 bytes.
-        let estimate = MemoryEstimate(config: config, tensors: tensors(embedding: .q8_0, qkv: .q8_0, other: .q4_0, head: .q8_0, sparseEmbedding: true),
+        let estimate = MemoryEstimate(shape: ModelShape(config), tensors: tensors(embedding: .q8_0, qkv: .q8_0, other: .q4_0, head: .q8_0, sparseEmbedding: true),
                                       tokenizerBytes: 0, settings: settings(cache: .dual), promptLength: 20, pageSize: 64)
         // q/k/v 12 × 192·6·34 = 470,016; attn_out 4 × 192·6·18 = 82,944; gate/up 8 × 576·6·18 = 497,664;
         // down 4 × 192·18·18 = 248,832; head 512·6·34 = 104,448; norms 9 × 768 = 6,912.
@@ -75,11 +75,11 @@ final class MemoryEstimateTests: XCTestCase {
         XCTAssertEqual(estimate.overheadBytes, MemoryEstimate.runtimeOverheadBytes)
 
         // The whole table when it is smaller than the pages the rows would touch.
-        let wholeTable = MemoryEstimate(config: config, tensors: tensors(embedding: .q8_0, qkv: .q8_0, other: .q4_0, head: .q8_0, sparseEmbedding: true),
+        let wholeTable = MemoryEstimate(shape: ModelShape(config), tensors: tensors(embedding: .q8_0, qkv: .q8_0, other: .q4_0, head: .q8_0, sparseEmbedding: true),
                                         tokenizerBytes: 0, settings: settings(cache: .dual), promptLength: 20, pageSize: 4096)
         XCTAssertEqual(wholeTable.embeddingBytes, 104_448)
         // f32 cached keys/values take twice the bytes.
-        let f32Cache = MemoryEstimate(config: config, tensors: [], tokenizerBytes: 0, settings: settings(cache: .dual, kv: .f32), promptLength: 20)
+        let f32Cache = MemoryEstimate(shape: ModelShape(config), tensors: [], tokenizerBytes: 0, settings: settings(cache: .dual, kv: .f32), promptLength: 20)
         XCTAssertEqual(f32Cache.kvCacheBytes, 2 * 159_744)
     }
 
@@ -87,11 +87,11 @@ final class MemoryEstimateTests: XCTestCase {
         // Prompt 1 + gen 32: the prefix step of the first block computes 32 rows attending to 33
         // and holds separate key/value copies: 4·(32·2,496 + 32·33 + 2·33·192) = 374,400, more than
         // the full pass's 4·(33·2,496 + 33·33) = 333,828.
-        let prefix = MemoryEstimate(config: config, tensors: [], tokenizerBytes: 0, settings: settings(cache: .prefix), promptLength: 1)
+        let prefix = MemoryEstimate(shape: ModelShape(config), tensors: [], tokenizerBytes: 0, settings: settings(cache: .prefix), promptLength: 1)
         XCTAssertEqual(prefix.activationBytes, 374_400)
         XCTAssertEqual(prefix.passQueries, 32)
         XCTAssertEqual(prefix.passKeys, 33)
-        let guided = MemoryEstimate(config: config, tensors: [], tokenizerBytes: 0, settings: settings(cache: .none, cfg: 1), promptLength: 20)
+        let guided = MemoryEstimate(shape: ModelShape(config), tensors: [], tokenizerBytes: 0, settings: settings(cache: .none, cfg: 1), promptLength: 20)
         XCTAssertEqual(guided.logitsBytes, (2 * 8 + 1) * 512 * 4)
     }
 
@@ -109,7 +109,7 @@ final class MemoryEstimateTests: XCTestCase {
         let directory = try PackedTestSupport.temporaryDirectory("footprint")
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try PackedTestSupport.convertFixture(.uniform(.q8_0), into: directory)
-        let footprint = try WeightFootprint.load(path: url.path)
+        let footprint = try ModelFile.open(url.path).footprint
         XCTAssertTrue(footprint.isPacked)
         XCTAssertEqual(footprint.fileBytes, try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
         let expected = tensors(embedding: .q8_0, qkv: .q8_0, other: .q8_0, head: .q8_0, sparseEmbedding: true)
@@ -118,7 +118,7 @@ final class MemoryEstimateTests: XCTestCase {
     }
 
     func testRefusalNamesNeededAvailableAndWhatToDo() throws {
-        let estimate = MemoryEstimate(config: config, tensors: [], tokenizerBytes: 0, settings: settings(cache: .none), promptLength: 20)
+        let estimate = MemoryEstimate(shape: ModelShape(config), tensors: [], tokenizerBytes: 0, settings: settings(cache: .none), promptLength: 20)
         XCTAssertNoThrow(try estimate.check(against: AvailableMemory(bytes: estimate.totalBytes, source: "test")))
         PackedTestSupport.assertError(["needs about", "but only 1.0 MB is available (test)", "gen_length", "--type q4", "force"]) {
             try estimate.check(against: AvailableMemory(bytes: 1_000_000, source: "test"))

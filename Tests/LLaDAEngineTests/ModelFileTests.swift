@@ -68,7 +68,7 @@ final class ModelFileTests: XCTestCase {
         let dequantized = try file.load(backend: .dequantize, compute: ComputeContext(threads: 2))
         XCTAssertTrue(kernels.transformer.weights.lmHead.runsOnKernels)
         XCTAssertFalse(dequantized.transformer.weights.lmHead.runsOnKernels)
-        let ids = try file.promptIDs(for: "sort: 6 5 9 2 8", raw: false) + Array(repeating: file.config.maskID, count: 8)
+        let ids = try file.promptIDs(for: "sort: 6 5 9 2 8", raw: false) + Array(repeating: file.shape.maskID, count: 8)
         let a = kernels.transformer.logits(tokens: ids), b = dequantized.transformer.logits(tokens: ids)
         let comparison = PackedTestSupport.compareLogits(a, b)
         XCTAssertGreaterThan(comparison.maxAbs, 0, "two different computations")

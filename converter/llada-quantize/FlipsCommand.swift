@@ -65,7 +65,7 @@ struct FlipsCommand: ParsableCommand {
                 print("  \(label(setting)): \(changed)/\(items.count) outputs differ from f32")
                 guard !scoresOnly else { continue }
                 for (t, item) in items.enumerated() where runs[s][t].correct != referenceRuns[s][t].correct {
-                    let note = explain(prompt: prompts[t], settings: makeSettings(setting), reference: (reference, referenceRuns[s][t]),
+                    let note = try explain(prompt: prompts[t], settings: makeSettings(setting), reference: (reference, referenceRuns[s][t]),
                                        variant: (model, runs[s][t]))
                     print("    \(item.id) f32 \(referenceRuns[s][t].correct ? "right" : "wrong") → \(runs[s][t].correct ? "right" : "wrong"): \(note)")
                 }
@@ -135,7 +135,7 @@ struct FlipsCommand: ParsableCommand {
     }
 
     /// The first step whose commits differ, analysed on the canvas both runs still shared.
-    private func explain(prompt: [Int], settings: GenerationSettings, reference: (LLaDAModel, Run), variant: (LLaDAModel, Run)) -> String {
+    private func explain(prompt: [Int], settings: GenerationSettings, reference: (LLaDAModel, Run), variant: (LLaDAModel, Run)) throws -> String {
         let (f32, a) = reference, (other, b) = variant
         guard let step = a.trajectory.indices.first(where: { $0 >= b.trajectory.count || a.trajectory[$0] != b.trajectory[$0] }) else { return "no divergent step" }
         let maskID = f32.maskID
@@ -143,8 +143,8 @@ struct FlipsCommand: ParsableCommand {
         let canvas = prompt + before
         let blockEnd = prompt.count + (a.blocks[step] + 1) * settings.blockLength
         let candidates = (0..<blockEnd).filter { canvas[$0] == maskID }
-        let p = predictions(f32, canvas: canvas, prompt: prompt.count, candidates: candidates, cfg: settings.cfgScale)
-        let q = predictions(other, canvas: canvas, prompt: prompt.count, candidates: candidates, cfg: settings.cfgScale)
+        let p = try predictions(f32, canvas: canvas, prompt: prompt.count, candidates: candidates, cfg: settings.cfgScale)
+        let q = try predictions(other, canvas: canvas, prompt: prompt.count, candidates: candidates, cfg: settings.cfgScale)
         let committedA = Set(candidates.indices.filter { a.trajectory[step][candidates[$0] - prompt.count] != maskID })
         let committedB = Set(candidates.indices.filter { b.trajectory[step][candidates[$0] - prompt.count] != maskID })
         var notes = ["step \(step + 1) of \(a.trajectory.count), \(committedA.count) commit(s) among \(candidates.count) masks"]
@@ -181,10 +181,11 @@ struct FlipsCommand: ParsableCommand {
     }
 
     /// The reference sampler's token and confidence per candidate (CFG as `Sampler.guidedLogits`).
-    private func predictions(_ model: LLaDAModel, canvas: [Int], prompt: Int, candidates: [Int], cfg: Double) -> [Prediction] {
-        let logits = model.transformer.logits(tokens: canvas, outputPositions: candidates)
+    private func predictions(_ model: LLaDAModel, canvas: [Int], prompt: Int, candidates: [Int], cfg: Double) throws -> [Prediction] {
+        let transformer = try model.denseTransformer()
+        let logits = transformer.logits(tokens: canvas, outputPositions: candidates)
         if cfg > 0 {
-            let unconditional = model.transformer.logits(tokens: canvas.enumerated().map { $0.offset < prompt ? model.maskID : $0.element },
+            let unconditional = transformer.logits(tokens: canvas.enumerated().map { $0.offset < prompt ? model.maskID : $0.element },
                                                          outputPositions: candidates)
             for i in 0..<(logits.rows * logits.cols) {
                 let un = unconditional.pointer[i]

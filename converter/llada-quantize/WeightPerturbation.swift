@@ -12,7 +12,7 @@ enum WeightPerturbation {
     static func q8SizedNoise(source: String, seed: UInt64, factor: Float) throws -> LLaDAModel {
         let model = try LLaDAModel.load(path: source)
         var random = SplitMix64(state: seed)
-        let weights = model.transformer.weights
+        let weights = try model.denseTransformer().weights
         var matrices: [FloatMatrix] = [(weights.embedding as! DenseEmbedding).table, (weights.lmHead as! DenseLinear).weight]
         for layer in weights.layers {
             for linear in [layer.query, layer.key, layer.value, layer.attentionOut, layer.gate, layer.up, layer.down] {
@@ -35,7 +35,7 @@ enum WeightPerturbation {
     /// activations (d = max|x|/127, q = clamp(rint(x/d), ±127)), then multiplied in f32.
     static func activationRounding(source: String) throws -> LLaDAModel {
         let model = try LLaDAModel.load(path: source)
-        let w = model.transformer.weights
+        let transformer = try model.denseTransformer(), w = transformer.weights
         let layers = w.layers.map { l in
             LayerWeights(attentionNorm: l.attentionNorm, query: Int8Input(l.query), key: Int8Input(l.key), value: Int8Input(l.value),
                          attentionOut: Int8Input(l.attentionOut), feedForwardNorm: l.feedForwardNorm, gate: Int8Input(l.gate),
@@ -43,7 +43,7 @@ enum WeightPerturbation {
         }
         let weights = ModelWeights(config: w.config, embedding: w.embedding, layers: layers, finalNorm: w.finalNorm,
                                    lmHead: Int8Input(w.lmHead))
-        return LLaDAModel(config: model.config, tokenizer: model.tokenizer, weights: weights, loadSeconds: 0)
+        return LLaDAModel(config: transformer.config, tokenizer: model.tokenizer, weights: weights, loadSeconds: 0)
     }
 }
 

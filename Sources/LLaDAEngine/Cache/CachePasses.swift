@@ -17,6 +17,7 @@ struct ForwardPass {
 ///   block-causal attention the positions after the block are never seen, so the rows stop at
 ///   the block's end, and the pass at a block's start runs only the previous block (now final)
 ///   and this one: the cache is exact;
+/// - block: the block-causal prefix pass above, the exact cache of LLaDA 2;
 /// - dual (Fast-dLLM): a block's first step is a full pass (or, with a refresh policy, fewer
 ///   rows), later steps run only the block and see prefix and suffix through the cache.
 struct CachePasses {
@@ -41,14 +42,13 @@ struct CachePasses {
         switch mode {
         case .automatic, .none:
             return full
+        case .block, .prefix where attention == .blockCausal:
+            // Exact: the first block fills the cache; later blocks start by recomputing the
+            // previous block with its final tokens.
+            guard step > 0 || index > 0 else { return full }
+            let start = step == 0 ? (previous?.lowerBound ?? block.lowerBound) : block.lowerBound
+            return ForwardPass(rows: start..<visibleEnd, context: .prefix(cache), isFull: false)
         case .prefix:
-            if attention == .blockCausal {
-                // Exact: the first block fills the cache; later blocks start by recomputing the
-                // previous block with its final tokens.
-                guard step > 0 || index > 0 else { return full }
-                let start = step == 0 ? (previous?.lowerBound ?? block.lowerBound) : block.lowerBound
-                return ForwardPass(rows: start..<visibleEnd, context: .prefix(cache), isFull: false)
-            }
             if step == 0 { return full }
             return ForwardPass(rows: block.lowerBound..<length, context: .prefix(cache), isFull: false)
         case .dual:

@@ -11,6 +11,25 @@ public struct ChatMessage: Sendable, Equatable {
     }
 }
 
+/// A family's chat template, rendered natively (no Jinja).
+public protocol ChatPromptTemplate: Sendable {
+    func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String
+    /// The token that ends a turn (an answer's end besides end-of-text).
+    var endOfTurn: String { get }
+    /// How a multi-turn session carries its history (`ChatSession`).
+    var history: ChatHistory { get }
+}
+
+/// How a chat session builds the next turn's prompt.
+public enum ChatHistory: Sendable, Equatable {
+    /// ML-GSAI/LLaDA `chat.py`: the ids so far (prompt and generated ids, end-of-text removed)
+    /// followed by the new message rendered alone, without its BOS.
+    case tokenIDs
+    /// The whole conversation rendered again: every user message and every answer's text as an
+    /// assistant message, as the template defines a conversation.
+    case messages
+}
+
 /// LLaDA-8B-Instruct's chat template, rendered natively (no Jinja):
 ///
 ///     {bos}<|start_header_id|>{role}<|end_header_id|>\n\n{content | trim}<|eot_id|> … 
@@ -18,12 +37,14 @@ public struct ChatMessage: Sendable, Equatable {
 ///
 /// The rendered text is encoded like any text, special tokens recognised, which is what
 /// `apply_chat_template` + `tokenizer(..., add_special_tokens=False)` does.
-public struct ChatTemplate: Sendable {
+public struct ChatTemplate: ChatPromptTemplate {
     public static let startHeader = "<|start_header_id|>"
     public static let endHeader = "<|end_header_id|>"
     public static let endOfTurn = "<|eot_id|>"
 
     public let bosToken: String
+    public var endOfTurn: String { Self.endOfTurn }
+    public var history: ChatHistory { .tokenIDs }
 
     /// Checks that the tokenizer has every special token the template writes.
     public init(tokenizer: Tokenizer) throws {

@@ -2,7 +2,7 @@
 /// model's limits. `ModelFile.plan` runs it before any weight is loaded, `LLaDAModel.plan` on a
 /// loaded model; every frontend plans, then runs the plan.
 struct GenerationPlanner: Sendable {
-    let config: LLaDAConfig
+    let shape: ModelShape
     let tokenizer: Tokenizer
     /// What the weights take, for the memory estimate (nil for a model built in memory).
     let footprint: WeightFootprint?
@@ -11,27 +11,33 @@ struct GenerationPlanner: Sendable {
     func plan(_ request: GenerationRequest) throws -> GenerationPlan {
         var settings = request.settings
         family.resolveDefaults(&settings, prompt: request.prompt, packed: footprint?.isPacked ?? false)
-        settings = try settings.validated()
+        settings = try family.validated(settings.validated())
         guard family.caches[settings.cache] != nil else {
             let names = CacheMode.allCases.filter { family.caches[$0] != nil }.map(\.rawValue)
             throw PlanError.invalid("cache", "\(setting("cache")) \(settings.cache.rawValue) is not one this model has; use one of \(names.joined(separator: ", "))")
         }
         let ids = try promptIDs(for: request.prompt)
         guard !ids.isEmpty else { throw PlanError.emptyPrompt }
-        let limit = config.maxSequenceLength
-        guard settings.genLength < limit, ids.count <= limit, settings.genLength <= limit - ids.count else {
-            throw PlanError.contextExceeded(prompt: ids.count, generation: settings.genLength, limit: limit)
+        // The sampler runs the family's canvas (LLaDA 2: whole blocks past gen_length), all of
+        // which must fit the model's positions.
+        let generated = family.canvasLength(promptLength: ids.count, settings: settings)
+        let limit = shape.maxSequenceLength
+        guard generated < limit, ids.count <= limit, generated <= limit - ids.count else {
+            throw PlanError.contextExceeded(prompt: ids.count, generation: generated, limit: limit)
         }
-        let canvas = request.canvas ?? Array(repeating: config.maskID, count: settings.genLength)
+        var canvas = request.canvas ?? Array(repeating: shape.maskID, count: settings.genLength)
         guard canvas.count == settings.genLength else {
             throw PlanError.invalid("gen_length", "the canvas holds \(canvas.count) tokens but \(setting("gen_length")) is \(settings.genLength)")
         }
-        if let bad = (ids + canvas).first(where: { $0 < 0 || $0 >= config.paddedVocabSize }) {
-            throw PlanError.tokenOutsideVocabulary(id: bad, vocabularySize: config.paddedVocabSize)
+        if request.canvas != nil { try family.checkInfill(promptLength: ids.count, canvas: canvas, maskID: shape.maskID, settings: settings) }
+        canvas += Array(repeating: shape.maskID, count: generated - settings.genLength)
+        if let bad = (ids + canvas).first(where: { $0 < 0 || $0 >= shape.vocabularySize }) {
+            throw PlanError.tokenOutsideVocabulary(id: bad, vocabularySize: shape.vocabularySize)
         }
         try checkSpecialTokens(for: settings)
         let memory = footprint.map {
-            MemoryEstimate(footprint: $0, settings: settings, promptLength: ids.count, pageSize: ProcessMemory.pageSize)
+            MemoryEstimate(footprint: $0, settings: settings, promptLength: ids.count, generatedLength: generated,
+                           pageSize: ProcessMemory.pageSize)
         }
         if let limit = request.answerLimit, limit < 1 {
             throw PlanError.invalid("max_tokens", "\(setting("max_tokens")) must be at least 1 (got \(limit))")
@@ -39,10 +45,13 @@ struct GenerationPlanner: Sendable {
         return GenerationPlan(promptIDs: ids, canvas: canvas, settings: settings, memory: memory, answerLimit: request.answerLimit)
     }
 
-    func promptIDs(for prompt: GenerationPrompt) throws -> [Int] { try prompt.ids(using: tokenizer) }
+    func promptIDs(for prompt: GenerationPrompt) throws -> [Int] { try prompt.ids(using: tokenizer, family: family) }
 
-    var eosID: Int? { tokenizer.eosToken.flatMap { tokenizer.id(forToken: $0) } ?? config.eosTokenID }
-    var endOfTurnID: Int? { tokenizer.id(forToken: ChatTemplate.endOfTurn) }
+    var eosID: Int? {
+        shape.eosIsFixed ? shape.eosTokenID : tokenizer.eosToken.flatMap { tokenizer.id(forToken: $0) } ?? shape.eosTokenID
+    }
+    /// The chat template's end-of-turn token (nil when the tokenizer lacks the template's tokens).
+    var endOfTurnID: Int? { (try? family.chatTemplate(tokenizer: tokenizer)).flatMap { tokenizer.id(forToken: $0.endOfTurn) } }
 
     /// The EOS and end-of-turn ids the options rely on exist, and EOS (which early stop writes
     /// into the canvas) is a token of the model.
@@ -51,10 +60,10 @@ struct GenerationPlanner: Sendable {
             throw PlanError.invalid("logits_eos_inf", "\(setting("logits_eos_inf")) needs an end-of-text token, but the tokenizer has no eos_token and config.json no eos_token_id")
         }
         if settings.confidenceEOSEOTInf && endOfTurnID == nil {
-            throw PlanError.invalid("confidence_eos_eot_inf", "\(setting("confidence_eos_eot_inf")) needs the tokenizer's \(ChatTemplate.endOfTurn) token, which it lacks")
+            throw PlanError.invalid("confidence_eos_eot_inf", "\(setting("confidence_eos_eot_inf")) needs the chat template's end-of-turn token, which the tokenizer lacks")
         }
-        if settings.earlyStop == true || settings.logitsEOSInf, let eos = eosID, eos < 0 || eos >= config.paddedVocabSize {
-            throw PlanError.invalid(settings.logitsEOSInf ? "logits_eos_inf" : "early_stop", "the end-of-text token id \(eos) (tokenizer eos_token or config.json eos_token_id) is outside the model's vocabulary (0..<\(config.paddedVocabSize)): the tokenizer does not match the model")
+        if settings.earlyStop == true || settings.logitsEOSInf, let eos = eosID, eos < 0 || eos >= shape.vocabularySize {
+            throw PlanError.invalid(settings.logitsEOSInf ? "logits_eos_inf" : "early_stop", "the end-of-text token id \(eos) (tokenizer eos_token or config.json eos_token_id) is outside the model's vocabulary (0..<\(shape.vocabularySize)): the tokenizer does not match the model")
         }
     }
 }

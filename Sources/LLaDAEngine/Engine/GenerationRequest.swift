@@ -11,15 +11,16 @@ public enum GenerationPrompt: Sendable, Equatable {
 }
 
 extension GenerationPrompt {
-    /// The prompt's token ids (`.user` and `.messages` through the chat template).
-    public func ids(using tokenizer: Tokenizer) throws -> [Int] {
+    /// The prompt's token ids (`.user` and `.messages` through the family's chat template).
+    public func ids(using tokenizer: Tokenizer, family: any ModelFamily = DenseLLaDAFamily()) throws -> [Int] {
         switch self {
-        case .user(let text): return try GenerationPrompt.messages([ChatMessage(role: "user", content: text)]).ids(using: tokenizer)
+        case .user(let text):
+            return try GenerationPrompt.messages([ChatMessage(role: "user", content: text)]).ids(using: tokenizer, family: family)
         case .raw(let text): return tokenizer.encode(text, addSpecialTokens: true)
         case .messages(let messages):
             // generate.py encodes with `tokenizer(prompt)`, i.e. add_special_tokens=True: whatever
             // the post-processor adds is added here too (LLaDA's adds nothing).
-            return tokenizer.encode(try ChatTemplate(tokenizer: tokenizer).render(messages), addSpecialTokens: true)
+            return tokenizer.encode(try family.chatTemplate(tokenizer: tokenizer).render(messages, addGenerationPrompt: true), addSpecialTokens: true)
         case .ids(let ids): return ids
         }
     }

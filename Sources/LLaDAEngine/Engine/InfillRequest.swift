@@ -42,7 +42,7 @@ public struct InfillRequest: Sendable {
     /// The generation that fills the holes, with the holes' ranges in the generated part.
     /// `base` gives every other setting; gen_length, block_length and steps come from the text.
     public func generation(for model: LLaDAModel, base: GenerationSettings) throws -> (request: GenerationRequest, holes: [Range<Int>]) {
-        try check(maxSequenceLength: model.config.maxSequenceLength)
+        try check(maxSequenceLength: model.shape.maxSequenceLength)
         var (canvas, holes) = text.canvas(tokenizer: model.tokenizer, maskID: model.maskID)
         let prompt = try promptIDs(model)
         if answering != nil { canvas += try answerEnd(model) }
@@ -52,9 +52,11 @@ public struct InfillRequest: Sendable {
         guard settings.blockLength > 0, canvas.count % settings.blockLength == 0 else {
             throw PlanError.invalid("block_length", "\(setting("block_length")) \(settings.blockLength) must divide the canvas length: \(setting("text")) is \(canvas.count) tokens with its holes")
         }
-        // As many steps as holes (rounded up to a multiple of the block count): about one token per step.
+        // As many steps as holes (rounded up to a whole number per block): about one token per step.
         let blocks = canvas.count / settings.blockLength
-        settings.steps = steps ?? min(canvas.count, (text.maskCount + blocks - 1) / blocks * blocks)
+        if let steps { settings.steps = steps } else {
+            settings.stepsPerBlock = min(settings.blockLength, (text.maskCount + blocks - 1) / blocks)
+        }
         // An answer is padded like a chat answer; a document is not.
         settings.earlyStop = settings.earlyStop ?? (answering != nil)
         return (GenerationRequest(prompt: .ids(prompt), settings: settings, canvas: canvas), holes)

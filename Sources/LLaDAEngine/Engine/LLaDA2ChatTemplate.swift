@@ -10,8 +10,12 @@
 ///
 /// It always emits a system turn; contents are not trimmed. The text is encoded like any text,
 /// special tokens recognised (`apply_chat_template` + `add_special_tokens=False`).
-public struct LLaDA2ChatTemplate: Sendable {
+public struct LLaDA2ChatTemplate: ChatPromptTemplate {
     static let roleOpen = "<role>", roleClose = "</role>", roleEnd = "<|role_end|>"
+    public var endOfTurn: String { Self.roleEnd }
+    /// The template renders a whole conversation (one system turn first), so a session renders
+    /// it again each turn.
+    public var history: ChatHistory { .messages }
 
     /// Checks that the tokenizer has every special token the template writes.
     public init(tokenizer: Tokenizer) throws {

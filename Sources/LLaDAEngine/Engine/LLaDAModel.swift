@@ -1,13 +1,15 @@
 import Foundation
 
-/// A loaded model ready to generate: config, tokenizer, its family and network. This is the
+/// A loaded model ready to generate: its shape, tokenizer, family and network. This is the
 /// library's entry point; the CLI and the server are thin layers over it. Every generation takes
 /// one road: `plan` (the request checked against this model) then `run`; `generate` and
 /// `stream` do both.
 public final class LLaDAModel: @unchecked Sendable {
-    public let config: LLaDAConfig
+    /// What the engine knows of the network besides its weights (limits, special ids, sizes).
+    public let shape: ModelShape
     public let tokenizer: Tokenizer
-    public let transformer: Transformer
+    /// The forward pass: a dense `Transformer` or a `LLaDA2Network`.
+    public let network: any ModelNetwork
     public let family: any ModelFamily
     /// The thread pool and kernel level its kernels run on (made at load from a `ComputeContext`).
     public let kernels: KernelContext
@@ -17,40 +19,58 @@ public final class LLaDAModel: @unchecked Sendable {
     public let loadSeconds: Double
     let planner: GenerationPlanner
 
-    public init(config: LLaDAConfig, tokenizer: Tokenizer, weights: ModelWeights, loadSeconds: Double,
-                footprint: WeightFootprint? = nil, family: any ModelFamily = DenseLLaDAFamily(),
-                kernels: KernelContext = .standard(), options: TransformerOptions = TransformerOptions()) {
-        self.config = config
-        self.tokenizer = tokenizer
+    /// A dense LLaDA model from its weights.
+    public convenience init(config: LLaDAConfig, tokenizer: Tokenizer, weights: ModelWeights, loadSeconds: Double,
+                            footprint: WeightFootprint? = nil, family: any ModelFamily = DenseLLaDAFamily(),
+                            kernels: KernelContext = .standard(), options: TransformerOptions = TransformerOptions()) {
         var options = options
         options.kernelLevel = kernels.level
-        self.transformer = Transformer(weights: weights, options: options)
+        self.init(shape: ModelShape(config), tokenizer: tokenizer, network: Transformer(weights: weights, options: options),
+                  family: family, loadSeconds: loadSeconds, footprint: footprint, kernels: kernels)
+    }
+
+    /// Any family's model from its network.
+    public init(shape: ModelShape, tokenizer: Tokenizer, network: any ModelNetwork, family: any ModelFamily, loadSeconds: Double,
+                footprint: WeightFootprint? = nil, kernels: KernelContext = .standard()) {
+        self.shape = shape
+        self.tokenizer = tokenizer
+        self.network = network
         self.kernels = kernels
         self.family = family
         self.loadSeconds = loadSeconds
-        planner = GenerationPlanner(config: config, tokenizer: tokenizer, footprint: footprint, family: family)
+        planner = GenerationPlanner(shape: shape, tokenizer: tokenizer, footprint: footprint, family: family)
     }
 
-    private init(_ model: LLaDAModel, transformer: Transformer) {
-        (config, tokenizer, family, kernels, loadSeconds, planner) =
-            (model.config, model.tokenizer, model.family, model.kernels, model.loadSeconds, model.planner)
-        self.transformer = transformer
+    private init(_ model: LLaDAModel, network: any ModelNetwork) {
+        (shape, tokenizer, family, kernels, loadSeconds, planner) =
+            (model.shape, model.tokenizer, model.family, model.kernels, model.loadSeconds, model.planner)
+        self.network = network
     }
 
     /// This model with its forward passes timed into `profile` (benchmarks): the same weights,
     /// tokenizer and plans; this model is not changed, so other generations run unprofiled.
     public func profiled(_ profile: ForwardProfile) -> LLaDAModel {
-        LLaDAModel(self, transformer: transformer.profiled(profile))
+        LLaDAModel(self, network: network.profiled(profile))
     }
 
     /// Loads `path`: a packed file written by llada-quantize, or a Hugging Face checkpoint
-    /// directory (config.json, safetensors, tokenizer.json), whose weights run in f32. To check
+    /// directory (config.json, safetensors, tokenizer.json) of dense LLaDA or LLaDA 2, whose
+    /// weights run in f32. To check
     /// prompt and memory before the weights, open a `ModelFile`, plan, then load from it.
     public static func load(path: String, compute: ComputeContext = ComputeContext(), backend: LinearBackend = .kernels) throws -> LLaDAModel {
         try ModelFile.open(path).load(backend: backend, compute: compute)
     }
 
-    public var maskID: Int { config.maskID }
+    /// The dense network, for tools that reach into dense LLaDA's weights; another family is
+    /// refused with one line.
+    public func denseTransformer() throws -> Transformer {
+        guard let transformer = network as? Transformer else {
+            throw LLaDAError("this runs on dense LLaDA models only; the model is \(shape.architecture)")
+        }
+        return transformer
+    }
+
+    public var maskID: Int { shape.maskID }
     public var eosID: Int? { planner.eosID }
     public var endOfTurnID: Int? { planner.endOfTurnID }
 
@@ -91,9 +111,10 @@ public final class LLaDAModel: @unchecked Sendable {
         // (each generation has its own), or on one of its own.
         let flag = plan.answerLimit == nil ? stop : stop ?? StopFlag()
         // Logit rows past the tokenizer (LLaDA pads the vocabulary) can never be decoded.
-        let limit = tokenizer.vocabularySize < config.paddedVocabSize ? tokenizer.vocabularySize : nil
+        let limit = tokenizer.vocabularySize < shape.vocabularySize ? tokenizer.vocabularySize : nil
         let sampler = Sampler(settings: plan.settings, maskID: maskID, eosID: eosID, eotID: endOfTurnID, tokenLimit: limit, family: family)
-        var result = sampler.generate(prompt: plan.promptIDs, canvas: plan.canvas, model: transformer, stop: flag) { event in
+        let predictor = network.predictor(for: plan.settings)
+        var result = sampler.generate(prompt: plan.promptIDs, canvas: plan.canvas, model: predictor, stop: flag) { event in
             guard case .blockDone(let block, _) = event else { onEvent?(event); return }
             let delta = (try? answer.append(block.ids, final: block.isLast)) ?? ""
             text += delta

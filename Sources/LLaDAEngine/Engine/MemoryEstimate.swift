@@ -6,10 +6,12 @@
 ///     weights      Σ bytes of every tensor resident in full
 ///     embedding    a table read by rows (pread): at most (canvas + 1) rows, counted in whole pages
 ///                  × whole pages per row, capped at the table; otherwise the whole table
-///     KV cache     layers × 2 × canvas × d_model × bytes of --kv-type   (0 with --cache none)
+///     KV cache     layers × 2 × canvas × key/value width × bytes of --kv-type (f32 for an exact
+///                  cache; 0 with --cache none)
 ///     activations  the largest forward pass: 4 · (Q·(7·d + 2·mlp) + Q·K + 2·K·d when K ≠ Q),
 ///                  Q = rows computed, K = rows attended (Transformer.Scratch + the residual;
-///                  2·K·d bounds the cached passes' per-thread head buffers, 2·K·head_dim each)
+///                  2·K·d bounds the cached passes' per-thread head buffers, 2·K·head_dim each);
+///                  a mixture of experts: see `passBytes` (its f32 reference pass's buffers)
 ///     logits       (block + 1) × vocab × 4, twice the block with CFG
 ///     kernels      1.25 × the largest quantized-activation buffer (m·k int8 + 2·m·k/32 floats
 ///                  for q8_0/q4_0; m·k floats for f16; none for f32 weights)
@@ -42,10 +44,12 @@ public struct MemoryEstimate: Sendable, Equatable {
     /// the fixture's 22 kB tokenizer.json and at 67.1 MB with the 1B/8B-sized 6.95 MB one.
     public static let tokenizerBytesPerJSONByte = 6
 
-    public init(config: LLaDAConfig, tensors: [TensorFootprint], tokenizerBytes: Int, settings: GenerationSettings,
-                promptLength: Int, pageSize: Int = 4096) {
-        let canvas = promptLength + settings.genLength
-        let d = config.dModel, mlp = config.ffHiddenSize, block = settings.blockLength
+    /// `generatedLength`: the positions after the prompt the sampler runs (the family's canvas
+    /// length; gen_length when nil).
+    public init(shape: ModelShape, tensors: [TensorFootprint], tokenizerBytes: Int, settings: GenerationSettings,
+                promptLength: Int, generatedLength: Int? = nil, pageSize: Int = 4096) {
+        let canvas = promptLength + (generatedLength ?? settings.genLength)
+        let d = shape.hiddenSize, mlp = shape.feedForwardWidth, block = settings.blockLength
         canvasLength = canvas
 
         weightBytes = tensors.filter { !$0.sparseRows }.reduce(0) { $0 + $1.bytes }
@@ -57,7 +61,8 @@ public struct MemoryEstimate: Sendable, Equatable {
         }
 
         // Planned settings name their cache; an unplanned `automatic` counts as none.
-        kvCacheBytes = !settings.usesCache ? 0 : config.nLayers * 2 * canvas * d * settings.kvStorage.byteSize
+        let kvElement = shape.cacheIsAlwaysF32 ? 4 : settings.kvStorage.byteSize
+        kvCacheBytes = !settings.usesCache ? 0 : shape.layers * 2 * canvas * shape.keyValueWidth * kvElement
 
         // Every mode runs full passes; prefix steps run from the block to the end (largest at the
         // first block), dual steps only the block, both attending to the whole canvas.
@@ -66,18 +71,27 @@ public struct MemoryEstimate: Sendable, Equatable {
         case .automatic, .none: break
         case .prefix: passes.append((canvas - promptLength, canvas))
         case .dual: passes.append((block, canvas))
+        case .block: passes.append((min(2 * block, canvas), canvas))
         }
         // The feed-forward hidden buffers hold at most `Transformer.feedForwardSlice` rows.
         let slice = Transformer.feedForwardSlice
         func passBytes(_ q: Int, _ k: Int) -> Int {
-            4 * (q * 7 * d + min(q, slice) * 2 * mlp + q * k + (k == q ? 0 : 2 * k * d))
+            guard let experts = shape.experts else {
+                return 4 * (q * 7 * d + min(q, slice) * 2 * mlp + q * k + (k == q ? 0 : 2 * k * d))
+            }
+            // LLaDA2Network: residual and norm, fused q/k/v, keys and values of every visible
+            // position, attention output and projection, one block's scores; router logits, the
+            // experts' slots (top-k rows per row), the widest feed-forward hidden pair.
+            let hd = shape.headDim, h = shape.heads, kv = shape.keyValueHeads
+            return 4 * (q * (4 * d + (h + 3 * kv) * hd + h * hd + experts.count + experts.perToken * d + 2 * mlp)
+                        + 2 * kv * k * hd + min(block, q) * k)
         }
         let largest = passes.max { passBytes($0.queries, $0.keys) < passBytes($1.queries, $1.keys) }!
         passQueries = largest.queries
         passKeys = largest.keys
         activationBytes = passBytes(largest.queries, largest.keys)
 
-        let vocab = config.paddedVocabSize
+        let vocab = shape.vocabularySize
         logitsBytes = ((settings.cfgScale > 0 ? 2 : 1) * block + 1) * vocab * 4
 
         let scratch = tensors.filter { $0.shape.count == 2 && $0.role != .embedding }.map { tensor -> Int in
@@ -95,9 +109,10 @@ public struct MemoryEstimate: Sendable, Equatable {
         overheadBytes = Self.runtimeOverheadBytes + Self.tokenizerBytesPerJSONByte * tokenizerBytes
     }
 
-    public init(footprint: WeightFootprint, settings: GenerationSettings, promptLength: Int, pageSize: Int = 4096) {
-        self.init(config: footprint.config, tensors: footprint.tensors, tokenizerBytes: footprint.tokenizerBytes,
-                  settings: settings, promptLength: promptLength, pageSize: pageSize)
+    public init(footprint: WeightFootprint, settings: GenerationSettings, promptLength: Int, generatedLength: Int? = nil,
+                pageSize: Int = 4096) {
+        self.init(shape: footprint.shape, tensors: footprint.tensors, tokenizerBytes: footprint.tokenizerBytes,
+                  settings: settings, promptLength: promptLength, generatedLength: generatedLength, pageSize: pageSize)
     }
 
     private static func roundUp64(_ value: Int) -> Int { (value + 63) / 64 * 64 }

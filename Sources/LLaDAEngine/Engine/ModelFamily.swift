@@ -23,6 +23,18 @@ public protocol ModelFamily: Sendable {
     func prediction(for settings: GenerationSettings) -> PredictionRule
     /// When an answer that produced its end token stops the generation.
     var endRule: EndRule { get }
+    /// The settings checked against what this family runs (after `resolveDefaults`), with what
+    /// the check fixes filled in (dense: `stepsPerBlock` from `steps`). Throws `PlanError.invalid`
+    /// naming the setting.
+    func validated(_ settings: GenerationSettings) throws -> GenerationSettings
+    /// Refuses an infill canvas (ids after the prompt, the mask id in the holes) the family's
+    /// attention cannot fill as asked.
+    func checkInfill(promptLength: Int, canvas: [Int], maskID: Int, settings: GenerationSettings) throws
+    /// The family's chat template, checked against `tokenizer`.
+    func chatTemplate(tokenizer: Tokenizer) throws -> any ChatPromptTemplate
+    /// Settings (their API names, with the values refused) this family does not run, for
+    /// `llada info` and the help.
+    var settingsNotTaken: [String] { get }
 }
 
 /// How a step turns a row of logits into a token and a confidence.
@@ -58,6 +70,36 @@ extension ModelFamily {
         PredictionRule(unrestrictedArgmax: false, confidenceInF64: blockSteps(for: settings) == .untilUnmasked)
     }
     public var endRule: EndRule { .paddingAfterBlock }
+
+    /// generate.py's assertions: whole blocks, steps divided evenly among them, at least one
+    /// token per step.
+    public func validated(_ settings: GenerationSettings) throws -> GenerationSettings {
+        var settings = settings
+        let steps = settings.steps ?? settings.genLength, genLength = settings.genLength, blockLength = settings.blockLength
+        guard genLength % blockLength == 0 else {
+            throw PlanError.invalid("gen_length", "\(setting("gen_length")) \(genLength) must be a multiple of \(setting("block_length")) \(blockLength)")
+        }
+        let blocks = settings.blockCount
+        if let perBlock = settings.stepsPerBlock, perBlock * blocks != steps {
+            throw PlanError.invalid("steps_per_block", "\(setting("steps_per_block")) \(perBlock) × \(blocks) blocks is not \(setting("steps")) \(steps); give one of them")
+        }
+        guard steps % blocks == 0 else {
+            throw PlanError.invalid("steps", "\(setting("steps")) \(steps) must be a multiple of the number of blocks (\(genLength)/\(blockLength) = \(blocks))")
+        }
+        guard steps <= genLength else {
+            throw PlanError.invalid("steps", "\(setting("steps")) \(steps) exceeds \(setting("gen_length")) \(genLength): a step must commit at least one token")
+        }
+        settings.steps = steps
+        settings.stepsPerBlock = steps / blocks
+        return settings
+    }
+
+    /// Bidirectional attention fills any hole from both sides.
+    public func checkInfill(promptLength: Int, canvas: [Int], maskID: Int, settings: GenerationSettings) throws {}
+
+    public func chatTemplate(tokenizer: Tokenizer) throws -> any ChatPromptTemplate { try ChatTemplate(tokenizer: tokenizer) }
+
+    public var settingsNotTaken: [String] { [] }
 }
 
 /// Which positions a position attends to, and so where the sampler cuts blocks.
@@ -123,6 +165,8 @@ public struct DenseLLaDAFamily: ModelFamily {
     public func resolveDefaults(_ settings: inout GenerationSettings, prompt: GenerationPrompt, packed: Bool) {
         if settings.cache == .automatic { settings.cache = packed && settings.cfgScale == 0 ? .dual : .none }
         if settings.earlyStop == nil { settings.earlyStop = prompt.usesChatTemplate }
+        // generate.py's default is one token per step (steps = gen_length = 128).
+        if settings.steps == nil { settings.steps = settings.stepsPerBlock.map { $0 * settings.blockCount } ?? settings.genLength }
     }
 }
 

@@ -1,18 +1,23 @@
 import Foundation
 
 /// A model on disk, opened once: a packed file from llada-quantize or a Hugging Face checkpoint
-/// directory, its header parsed and checked once, its tokenizer built once. Everything a frontend
+/// directory (dense LLaDA, or LLaDA 2 by its config's `model_type`), its header parsed and
+/// checked once, its tokenizer built once. Everything a frontend
 /// needs before committing memory — config, footprint, tokenizer, prompt ids, the default cache —
 /// comes from here, and `load` then maps the weights without reading the header again.
 public final class ModelFile: @unchecked Sendable {
     enum Contents {
         case packed(PackedModel)
         case checkpoint(HFCheckpoint)
+        case llada2(LLaDA2Checkpoint)
     }
 
     public let path: String
     let contents: Contents
-    public let config: LLaDAConfig
+    /// What the engine knows of the network besides its weights.
+    public let shape: ModelShape
+    /// The model family the file holds.
+    public let family: any ModelFamily
     /// Bytes every tensor takes once loaded, from the header alone.
     public let footprint: WeightFootprint
     public let tokenizer: Tokenizer
@@ -23,16 +28,26 @@ public final class ModelFile: @unchecked Sendable {
 
     private init(path: String) throws {
         self.path = path
+        let directory = URL(fileURLWithPath: path)
         if PackedModel.isPackedFile(atPath: path) {
             let packed = try PackedModel(path: path)
             contents = .packed(packed)
-            config = packed.config
+            shape = ModelShape(packed.config)
+            family = DenseLLaDAFamily()
             footprint = WeightFootprint(packed: packed)
             tokenizer = try Self.embeddedTokenizer(packed)
+        } else if LLaDA2Checkpoint.isLLaDA2(directory: directory) {
+            let checkpoint = try LLaDA2Checkpoint(directory: directory)
+            contents = .llada2(checkpoint)
+            tokenizer = try Tokenizer(directory: directory)
+            shape = try ModelShape(checkpoint.config, tokenizer: tokenizer, source: directory.path)
+            family = LLaDA2Family()
+            footprint = WeightFootprint(checkpoint: checkpoint, shape: shape)
         } else {
-            let checkpoint = try HFCheckpoint(directory: URL(fileURLWithPath: path))
+            let checkpoint = try HFCheckpoint(directory: directory)
             contents = .checkpoint(checkpoint)
-            config = checkpoint.config
+            shape = ModelShape(checkpoint.config)
+            family = DenseLLaDAFamily()
             footprint = try WeightFootprint(checkpoint: checkpoint)
             tokenizer = try Tokenizer(directory: checkpoint.directory)
         }
@@ -63,11 +78,8 @@ public final class ModelFile: @unchecked Sendable {
         try planner.promptIDs(for: raw ? .raw(text) : .user(text))
     }
 
-    /// The model family the file holds.
-    public var family: any ModelFamily { DenseLLaDAFamily() }
-
     var planner: GenerationPlanner {
-        GenerationPlanner(config: config, tokenizer: tokenizer, footprint: footprint, family: family)
+        GenerationPlanner(shape: shape, tokenizer: tokenizer, footprint: footprint, family: family)
     }
 
     /// Resolves `request` before any weight is loaded: prompt ids, the canvas, the settings with
@@ -85,7 +97,9 @@ public final class ModelFile: @unchecked Sendable {
     public func memoryEstimate(_ settings: GenerationSettings, promptLength: Int) -> MemoryEstimate {
         var settings = settings
         family.resolveDefaults(&settings, prompt: .messages([]), packed: isPacked)
-        return MemoryEstimate(footprint: footprint, settings: settings, promptLength: promptLength, pageSize: ProcessMemory.pageSize)
+        return MemoryEstimate(footprint: footprint, settings: settings, promptLength: promptLength,
+                              generatedLength: family.canvasLength(promptLength: promptLength, settings: settings),
+                              pageSize: ProcessMemory.pageSize)
     }
 
     /// Maps the weights (packed) or widens them to f32 (checkpoint) and returns a model ready to
@@ -104,13 +118,19 @@ public final class ModelFile: @unchecked Sendable {
             } else {
                 OpenBLASThreads.set(kernels.threads)
             }
-            return LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
+            return LLaDAModel(config: packed.config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
                               footprint: footprint, family: family, kernels: kernels, options: options)
         case .checkpoint(let checkpoint):
             let weights = try ModelWeights(checkpoint: checkpoint)
             OpenBLASThreads.set(kernels.threads)
-            return LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
+            return LLaDAModel(config: checkpoint.config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
                               footprint: footprint, family: family, kernels: kernels)
+        case .llada2(let checkpoint):
+            // The f32 reference network: every product in OpenBLAS.
+            let network = LLaDA2Network(weights: LLaDA2Weights(checkpoint: checkpoint))
+            OpenBLASThreads.set(kernels.threads)
+            return LLaDAModel(shape: shape, tokenizer: tokenizer, network: network, family: family,
+                              loadSeconds: Date().timeIntervalSince(start), footprint: footprint, kernels: kernels)
         }
     }
 }

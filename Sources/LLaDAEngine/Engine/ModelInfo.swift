@@ -12,7 +12,15 @@ public struct ModelInfo: Encodable, Sendable {
     }
 
     public struct Config: Encodable, Sendable {
-        public let layers, d_model, heads, head_dim, mlp_hidden_size, vocab_size, max_sequence_length, mask_id: Int
+        public let architecture: String
+        public let layers, d_model, heads, kv_heads, head_dim, mlp_hidden_size, vocab_size, max_sequence_length, mask_id: Int
+        public let eos_id: Int?
+        public let parameters, active_parameters: Int
+        public let experts: Experts?
+    }
+
+    public struct Experts: Encodable, Sendable {
+        public let count, per_token, shared, width, dense_layers, groups, groups_per_token: Int
     }
 
     public struct Estimate: Encodable, Sendable {
@@ -39,6 +47,8 @@ public struct ModelInfo: Encodable, Sendable {
     public let config: Config
     /// config.json keys neither the reference nor this engine knows (kept, never a refusal).
     public let unknown_config_keys: [String]
+    /// Generation settings this model's family does not run (refused by name if given).
+    public let settings_not_taken: [String]
     public let tensor_types: [RoleGroup]
     public let memory_estimate: Estimate
     public let available_memory_bytes: Int
@@ -49,7 +59,7 @@ public struct ModelInfo: Encodable, Sendable {
         var order: [String] = []
         var groups: [String: RoleGroup] = [:]
         for tensor in tensors {
-            let role = roleLabel(tensor.role)
+            let role = tensor.group ?? roleLabel(tensor.role)
             let key = role + " " + tensor.storedType
             let previous = groups[key] ?? RoleGroup(role: role, type: tensor.storedType, tensors: 0, file_bytes: 0, memory_bytes: 0)
             if groups[key] == nil { order.append(key) }
@@ -74,10 +84,21 @@ public struct ModelInfo: Encodable, Sendable {
     public var text: String {
         let o = self, c = o.config, e = o.memory_estimate
         let b = ByteFormat.string
+        func count(_ n: Int) -> String { n >= 1_000_000_000 ? String(format: "%.2fB", Double(n) / 1e9) : String(format: "%.2fM", Double(n) / 1e6) }
+        let kvHeads = c.kv_heads == c.heads ? "" : ", \(c.kv_heads) key/value heads"
         var lines = [
-            "\(o.model): \(format == "packed" ? "packed file" : "checkpoint directory (run in f32)"), \(b(o.file_bytes)) on disk",
-            "config: \(c.layers) layers, d_model \(c.d_model), \(c.heads) heads (head dim \(c.head_dim)), mlp \(c.mlp_hidden_size), vocab \(c.vocab_size), max sequence \(c.max_sequence_length), mask id \(c.mask_id)",
+            "\(o.model): \(c.architecture) \(format == "packed" ? "packed file" : "checkpoint directory (run in f32)"), \(b(o.file_bytes)) on disk",
+            "config: \(c.layers) layers, d_model \(c.d_model), \(c.heads) heads\(kvHeads) (head dim \(c.head_dim)), mlp \(c.mlp_hidden_size), vocab \(c.vocab_size), max sequence \(c.max_sequence_length), mask id \(c.mask_id)",
         ]
+        if let x = c.experts {
+            lines.append("experts: \(x.count) routed of width \(x.width), \(x.per_token) per token from \(x.groups_per_token) of \(x.groups) groups, \(x.shared) shared; first \(x.dense_layers) layer\(x.dense_layers == 1 ? "" : "s") dense")
+            lines.append("parameters: \(count(c.parameters)), \(count(c.active_parameters)) active per token (a block's rows together touch every expert: all are resident)")
+        } else {
+            lines.append("parameters: \(count(c.parameters))")
+        }
+        if !o.settings_not_taken.isEmpty {
+            lines.append("settings this model does not take: " + o.settings_not_taken.joined(separator: ", "))
+        }
         if !o.unknown_config_keys.isEmpty {
             lines.append("config keys this engine does not know (ignored): " + o.unknown_config_keys.joined(separator: ", "))
         }
@@ -94,7 +115,7 @@ public struct ModelInfo: Encodable, Sendable {
             "  embedding    \(b(e.embedding_bytes))  " + (e.embedding_read_by_rows
                 ? "read by rows from the file: at most \(e.canvas_length + 1) rows (bounded by whole \(e.page_size)-byte pages)" : "counted in weights"),
             "  KV cache     \(b(e.kv_cache_bytes))  " + (e.cache == "none" ? "no cache"
-                : "\(c.layers) layers × 2 × \(e.canvas_length) positions × \(c.d_model) × \(kvBytes) B"),
+                : "\(c.layers) layers × 2 × \(e.canvas_length) positions × \(c.kv_heads * c.head_dim) × \(kvBytes) B"),
             "  activations  \(b(e.activation_bytes))  largest pass: \(e.pass_queries) rows attending to \(e.pass_keys)",
             "  kernels      \(b(e.kernel_scratch_bytes))  quantized activations of the largest linear, +25 %",
             "  logits       \(b(e.logits_bytes))  (block + 1) rows × \(c.vocab_size) × 4 B",
@@ -107,12 +128,17 @@ public struct ModelInfo: Encodable, Sendable {
 
 extension ModelInfo {
     public init(path: String, file: ModelFile, plan: GenerationPlan, estimate: MemoryEstimate, available: AvailableMemory) {
-        let footprint = file.footprint, c = footprint.config, settings = plan.settings
+        let footprint = file.footprint, c = file.shape, settings = plan.settings
         self.init(
             model: path, format: footprint.isPacked ? "packed" : "checkpoint", file_bytes: footprint.fileBytes,
-            config: Config(layers: c.nLayers, d_model: c.dModel, heads: c.nHeads, head_dim: c.headDim, mlp_hidden_size: c.ffHiddenSize,
-                           vocab_size: c.paddedVocabSize, max_sequence_length: c.maxSequenceLength, mask_id: c.maskID),
-            unknown_config_keys: c.unknownFields.keys.sorted(),
+            config: Config(architecture: c.architecture, layers: c.layers, d_model: c.hiddenSize, heads: c.heads, kv_heads: c.keyValueHeads,
+                           head_dim: c.headDim, mlp_hidden_size: c.feedForwardWidth, vocab_size: c.vocabularySize,
+                           max_sequence_length: c.maxSequenceLength, mask_id: c.maskID, eos_id: file.planner.eosID,
+                           parameters: c.parameters, active_parameters: c.activeParameters,
+                           experts: c.experts.map { Experts(count: $0.count, per_token: $0.perToken, shared: $0.shared, width: $0.width,
+                                                            dense_layers: $0.denseLayers, groups: $0.groups, groups_per_token: $0.groupsPerToken) }),
+            unknown_config_keys: c.unknownConfigKeys,
+            settings_not_taken: file.family.settingsNotTaken,
             tensor_types: Self.groups(footprint.tensors),
             memory_estimate: Estimate(
                 prompt_length: plan.promptIDs.count, gen_length: settings.genLength, block_length: settings.blockLength,

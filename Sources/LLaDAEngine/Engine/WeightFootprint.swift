@@ -17,9 +17,11 @@ public struct TensorFootprint: Sendable, Equatable {
     /// True when the tensor is mapped from the file and only the rows looked up are ever paged
     /// in (the embedding of a packed file stored raw); false when it is resident in full.
     public var sparseRows: Bool
+    /// The group `llada info` lists it under (nil: its role's).
+    public var group: String?
 
     public init(name: String, role: TensorLayout.Role, shape: [Int], type: WeightType, storedType: String, storedBytes: Int,
-                bytes: Int, sparseRows: Bool) {
+                bytes: Int, sparseRows: Bool, group: String? = nil) {
         self.name = name
         self.role = role
         self.shape = shape
@@ -28,12 +30,13 @@ public struct TensorFootprint: Sendable, Equatable {
         self.storedBytes = storedBytes
         self.bytes = bytes
         self.sparseRows = sparseRows
+        self.group = group
     }
 }
 
 /// The footprints of every tensor of a model, read from headers only (nothing is loaded).
 public struct WeightFootprint: Sendable, Equatable {
-    public var config: LLaDAConfig
+    public var shape: ModelShape
     public var tensors: [TensorFootprint]
     /// Bytes of tokenizer.json (the tokenizer's memory grows with it).
     public var tokenizerBytes: Int
@@ -41,18 +44,12 @@ public struct WeightFootprint: Sendable, Equatable {
     public var fileBytes: Int
     public var isPacked: Bool
 
-    public init(config: LLaDAConfig, tensors: [TensorFootprint], tokenizerBytes: Int, fileBytes: Int, isPacked: Bool) {
-        self.config = config
+    public init(shape: ModelShape, tensors: [TensorFootprint], tokenizerBytes: Int, fileBytes: Int, isPacked: Bool) {
+        self.shape = shape
         self.tensors = tensors
         self.tokenizerBytes = tokenizerBytes
         self.fileBytes = fileBytes
         self.isPacked = isPacked
-    }
-
-    /// Reads the header of a packed file or a checkpoint directory.
-    public static func load(path: String) throws -> WeightFootprint {
-        if PackedModel.isPackedFile(atPath: path) { return WeightFootprint(packed: try PackedModel(path: path)) }
-        return try WeightFootprint(checkpoint: HFCheckpoint(directory: URL(fileURLWithPath: path)))
     }
 
     /// A packed file: every tensor takes its bytes in its stored type (see `loadedBytes`); an
@@ -68,7 +65,7 @@ public struct WeightFootprint: Sendable, Equatable {
                                        : Self.loadedBytes(tensor.type, shape: tensor.shape, role: role, stored: tensor.byteSize),
                                    sparseRows: role == .embedding && tensor.storedSize == tensor.byteSize)
         }
-        config = packed.config
+        shape = ModelShape(packed.config)
         tokenizerBytes = packed.tokenizerJSON.count
         fileBytes = packed.fileSize
         isPacked = true
@@ -83,13 +80,29 @@ public struct WeightFootprint: Sendable, Equatable {
                                    storedType: info.dtype.rawValue.lowercased(), storedBytes: info.byteCount,
                                    bytes: info.elementCount * 4, sparseRows: false)
         }
-        config = checkpoint.config
-        let tokenizerURL = checkpoint.directory.appendingPathComponent("tokenizer.json")
-        tokenizerBytes = Self.fileSize(tokenizerURL.path)
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: checkpoint.directory.path)) ?? []
-        fileBytes = files.filter { $0.hasSuffix(".safetensors") }
-            .reduce(0) { $0 + Self.fileSize(checkpoint.directory.appendingPathComponent($1).path) }
+        shape = ModelShape(checkpoint.config)
+        (tokenizerBytes, fileBytes) = Self.directorySizes(checkpoint.directory)
         isPacked = false
+    }
+
+    /// A LLaDA 2 checkpoint directory: every tensor widened to an f32 copy, as for dense LLaDA.
+    public init(checkpoint: LLaDA2Checkpoint, shape: ModelShape) {
+        tensors = checkpoint.entries.map { entry in
+            let info = checkpoint.info(entry.name)
+            return TensorFootprint(name: entry.name, role: entry.role, shape: entry.shape, type: .f32,
+                                   storedType: info.dtype.rawValue.lowercased(), storedBytes: info.byteCount,
+                                   bytes: info.elementCount * 4, sparseRows: false, group: LLaDA2Checkpoint.group(of: entry.name))
+        }
+        self.shape = shape
+        (tokenizerBytes, fileBytes) = Self.directorySizes(checkpoint.directory)
+        isPacked = false
+    }
+
+    /// Bytes of tokenizer.json and of the directory's safetensors files.
+    private static func directorySizes(_ directory: URL) -> (tokenizer: Int, files: Int) {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return (fileSize(directory.appendingPathComponent("tokenizer.json").path),
+                files.filter { $0.hasSuffix(".safetensors") }.reduce(0) { $0 + fileSize(directory.appendingPathComponent($1).path) })
     }
 
     /// Matrices the kernels multiply are repacked into `llada_packed_alloc` memory, which on

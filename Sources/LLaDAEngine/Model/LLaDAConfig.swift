@@ -98,7 +98,7 @@ public struct LLaDAConfig: Codable, Equatable, Sendable {
     public static func decode(_ data: Data, source: String) throws -> LLaDAConfig {
         // A LLaDA 2 config would fail below on a dense key it lacks; say what it is instead.
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["model_type"] as? String == "llada2_moe" {
-            throw LLaDAError("\(source): a LLaDA 2 (llada2_moe) checkpoint; the command-line tools and the server do not open this family yet (the Swift library runs it: LLaDA2Weights, LLaDA2Network)")
+            throw LLaDAError("\(source): a LLaDA 2 (llada2_moe) config, which has no packed format yet (llada-quantize packs dense LLaDA only); run its checkpoint directory itself (e.g. llada generate --model DIR), which computes in f32")
         }
         var config: LLaDAConfig
         do {

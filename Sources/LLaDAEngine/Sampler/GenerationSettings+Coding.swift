@@ -3,12 +3,12 @@ import Foundation
 /// The one way settings are read from names and values: the server's JSON bodies, chat's
 /// `/settings name=value` and the CLI's flags all decode into `GenerationSettings` here, under
 /// one set of snake_case names, over a base (the defaults a frontend starts from). A field that
-/// is absent keeps the base's value; `null` clears an optional one (`threshold`, `top_k`,
+/// is absent keeps the base's value; `null` clears an optional one (`steps`, `steps_per_block`, `threshold`, `top_k`,
 /// `top_p`, `early_stop`) or sets `cache` back to the model's default. A wrong type or name is
 /// `PlanError.invalid` naming the field.
 extension GenerationSettings: Codable {
     public enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
-        case genLength = "gen_length", steps, blockLength = "block_length", temperature, cfgScale = "cfg_scale", remasking,
+        case genLength = "gen_length", steps, stepsPerBlock = "steps_per_block", blockLength = "block_length", temperature, cfgScale = "cfg_scale", remasking,
              seed, logitsEOSInf = "logits_eos_inf", confidenceEOSEOTInf = "confidence_eos_eot_inf", cache, refresh, threshold,
              earlyStop = "early_stop", kvType = "kv_type", schedule, topK = "top_k", topP = "top_p",
              positionTemperature = "position_temperature", remaskCommitted = "remask_committed",
@@ -57,7 +57,8 @@ extension GenerationSettings: Codable {
         }
 
         if let v = try value(.genLength, Int.self) { genLength = v }
-        if let v = try value(.steps, Int.self) { steps = v }
+        if present(.steps) { steps = try value(.steps, Int.self) }
+        if present(.stepsPerBlock) { stepsPerBlock = try value(.stepsPerBlock, Int.self) }
         if let v = try value(.blockLength, Int.self) { blockLength = v }
         if let v = try value(.temperature, Double.self) { temperature = v }
         if let v = try value(.cfgScale, Double.self) { cfgScale = v }
@@ -88,6 +89,7 @@ extension GenerationSettings: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(genLength, forKey: .genLength)
         try c.encode(steps, forKey: .steps)
+        try c.encode(stepsPerBlock, forKey: .stepsPerBlock)
         try c.encode(blockLength, forKey: .blockLength)
         try c.encode(temperature, forKey: .temperature)
         try c.encode(cfgScale, forKey: .cfgScale)
@@ -115,7 +117,7 @@ extension GenerationSettings: Codable {
     /// What a field's value must be, for the message on a wrong type.
     static func expected(_ key: String) -> String {
         switch CodingKeys(rawValue: key) {
-        case .genLength, .steps, .blockLength, .topK, .remaskMax, .remaskBudget: "an integer"
+        case .genLength, .steps, .stepsPerBlock, .blockLength, .topK, .remaskMax, .remaskBudget: "an integer"
         case .seed: "an integer ≥ 0"
         case .temperature, .cfgScale, .threshold, .topP, .positionTemperature, .remaskThreshold: "a number"
         case .logitsEOSInf, .confidenceEOSEOTInf, .earlyStop, .remaskCommitted: "true or false"

@@ -29,7 +29,12 @@ public struct CommittedRemasking: Sendable, Equatable {
 /// The sampler's parameters, with generate.py's names and defaults as the CLI uses them.
 public struct GenerationSettings: Sendable, Equatable {
     public var genLength = 128
-    public var steps = 128
+    /// Refinement steps in all, divided evenly among the blocks (generate.py's `steps`, dense
+    /// LLaDA only). nil: from `stepsPerBlock`, else the family's default (dense: 128).
+    public var steps: Int?
+    /// Refinement steps per block (LLaDA 2's `generate` calls this `steps`); dense LLaDA runs
+    /// this × blocks in all. nil: from `steps`, else the family's default (LLaDA 2: 32).
+    public var stepsPerBlock: Int?
     public var blockLength = 32
     public var temperature = 0.0
     public var cfgScale = 0.0
@@ -72,11 +77,14 @@ public struct GenerationSettings: Sendable, Equatable {
     public var isReferenceLoop: Bool { !usesCache && threshold == nil }
 
     /// Whether key/values are cached (an unplanned `automatic` runs without, as the reference).
-    var usesCache: Bool { cache == .prefix || cache == .dual }
+    var usesCache: Bool { cache != .automatic && cache != .none }
 
 
-    public var blockCount: Int { genLength / blockLength }
-    public var stepsPerBlock: Int { steps / blockCount }
+    /// Blocks of a dense generation (gen_length / block_length).
+    public var blockCount: Int { genLength / max(blockLength, 1) }
+    /// The steps a block's schedule spreads its tokens over: as planned, or for settings that
+    /// did not go through a plan (tests driving the sampler) from `steps`.
+    var scheduleSteps: Int { stepsPerBlock ?? max(1, (steps ?? 128) / max(blockCount, 1)) }
 
     /// The settings checked against each other and the reference's assertions, without a model
     /// (the prompt and the model's limits are the plan's: `ModelFile.plan`, `LLaDAModel.plan`).
@@ -84,15 +92,9 @@ public struct GenerationSettings: Sendable, Equatable {
     public func validated() throws -> GenerationSettings {
         guard genLength > 0 else { throw PlanError.invalid("gen_length", "\(setting("gen_length")) must be at least 1 (got \(genLength))") }
         guard blockLength > 0 else { throw PlanError.invalid("block_length", "\(setting("block_length")) must be at least 1 (got \(blockLength))") }
-        guard steps > 0 else { throw PlanError.invalid("steps", "\(setting("steps")) must be at least 1 (got \(steps))") }
-        guard genLength % blockLength == 0 else {
-            throw PlanError.invalid("gen_length", "\(setting("gen_length")) \(genLength) must be a multiple of \(setting("block_length")) \(blockLength)")
-        }
-        guard steps % blockCount == 0 else {
-            throw PlanError.invalid("steps", "\(setting("steps")) \(steps) must be a multiple of the number of blocks (\(genLength)/\(blockLength) = \(blockCount))")
-        }
-        guard steps <= genLength else {
-            throw PlanError.invalid("steps", "\(setting("steps")) \(steps) exceeds \(setting("gen_length")) \(genLength): a step must commit at least one token")
+        if let steps, steps < 1 { throw PlanError.invalid("steps", "\(setting("steps")) must be at least 1 (got \(steps))") }
+        if let stepsPerBlock, stepsPerBlock < 1 {
+            throw PlanError.invalid("steps_per_block", "\(setting("steps_per_block")) must be at least 1 (got \(stepsPerBlock))")
         }
         guard temperature >= 0, temperature.isFinite else {
             throw PlanError.invalid("temperature", "\(setting("temperature")) must be a finite number ≥ 0 (got \(temperature))")

@@ -115,7 +115,7 @@ public struct Sampler {
 
         for (index, block) in blocks.enumerated() {
             let scheduled = family.schedulesWholeBlocks ? settings.blockLength : state.masks(in: block)
-            let counts = settings.schedule.counts(masks: scheduled, steps: settings.stepsPerBlock)
+            let counts = settings.schedule.counts(masks: scheduled, steps: settings.scheduleSteps)
             state.remaskBudget = settings.remaskCommitted?.budgetPerBlock ?? 0
             var step = 0
             while fixedSteps ? step < counts.count
@@ -163,7 +163,7 @@ public struct Sampler {
                 // Exact for the fixed-step loops; with a threshold a block's step count is not
                 // known in advance, so the blocks skipped are reported instead.
                 result.blocksSkipped = blocks.count - index - 1
-                if settings.threshold == nil { result.stepsSaved = result.blocksSkipped * settings.stepsPerBlock }
+                if settings.threshold == nil { result.stepsSaved = result.blocksSkipped * settings.scheduleSteps }
                 ended = true
             }
             // The answer's part of the block: after the prompt, and (LLaDA 2's whole blocks) not past gen_length.

@@ -1,8 +1,7 @@
 import Foundation
 
-/// The weights of a LLaDA 2 checkpoint directory (config.json, `model.safetensors` or shards with
-/// one tensor per expert) widened to f32, under the original state_dict names. Every tensor the
-/// config implies is checked for presence and shape before any is read.
+/// The weights of a LLaDA 2 checkpoint directory (`LLaDA2Checkpoint`, which checks every tensor
+/// before any is read) widened to f32, under the original state_dict names.
 public final class LLaDA2Weights: @unchecked Sendable {
     public let config: LLaDA2Config
     let embedding: FloatMatrix
@@ -30,57 +29,15 @@ public final class LLaDA2Weights: @unchecked Sendable {
         let mlp: MLP
     }
 
-    /// Every tensor name and shape the config implies, in load order.
-    static func expectedTensors(_ config: LLaDA2Config) -> [(name: String, shape: [Int])] {
-        let d = config.hiddenSize, hd = config.resolvedHeadDim
-        var tensors: [(String, [Int])] = [("model.word_embeddings.weight", [config.vocabSize, d])]
-        for layer in 0..<config.numHiddenLayers {
-            let p = "model.layers.\(layer)."
-            tensors += [(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
-                        (p + "attention.query_key_value.weight", [(config.numAttentionHeads + 2 * config.numKeyValueHeads) * hd, d]),
-                        (p + "attention.query_layernorm.weight", [hd]), (p + "attention.key_layernorm.weight", [hd]),
-                        (p + "attention.dense.weight", [d, config.numAttentionHeads * hd])]
-            func feedForward(_ prefix: String, _ width: Int) -> [(String, [Int])] {
-                [(prefix + "gate_proj.weight", [width, d]), (prefix + "up_proj.weight", [width, d]), (prefix + "down_proj.weight", [d, width])]
-            }
-            if config.isMoE(layer: layer) {
-                tensors += [(p + "mlp.gate.weight", [config.numExperts, d])]
-                if config.moeRouterEnableExpertBias != false { tensors += [(p + "mlp.gate.expert_bias", [config.numExperts])] }
-                for e in 0..<config.numExperts { tensors += feedForward(p + "mlp.experts.\(e).", config.moeIntermediateSize) }
-                if let shared = config.numSharedExperts, shared > 0 {
-                    tensors += feedForward(p + "mlp.shared_experts.", config.moeIntermediateSize * shared)
-                }
-            } else {
-                tensors += feedForward(p + "mlp.", config.intermediateSize)
-            }
-        }
-        tensors += [("model.norm.weight", [d]), ("lm_head.weight", [config.vocabSize, d])]
-        return tensors
-    }
-
     public convenience init(directory: URL) throws {
-        let config = try LLaDA2Config.load(from: directory.appendingPathComponent("config.json"))
-        try self.init(directory: directory, config: config)
+        try self.init(checkpoint: LLaDA2Checkpoint(directory: directory))
     }
 
-    init(directory: URL, config: LLaDA2Config) throws {
+    /// Reads every tensor of a checked checkpoint, widened to f32.
+    public init(checkpoint: LLaDA2Checkpoint) {
+        let config = checkpoint.config
         self.config = config
-        let tensors = try HFCheckpoint.openShards(directory)
-        for (name, shape) in Self.expectedTensors(config) {
-            guard let (_, info) = tensors[name] else {
-                throw LLaDAError("\(directory.path): tensor \(name) is missing (config.json implies it)")
-            }
-            guard info.shape == shape else {
-                throw LLaDAError("\(directory.path): tensor \(name) has shape \(info.shape), config.json implies \(shape)")
-            }
-        }
-        func matrix(_ name: String) -> FloatMatrix {
-            let (file, info) = tensors[name]!
-            let rows = info.shape.count == 2 ? info.shape[0] : 1
-            let matrix = FloatMatrix(rows: rows, cols: info.elementCount / rows)
-            HFCheckpoint.convert(file.data(of: info), dtype: info.dtype, count: info.elementCount, into: matrix.pointer)
-            return matrix
-        }
+        func matrix(_ name: String) -> FloatMatrix { checkpoint.matrix(name) }
         func vector(_ name: String) -> FloatBuffer { matrix(name).storage }
         func linear(_ name: String) -> DenseLinear { DenseLinear(weight: matrix(name)) }
         func feedForward(_ prefix: String) -> FeedForward {
