@@ -18,6 +18,8 @@ public struct GenerationBenchmark: Sendable {
     public var attentionSeconds: Double
     /// Each timed step's time and its forward pass split, in order.
     public var steps: [StepSplit]
+    /// Tokens the model committed (early stop's padding excluded).
+    public var producedTokens = 0
 
     /// One step: its wall time and the forward pass's regions inside it.
     public struct StepSplit: Sendable {
@@ -68,12 +70,14 @@ public struct GenerationBenchmark: Sendable {
             previous = now
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return GenerationBenchmark(seconds: seconds, prefillSeconds: Double(prefillNanoseconds ?? 0) / 1e9,
+        var benchmark = GenerationBenchmark(seconds: seconds, prefillSeconds: Double(prefillNanoseconds ?? 0) / 1e9,
                                    stepSeconds: result.stepSeconds, modelCalls: result.modelCalls, kvCacheBytes: result.cacheBytes,
                                    forwardSeconds: Double(profile.totalNanoseconds) / 1e9,
                                    matmulSeconds: Double(profile.matmulNanoseconds) / 1e9,
                                    lmHeadSeconds: Double(profile.lmHeadNanoseconds) / 1e9,
                                    attentionSeconds: Double(profile.attentionNanoseconds) / 1e9, steps: steps)
+        benchmark.producedTokens = result.producedTokens
+        return benchmark
     }
 
     /// A deterministic prompt of `length` ordinary tokens (no special tokens, never the mask id),

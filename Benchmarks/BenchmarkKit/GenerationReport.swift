@@ -83,7 +83,8 @@ public struct GenerationReport: Encodable {
         let steps = runs.flatMap(\.stepSeconds)
         step_seconds_median = percentile(steps, 0.5)
         step_seconds_p90 = percentile(steps, 0.9)
-        tokens_per_second = Double(settings.genLength) / max(generation_seconds, 1e-9)
+        // The tokens a run produced (runs of one plan produce the same ones).
+        tokens_per_second = Double(runs.last?.producedTokens ?? 0) / max(generation_seconds, 1e-9)
         func total(_ value: (GenerationBenchmark) -> Double) -> Double { runs.reduce(0) { $0 + value($1) } }
         forward_seconds = total(\.forwardSeconds)
         matmul_seconds = total(\.matmulSeconds)

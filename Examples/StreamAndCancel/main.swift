@@ -23,7 +23,7 @@ let second = model.stream(GenerationRequest(prompt: .user("sort: 6 5 9 2 8"), se
 for try await event in second {
     switch event {
     case .step(let step) where step.masksLeft <= settings.genLength / 2: second.stop()
-    case .done(let output): print("stopped: \(output.stopped), model calls: \(output.modelCalls) of \(settings.steps)")
+    case .done(let output): print("stopped: \(output.stopped), model calls: \(output.modelCalls) of \(settings.steps ?? 0)")
     default: break
     }
 }

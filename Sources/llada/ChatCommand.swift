@@ -34,6 +34,7 @@ struct ChatCommand: ParsableCommand {
         // Before loading: a first turn (the template around a short message) must fit. Later turns
         // grow the canvas by their history, far less than the weights for a big model.
         let file = try modelOptions.open()
+        _ = try file.checked(settings, for: .messages([]))
         try memory.check(file.memoryEstimate(settings, promptLength: Self.firstTurnTokens))
         let interactive = Terminal.isTTY(0)
         let model = try modelOptions.load(file)
@@ -67,7 +68,11 @@ struct ChatCommand: ParsableCommand {
                     if interactive { Terminal.err("(new conversation)\n") }
                 case "/settings":
                     do {
-                        if words.count > 1 { settings = try Self.apply(words.dropFirst(), to: settings).validated() }
+                        if words.count > 1 {
+                            let changed = try Self.apply(words.dropFirst(), to: settings)
+                            _ = try model.checked(changed, for: .messages([]))
+                            settings = changed
+                        }
                         Terminal.err("\(Self.describe(shown())) · conversation \(session.history.count) tokens, \(session.turns) turn\(session.turns == 1 ? "" : "s")\n")
                     } catch let error as PlanError {
                         try complain(error.message.flagMessage)

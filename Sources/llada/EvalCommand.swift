@@ -26,7 +26,9 @@ struct EvalCommand: ParsableCommand {
         if let limit { items = Array(items.prefix(max(0, limit))) }
         // Option errors are reported before a (possibly multi-gigabyte) model is loaded.
         let settings = try sampling.settings().validated()
-        let model = try modelOptions.load(try modelOptions.open())
+        let file = try modelOptions.open()
+        _ = try file.checked(settings, for: .user(""))
+        let model = try modelOptions.load(file)
         let start = Date()
         var results: [TaskEvaluation.ItemResult] = []
         for item in items {

@@ -93,7 +93,7 @@ struct GenerateCommand: ParsableCommand {
                 kv_cache_bytes: result.cacheBytes, kv_bytes_per_token: result.cacheBytesPerToken,
                 step_seconds_median: percentile(result.stepSeconds, 0.5),
                 step_seconds_p90: percentile(result.stepSeconds, 0.9),
-                tokens_per_second: Double(plan.settings.genLength) / max(seconds, 1e-9))) + "\n")
+                tokens_per_second: Double(result.producedTokens) / max(seconds, 1e-9))) + "\n")
         } else {
             // Informational, so only for a person watching the terminal.
             if result.blocksSkipped > 0 && isatty(2) != 0 {

@@ -9,7 +9,7 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Show a model's config, tensor types and sizes, and the memory a run needs.")
 
-    @Argument(help: "A packed file from llada-quantize, or a Hugging Face checkpoint directory.")
+    @Argument(help: "A packed file from llada-quantize, or a Hugging Face checkpoint directory (dense LLaDA or LLaDA 2).")
     var model: String
 
     @Option(name: .long, help: "Prompt length in tokens for the memory estimate.")
@@ -21,17 +21,17 @@ struct InfoCommand: ParsableCommand {
     @Option(name: .long, help: "Block length for the memory estimate.")
     var blockLength = 32
 
-    @Option(name: .long, help: "Cache for the memory estimate (default: dual for packed files, none for checkpoint directories).")
+    @Option(name: .long, help: "Cache for the memory estimate (default: the model's: dual for packed files, none for dense checkpoint directories, block for LLaDA 2).")
     var cache: String?
 
-    @Option(name: .long, help: "Cached key/value type for the memory estimate: f16 or f32.")
+    @Option(name: .long, help: "Cached key/value type for the memory estimate: f16 or f32 (a LLaDA 2 cache is always f32).")
     var kvType = "f16"
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
     func run() throws {
-        var fields: [(name: String, value: Any)] = [("gen_length", genLength), ("steps", genLength), ("block_length", blockLength),
+        var fields: [(name: String, value: Any)] = [("gen_length", genLength), ("block_length", blockLength),
                                                     ("kv_type", kvType)]
         if let cache { fields.append(("cache", cache)) }
         let requested = try GenerationSettings.decode(fields: fields).validated()

@@ -4,7 +4,7 @@ import LLaDAEngine
 
 /// Options every model-using subcommand shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model: a packed file from llada-quantize, or a Hugging Face checkpoint directory.")
+    @Option(name: .long, help: "Model: a packed file from llada-quantize, or a Hugging Face checkpoint directory (dense LLaDA, or LLaDA 2: llada2_moe, run in f32).")
     var model: String
 
     @Option(name: .long, parsing: .unconditional, help: "Compute threads (default: all cores).")

@@ -50,6 +50,7 @@ struct ServeCommand: ParsableCommand {
         var configuration = ServerConfiguration()
         configuration.defaults = try sampling.settings().validated()
         let file = try modelOptions.open()
+        _ = try file.checked(configuration.defaults, for: .messages([]))
         try memory.check(file.memoryEstimate(configuration.defaults, promptLength: Self.typicalPromptTokens))
         let model = try modelOptions.load(file)
         (configuration.host, configuration.port, configuration.apiKey) = (host, port, apiKey)

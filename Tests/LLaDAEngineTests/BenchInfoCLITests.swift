@@ -194,9 +194,13 @@ final class BenchInfoCLITests: XCTestCase {
     func testInfoOnTheCheckpointDirectory() throws {
         let object = try json(try run(["info", model, "--json"]))
         XCTAssertEqual(object["format"] as? String, "checkpoint")
-        let config = try XCTUnwrap(object["config"] as? [String: Int])
-        XCTAssertEqual(config, ["layers": 4, "d_model": 192, "heads": 3, "head_dim": 64, "mlp_hidden_size": 576, "vocab_size": 512,
-                                "max_sequence_length": 256, "mask_id": 492])
+        let config = try XCTUnwrap(object["config"] as? [String: Any])
+        XCTAssertEqual(config["architecture"] as? String, "llada")
+        XCTAssertEqual(config.compactMapValues { $0 as? Int }, ["layers": 4, "d_model": 192, "heads": 3, "kv_heads": 3, "head_dim": 64,
+                                                               "mlp_hidden_size": 576, "vocab_size": 512, "max_sequence_length": 256,
+                                                               "mask_id": 492, "eos_id": 481, "parameters": 2_115_264,
+                                                               "active_parameters": 2_115_264])
+        XCTAssertNil(config["experts"] as? [String: Any])
         let groups = try XCTUnwrap(object["tensor_types"] as? [[String: Any]])
         XCTAssertEqual(groups.map { $0["role"] as! String },
                        ["embedding", "norms", "q_proj/k_proj/v_proj", "attn_out", "ff_proj/up_proj", "ff_out", "lm_head"])

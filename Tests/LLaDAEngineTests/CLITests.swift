@@ -81,7 +81,7 @@ final class CLITests: XCTestCase {
             (["generate", "--model", model, "--prompt", "hi", "--threshold", "0"], "--threshold must be in (0, 1] (got 0.0)"),
             (["generate", "--model", model, "--prompt", "hi", "--threshold", "1.5"], "--threshold must be in (0, 1] (got 1.5)"),
             (["generate", "--model", model, "--prompt", "hi", "--top-p", "0"], "--top-p must be in (0, 1]"),
-            (["generate", "--model", model, "--prompt", "hi", "--cache", "bogus"], "--cache must be one of none, prefix, dual (got bogus)"),
+            (["generate", "--model", model, "--prompt", "hi", "--cache", "bogus"], "--cache must be one of none, prefix, dual, block (got bogus)"),
             (["generate", "--model", model, "--prompt", "hi", "--refresh", "often"], "--refresh must be one of every-block, keep-prompt, every-K-blocks (K ≥ 2) (got often)"),
             (["generate", "--model", model, "--prompt", "hi", "--cache", "prefix", "--refresh", "keep-prompt"], "--refresh keep-prompt needs --cache dual"),
             (["generate", "--model", model, "--prompt", "", "--raw"], "the prompt is empty"),

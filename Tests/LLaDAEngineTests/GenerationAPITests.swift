@@ -161,7 +161,8 @@ final class GenerationAPITests: XCTestCase {
         XCTAssertEqual(Array(canvas.suffix(5)), [model.endOfTurnID!] + Array(repeating: model.eosID!, count: 4))
         XCTAssertEqual(request.settings.genLength, canvas.count)
         XCTAssertEqual(request.settings.blockLength, canvas.count)
-        XCTAssertEqual(request.settings.steps, 3)
+        XCTAssertEqual(request.settings.stepsPerBlock, 3)
+        XCTAssertEqual(try model.plan(request).settings.steps, 3)
         XCTAssertEqual(request.prompt, .ids(try model.promptIDs(for: .user("say it"))))
     }
 }

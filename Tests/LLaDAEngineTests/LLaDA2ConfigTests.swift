@@ -68,14 +68,3 @@ final class LLaDA2ConfigTests: XCTestCase {
         }
     }
 }
-
-/// Until the frontends open LLaDA 2, a user who points one at it gets one line saying so.
-final class LLaDA2FrontendRefusalTests: XCTestCase {
-    func testTheCLISaysWhatTheCheckpointIs() throws {
-        let run = try CLIRunner.run(["generate", "--model", LLaDA2NetworkTests.model.path, "--prompt", "hi"])
-        XCTAssertNotEqual(run.status, 0)
-        XCTAssertEqual(run.stdout, "")
-        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
-        XCTAssertTrue(run.stderr.contains("a LLaDA 2 (llada2_moe) checkpoint"), run.stderr)
-    }
-}

@@ -20,15 +20,16 @@ os.chdir(ROOT)
 BUILD = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
 LLADA, QUANTIZE = os.path.join(BUILD, "llada"), os.path.join(BUILD, "llada-quantize")
 FIXTURE = "Tests/Fixtures/llada-tiny-tasks"
+FIXTURE2 = "Tests/Fixtures/llada2-tiny-tasks"
 WORK = ".build/bad-inputs"
 # A kernel level this machine cannot run (x86_64 has no NEON; aarch64 no AVX-512).
 MISSING_LEVEL = "avx512" if platform.machine() in ("aarch64", "arm64") else "neon"
 
 
-def fresh(name):
+def fresh(name, fixture=FIXTURE):
     """A copy of the fixture checkpoint to damage."""
     path = os.path.join(WORK, name)
-    shutil.copytree(FIXTURE, path)
+    shutil.copytree(fixture, path)
     return path
 
 
@@ -244,6 +245,53 @@ def cases():
         path = patched(packed, name, **options)
         yield f"{what} (generate)", generate(path, "--gen-length", "8", "--steps", "8", "--block-length", "8"), None, None
         yield f"{what} (verify)", [QUANTIZE, "verify", path], None, None
+
+    yield "LLaDA 2 checkpoints and options", None, None, None
+    m2 = FIXTURE2
+    short = ["--gen-length", "8", "--block-length", "8"]
+    for options, what in [
+        (["--steps", "32"], "--steps (dense LLaDA's total)"),
+        (["--cfg-scale", "1"], "classifier-free guidance"),
+        (["--cache", "dual"], "the dual cache"),
+        (["--cache", "prefix"], "the approximate prefix cache"),
+        (["--remasking", "margin"], "margin remasking"),
+        (["--schedule", "cosine"], "a cosine schedule"),
+        (["--remask-committed"], "taking committed tokens back"),
+        (["--logits-eos-inf"], "logits_eos_inf"),
+        (["--steps-per-block", "0"], "0 steps per block"),
+    ]:
+        yield f"LLaDA 2: {what}", generate(m2, *short, *options), None, None
+    yield "dense: --cache block", generate(m, *short, "--cache", "block"), None, None
+    yield "dense: --steps and --steps-per-block disagree", generate(m, "--gen-length", "16", "--block-length", "8", "--steps", "16", "--steps-per-block", "4"), None, None
+    yield "LLaDA 2 infill: text after a hole in a later block", [LLADA, "infill", "--model", m2, "--text", "ab [MASK*3] cd"], None, None
+    for key, value, what in [
+        ("num_experts", 32, "router narrower than num_experts"),
+        ("n_group", 5, "n_group not dividing num_experts"),
+        ("topk_group", 5, "topk_group > n_group"),
+        ("num_experts_per_tok", 9, "top-k beyond the groups' experts"),
+        ("score_function", "softmax", "a softmax router"),
+        ("rope_scaling", {"rope_type": "yarn", "factor": 4.0}, "rope scaling"),
+        ("first_k_dense_replace", 9, "first_k_dense_replace > layers"),
+        ("vocab_size", "512", "vocab_size a string"),
+    ]:
+        path = fresh(f"llada2-{key}", FIXTURE2)
+        edit_json(os.path.join(path, "config.json"), lambda c, k=key, v=value: c.__setitem__(k, v))
+        yield f"LLaDA 2 config: {what}", generate(path, *short), None, None
+    path = fresh("llada2-missing-expert", FIXTURE2)
+    shard_header(os.path.join(path, "model.safetensors"),
+                 lambda h: {k: v for k, v in h.items() if k != "model.layers.2.mlp.experts.3.up_proj.weight"})
+    yield "LLaDA 2: an expert's tensor missing", generate(path, *short), None, None
+    path = fresh("llada2-expert-shape", FIXTURE2)
+    def reshape(h):
+        h["model.layers.1.mlp.experts.0.down_proj.weight"]["shape"] = [64, 128]
+        return h
+    shard_header(os.path.join(path, "model.safetensors"), reshape)
+    yield "LLaDA 2: an expert's tensor misshapen", generate(path, *short), None, None
+    path = fresh("llada2-no-mask", FIXTURE2)
+    edit_json(os.path.join(path, "tokenizer.json"),
+              lambda t: [a.__setitem__("content", "<|masked|>") for a in t["added_tokens"] if a["content"] == "<|mask|>"])
+    yield "LLaDA 2: a tokenizer without <|mask|>", generate(path, *short), None, None
+    yield "LLaDA 2: llada-quantize", [QUANTIZE, FIXTURE2, "-o", os.path.join(WORK, "x2.lpk")], None, None
 
     yield "llada-quantize", None, None, None
     yield "unknown type", [QUANTIZE, FIXTURE, "-o", os.path.join(WORK, "x.lpk"), "--type", "q3"], None, None

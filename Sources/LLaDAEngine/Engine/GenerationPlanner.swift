@@ -9,13 +9,7 @@ struct GenerationPlanner: Sendable {
     let family: any ModelFamily
 
     func plan(_ request: GenerationRequest) throws -> GenerationPlan {
-        var settings = request.settings
-        family.resolveDefaults(&settings, prompt: request.prompt, packed: footprint?.isPacked ?? false)
-        settings = try family.validated(settings.validated())
-        guard family.caches[settings.cache] != nil else {
-            let names = CacheMode.allCases.filter { family.caches[$0] != nil }.map(\.rawValue)
-            throw PlanError.invalid("cache", "\(setting("cache")) \(settings.cache.rawValue) is not one this model has; use one of \(names.joined(separator: ", "))")
-        }
+        let settings = try checked(request.settings, for: request.prompt)
         let ids = try promptIDs(for: request.prompt)
         guard !ids.isEmpty else { throw PlanError.emptyPrompt }
         // The sampler runs the family's canvas (LLaDA 2: whole blocks past gen_length), all of
@@ -45,13 +39,26 @@ struct GenerationPlanner: Sendable {
         return GenerationPlan(promptIDs: ids, canvas: canvas, settings: settings, memory: memory, answerLimit: request.answerLimit)
     }
 
+    /// `settings` with the engine's defaults filled in for `prompt`, checked against each other
+    /// and against what the family runs (not yet against a prompt's length).
+    func checked(_ settings: GenerationSettings, for prompt: GenerationPrompt) throws -> GenerationSettings {
+        var settings = settings
+        family.resolveDefaults(&settings, prompt: prompt, packed: footprint?.isPacked ?? false)
+        settings = try family.validated(settings.validated())
+        guard family.caches[settings.cache] != nil else {
+            let names = CacheMode.allCases.filter { family.caches[$0] != nil }.map(\.rawValue)
+            throw PlanError.invalid("cache", "\(setting("cache")) \(settings.cache.rawValue) is not one this model has; use one of \(names.joined(separator: ", "))")
+        }
+        return settings
+    }
+
     func promptIDs(for prompt: GenerationPrompt) throws -> [Int] { try prompt.ids(using: tokenizer, family: family) }
 
     var eosID: Int? {
         shape.eosIsFixed ? shape.eosTokenID : tokenizer.eosToken.flatMap { tokenizer.id(forToken: $0) } ?? shape.eosTokenID
     }
     /// The chat template's end-of-turn token (nil when the tokenizer lacks the template's tokens).
-    var endOfTurnID: Int? { (try? family.chatTemplate(tokenizer: tokenizer)).flatMap { tokenizer.id(forToken: $0.endOfTurn) } }
+    var endOfTurnID: Int? { tokenizer.id(forToken: family.endOfTurnToken) }
 
     /// The EOS and end-of-turn ids the options rely on exist, and EOS (which early stop writes
     /// into the canvas) is a token of the model.
@@ -60,7 +67,7 @@ struct GenerationPlanner: Sendable {
             throw PlanError.invalid("logits_eos_inf", "\(setting("logits_eos_inf")) needs an end-of-text token, but the tokenizer has no eos_token and config.json no eos_token_id")
         }
         if settings.confidenceEOSEOTInf && endOfTurnID == nil {
-            throw PlanError.invalid("confidence_eos_eot_inf", "\(setting("confidence_eos_eot_inf")) needs the chat template's end-of-turn token, which the tokenizer lacks")
+            throw PlanError.invalid("confidence_eos_eot_inf", "\(setting("confidence_eos_eot_inf")) needs the tokenizer's \(family.endOfTurnToken) token, which it lacks")
         }
         if settings.earlyStop == true || settings.logitsEOSInf, let eos = eosID, eos < 0 || eos >= shape.vocabularySize {
             throw PlanError.invalid(settings.logitsEOSInf ? "logits_eos_inf" : "early_stop", "the end-of-text token id \(eos) (tokenizer eos_token or config.json eos_token_id) is outside the model's vocabulary (0..<\(shape.vocabularySize)): the tokenizer does not match the model")

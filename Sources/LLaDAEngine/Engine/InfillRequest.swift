@@ -49,11 +49,12 @@ public struct InfillRequest: Sendable {
         var settings = base
         settings.genLength = canvas.count
         settings.blockLength = blockLength ?? canvas.count
-        guard settings.blockLength > 0, canvas.count % settings.blockLength == 0 else {
+        // Dense blocks tile the canvas; block-causal ones are cut from position 0 (any length).
+        guard settings.blockLength > 0, model.family.attention == .blockCausal || canvas.count % settings.blockLength == 0 else {
             throw PlanError.invalid("block_length", "\(setting("block_length")) \(settings.blockLength) must divide the canvas length: \(setting("text")) is \(canvas.count) tokens with its holes")
         }
         // As many steps as holes (rounded up to a whole number per block): about one token per step.
-        let blocks = canvas.count / settings.blockLength
+        let blocks = (canvas.count + settings.blockLength - 1) / settings.blockLength
         if let steps { settings.steps = steps } else {
             settings.stepsPerBlock = min(settings.blockLength, (text.maskCount + blocks - 1) / blocks)
         }

@@ -92,6 +92,13 @@ public final class LLaDAModel: @unchecked Sendable {
         return settings
     }
 
+    /// `settings` as a plan for `prompt` would resolve and check them (defaults filled in, the
+    /// family's rules applied), for a frontend that changes settings between requests (chat's
+    /// `/settings`) and wants a bad value refused when it is set. Throws `PlanError`.
+    public func checked(_ settings: GenerationSettings, for prompt: GenerationPrompt) throws -> GenerationSettings {
+        try planner.checked(settings, for: prompt)
+    }
+
     /// The request checked against this model: prompt ids, canvas, settings with the engine's
     /// defaults filled in, and (for a model loaded from a file) the memory estimate.
     public func plan(_ request: GenerationRequest) throws -> GenerationPlan {

@@ -32,6 +32,8 @@ public protocol ModelFamily: Sendable {
     func checkInfill(promptLength: Int, canvas: [Int], maskID: Int, settings: GenerationSettings) throws
     /// The family's chat template, checked against `tokenizer`.
     func chatTemplate(tokenizer: Tokenizer) throws -> any ChatPromptTemplate
+    /// The token that ends an answer's turn in the chat template.
+    var endOfTurnToken: String { get }
     /// Settings (their API names, with the values refused) this family does not run, for
     /// `llada info` and the help.
     var settingsNotTaken: [String] { get }
@@ -71,8 +73,8 @@ extension ModelFamily {
     }
     public var endRule: EndRule { .paddingAfterBlock }
 
-    /// generate.py's assertions: whole blocks, steps divided evenly among them, at least one
-    /// token per step.
+    /// generate.py's assertions (whole blocks, steps divided evenly among them, at least one
+    /// token per step) and Fast-dLLM's caches' limits.
     public func validated(_ settings: GenerationSettings) throws -> GenerationSettings {
         var settings = settings
         let steps = settings.steps ?? settings.genLength, genLength = settings.genLength, blockLength = settings.blockLength
@@ -91,6 +93,12 @@ extension ModelFamily {
         }
         settings.steps = steps
         settings.stepsPerBlock = steps / blocks
+        if settings.refresh != .everyBlock && settings.cache != .dual && settings.cache != .automatic {
+            throw PlanError.invalid("refresh", "\(setting("refresh")) \(settings.refresh) needs \(setting("cache")) dual (it decides when the dual cache is recomputed)")
+        }
+        if settings.cfgScale > 0 && settings.usesCache {
+            throw PlanError.invalid("cfg_scale", "\(setting("cfg_scale")) cannot be combined with \(setting("cache")) \(settings.cache.rawValue) (Fast-dLLM's caches have no guidance); use \(setting("cache")) none")
+        }
         return settings
     }
 
@@ -98,6 +106,8 @@ extension ModelFamily {
     public func checkInfill(promptLength: Int, canvas: [Int], maskID: Int, settings: GenerationSettings) throws {}
 
     public func chatTemplate(tokenizer: Tokenizer) throws -> any ChatPromptTemplate { try ChatTemplate(tokenizer: tokenizer) }
+
+    public var endOfTurnToken: String { ChatTemplate.endOfTurn }
 
     public var settingsNotTaken: [String] { [] }
 }

@@ -82,6 +82,12 @@ public final class ModelFile: @unchecked Sendable {
         GenerationPlanner(shape: shape, tokenizer: tokenizer, footprint: footprint, family: family)
     }
 
+    /// `settings` resolved and checked against this model's family for `prompt`, before any
+    /// weight is loaded (`LLaDAModel.checked`).
+    public func checked(_ settings: GenerationSettings, for prompt: GenerationPrompt) throws -> GenerationSettings {
+        try planner.checked(settings, for: prompt)
+    }
+
     /// Resolves `request` before any weight is loaded: prompt ids, the canvas, the settings with
     /// the engine's defaults filled in and checked against the prompt and the model, and the
     /// memory the run needs (which the caller checks against what is available,

@@ -120,12 +120,6 @@ public struct GenerationSettings: Sendable, Equatable {
         if let threshold, !(threshold > 0 && threshold <= 1) {
             throw PlanError.invalid("threshold", "\(setting("threshold")) must be in (0, 1] (got \(threshold))")
         }
-        if refresh != .everyBlock && cache != .dual && cache != .automatic {
-            throw PlanError.invalid("refresh", "\(setting("refresh")) \(refresh) needs \(setting("cache")) dual (it decides when the dual cache is recomputed)")
-        }
-        if cfgScale > 0 && usesCache {
-            throw PlanError.invalid("cfg_scale", "\(setting("cfg_scale")) cannot be combined with \(setting("cache")) \(cache.rawValue) (Fast-dLLM's caches have no guidance); use \(setting("cache")) none")
-        }
         return self
     }
 }

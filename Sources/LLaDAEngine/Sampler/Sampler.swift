@@ -9,6 +9,8 @@ public struct GenerationResult: Sendable {
     /// Per generated position, the index of the model call whose prediction was committed there
     /// (−1 for positions filled by early stop).
     public var decodedAtStep: [Int]
+    /// Generated positions the model committed (early stop's padding excluded): what tokens/s counts.
+    public var producedTokens: Int { decodedAtStep.count { $0 >= 0 } }
     /// Forward passes run (a CFG step counts once although it runs two sequences).
     public var modelCalls: Int
     /// Steps not run because early stop filled the rest of the canvas with padding (0 with a
@@ -43,7 +45,7 @@ public struct GenerationResult: Sendable {
 ///
 /// One loop for every mode; what differs is asked of strategies:
 /// - `CachePasses`: which rows a step runs and through which cache context (none, prefix, dual
-///   with its refresh policy; exact under block-causal attention);
+///   with its refresh policy, block: exact under block-causal attention);
 /// - the family's `CommitRule`: which candidates a step commits;
 /// - how long a block runs: the reference (ML-GSAI/LLaDA `generate.py`, no cache, no threshold)
 ///   runs exactly steps/blocks steps with the schedule's count each and f32 softmax confidence;

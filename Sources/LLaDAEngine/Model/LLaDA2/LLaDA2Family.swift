@@ -58,6 +58,8 @@ public struct LLaDA2Family: ModelFamily {
 
     public func chatTemplate(tokenizer: Tokenizer) throws -> any ChatPromptTemplate { try LLaDA2ChatTemplate(tokenizer: tokenizer) }
 
+    public var endOfTurnToken: String { LLaDA2ChatTemplate.roleEnd }
+
     public var settingsNotTaken: [String] {
         ["steps (use steps_per_block)", "cache prefix and dual (block is its exact cache)", "cfg_scale", "refresh", "remask_committed", "remasking other than low-confidence",
          "schedule other than linear", "position_temperature", "logits_eos_inf", "confidence_eos_eot_inf", "kv_type (its cache is f32)"]
