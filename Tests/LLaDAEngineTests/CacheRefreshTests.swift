@@ -76,12 +76,12 @@ final class CacheRefreshTests: XCTestCase {
         settings.refresh = .keepPrompt
         for cache in [CacheMode.none, .prefix] {
             settings.cache = cache
-            XCTAssertThrowsError(try settings.validated()) { error in
+            XCTAssertThrowsError(try DenseLLaDAFamily().validated(settings.validated())) { error in
                 XCTAssertTrue((error as! PlanError).message.message.contains("refresh keep-prompt needs cache dual"), "\(error)")
             }
         }
         settings.cache = .dual
-        XCTAssertNoThrow(try settings.validated())
+        XCTAssertNoThrow(try DenseLLaDAFamily().validated(settings.validated()))
     }
 
     /// The mechanism under both partial starts: after a full pass fills the cache, a dual pass

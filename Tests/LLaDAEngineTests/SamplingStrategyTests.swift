@@ -116,7 +116,7 @@ final class SamplingStrategyTests: XCTestCase {
         func message(_ edit: (inout GenerationSettings) -> Void) -> String {
             var settings = GenerationSettings()
             edit(&settings)
-            do { _ = try settings.validated(); return "" } catch { return "\(error)" }
+            do { _ = try DenseLLaDAFamily().validated(settings.validated()); return "" } catch { return "\(error)" }
         }
         XCTAssertTrue(message { $0.topK = 0 }.contains("top_k"))
         XCTAssertTrue(message { $0.topP = 1.5 }.contains("top_p"))

@@ -20,3 +20,17 @@ final class ServerTests: XCTestCase {
         print("llada serve measurements: \(run.stdout)")
     }
 }
+
+/// The same server on the tiny LLaDA 2 (Tests/Server/openai-llada2-checks.py): answers equal to
+/// `llada generate`'s, its defaults, whole-block events, its refusals as 400s, 4 clients.
+final class LLaDA2ServerTests: XCTestCase {
+    func testTheOpenAIClientAgainstTheServerOnLLaDA2() throws {
+        let run = try PythonChecks.run("Server/openai-llada2-checks.py",
+                                       [CLITests.executable.path, LLaDA2NetworkTests.model.path, FixturePaths.tasks.path])
+        XCTAssertFalse(run.stderr.contains("No module named 'openai'"), "the openai package is missing: run bash .ci/setup")
+        XCTAssertEqual(run.status, 0, run.stderr.suffix(3000) + run.stdout)
+        let measured = try XCTUnwrap(run.measurements, run.stdout)
+        XCTAssertEqual(measured["load_requests"] as? Int, 40)
+        print("llada serve (LLaDA 2) measurements: \(run.stdout)")
+    }
+}
