@@ -6,12 +6,16 @@ import NIOCore
 /// needs without a tokenizer of its own. Positions are offsets in the canvas (the answer, or
 /// the infill text); a piece is one token's text, specials as their names.
 enum DiffusionEvents {
-    /// `llada.start`, before the first step: the canvas's shape and its known pieces (null where masked).
+    /// `llada.start`, before the first step: the canvas's shape, its blocks as [start, end) canvas
+    /// offsets (a block-causal model's first one may start inside the prompt: it is cut at 0) and
+    /// its known pieces (null where masked).
     static func start(_ plan: GenerationPlan, model: LLaDAModel) -> [String: Any] {
-        let settings = plan.settings, ids = plan.canvas
+        let settings = plan.settings, ids = plan.canvas, prompt = plan.promptIDs.count
+        let blocks = model.family.blocks(promptLength: prompt, settings: settings)
+            .map { [max($0.lowerBound - prompt, 0), $0.upperBound - prompt] }
         return ["gen_length": settings.genLength, "block_length": settings.blockLength, "steps": settings.steps.map { $0 as Any } ?? NSNull(),
                 "steps_per_block": settings.stepsPerBlock.map { $0 as Any } ?? NSNull(),
-                "canvas": ids.map { $0 == model.maskID ? NSNull() : piece($0, model.tokenizer) as Any }]
+                "blocks": blocks, "canvas": ids.map { $0 == model.maskID ? NSNull() : piece($0, model.tokenizer) as Any }]
     }
 
     /// `llada.step`: positions committed by the step, their ids and pieces, what was remasked,

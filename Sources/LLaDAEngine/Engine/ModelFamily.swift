@@ -144,7 +144,7 @@ public enum CacheExactness: Sendable, Equatable {
 extension ModelFamily {
     /// The block ranges (canvas positions) a generation runs, in order: every block holds at
     /// least one generated position.
-    func blocks(promptLength: Int, settings: GenerationSettings) -> [Range<Int>] {
+    public func blocks(promptLength: Int, settings: GenerationSettings) -> [Range<Int>] {
         let end = promptLength + canvasLength(promptLength: promptLength, settings: settings), length = settings.blockLength
         switch attention {
         case .bidirectional:

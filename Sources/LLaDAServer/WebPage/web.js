@@ -5,10 +5,10 @@
 
 const $ = (id) => document.getElementById(id);
 const settingsForm = $("settings");
-const NUMBER_FIELDS = ["max_tokens", "steps", "block_length", "threshold", "temperature", "position_temperature", "cfg_scale", "seed"];
+const NUMBER_FIELDS = ["max_tokens", "steps", "steps_per_block", "block_length", "threshold", "temperature", "position_temperature", "cfg_scale", "seed"];
 const CHOICE_FIELDS = ["cache", "remasking", "schedule"];
 // Infill takes its lengths from the text (InfillRequest): these are left to the server there.
-const CANVAS_FIELDS = ["max_tokens", "steps", "block_length"];
+const CANVAS_FIELDS = ["max_tokens", "steps", "steps_per_block", "block_length"];
 const STORAGE_KEY = "llada-settings";
 
 // `session` changes with New chat: a generation still finishing then leaves the new chat alone.
@@ -177,13 +177,14 @@ class DiffusionView {
     this.settings = event;
     this.pieces = event.canvas.slice();
     this.stats.masksLeft = event.canvas.filter((p) => p === null).length;
-    const blocks = [];
-    for (let b = 0; b * event.block_length < event.gen_length; b++) {
+    // The blocks as the server cut them (a block-causal model's first one may hold the prompt's tail).
+    this.ranges = event.blocks;
+    const blocks = this.ranges.map((range, b) => {
       const block = document.createElement("div");
       block.className = "block";
       block.dataset.label = `block ${b + 1}`;
-      blocks.push(block);
-    }
+      return block;
+    });
     this.cells = event.canvas.map((piece, position) => {
       const cell = document.createElement("span");
       cell.className = "cell";
@@ -194,7 +195,7 @@ class DiffusionView {
       } else {
         this.paint(cell, piece, "given");
       }
-      blocks[Math.floor(position / event.block_length)].append(cell);
+      blocks[this.ranges.findIndex(([start, end]) => position >= start && position < end)].append(cell);
       return cell;
     });
     this.canvas.replaceChildren(...blocks);
@@ -265,9 +266,9 @@ class DiffusionView {
   update(outcome) {
     const s = this.stats, settings = this.settings;
     if (!settings) return;
-    const blocks = Math.ceil(settings.gen_length / settings.block_length);
+    const blocks = this.ranges.length;
     const speed = s.seconds > 0 ? (s.committed / s.seconds).toFixed(1) : "–";
-    const head = outcome ? outcome : `step ${s.steps}/${settings.steps}`;
+    const head = outcome ? outcome : settings.steps ? `step ${s.steps}/${settings.steps}` : `step ${s.steps}`;
     const left = outcome === "done" && s.masksLeft > 0 ? `${s.masksLeft} positions not needed: the answer ended`
       : `${s.masksLeft} masks left`;
     this.live.textContent = `${head} · block ${Math.min(s.block + 1, blocks)}/${blocks} · ${s.calls} model calls · ` +
