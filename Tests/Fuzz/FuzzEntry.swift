@@ -16,13 +16,19 @@ import Foundation
         expectCleanFailure { _ = try ShardIndex.parse(Data(bytes), path: "fuzz.index.json") }
     }
 
-    /// `config.json`, then the sizes it implies (Swift traps on an overflow there).
+    /// `config.json` of either family, then the sizes it implies (Swift traps on an overflow there).
     public static func config(_ bytes: UnsafeRawBufferPointer) {
         expectCleanFailure {
             let config = try LLaDAConfig.decode(Data(bytes), source: "fuzz config.json")
             let block = TensorLayout.blockEntries(0, config: config).reduce(0) { $0 + $1.shape.reduce(1, *) }
             _ = TensorLayout.tensorCount(config) + block * config.nLayers + 2 * config.paddedVocabSize * config.dModel
             _ = config.maxSequenceLength * config.headDim
+        }
+        expectCleanFailure {
+            let config = try LLaDA2Config.decode(Data(bytes), source: "fuzz config.json")
+            _ = config.impliedTensorCount
+            _ = ModelShape.parameterCounts(config)
+            _ = config.maxPositionEmbeddings * config.ropeDim
         }
     }
 

@@ -129,6 +129,14 @@ def main():
     write("config", "8b.json", json.dumps(dict(fixture_config, d_model=4096, n_heads=32, n_kv_heads=32, n_layers=32,
                                                  mlp_hidden_size=12288, vocab_size=126464, embedding_size=126464,
                                                  mask_token_id=126336, max_sequence_length=4096)))
+    # LLaDA 2: the fixture's config and LLaDA2.0-mini's shape.
+    llada2 = json.load(open(os.path.join(ROOT, "Tests", "Fixtures", "llada2-tiny-tasks", "config.json")))
+    write("config", "llada2-fixture.json", json.dumps(llada2, indent=2))
+    mini = dict(llada2, hidden_size=2048, num_hidden_layers=20, num_attention_heads=16, num_key_value_heads=4, head_dim=128,
+                intermediate_size=5120, moe_intermediate_size=512, num_experts=256, num_experts_per_tok=8, n_group=8,
+                topk_group=4, vocab_size=157184, max_position_embeddings=16384, rope_theta=600000, partial_rotary_factor=0.5)
+    mini.pop("rotary_dim", None)
+    write("config", "llada2-mini.json", json.dumps(mini, indent=1))
 
     # tokenizer.json: the fixture's and the cut-down one.
     copy("tokenizer-json", "fixture.json", os.path.join(FIXTURE, "tokenizer.json"))

@@ -42,7 +42,8 @@ struct CachePasses {
         switch mode {
         case .automatic, .none:
             return full
-        case .block, .prefix where attention == .blockCausal:
+        case .block,
+             .prefix where attention == .blockCausal:
             // Exact: the first block fills the cache; later blocks start by recomputing the
             // previous block with its final tokens.
             guard step > 0 || index > 0 else { return full }

@@ -75,13 +75,9 @@ extension ModelShape {
             }
             return id
         }
+        let (total, active) = Self.parameterCounts(config)
         let d = config.hiddenSize, hd = config.resolvedHeadDim, vocab = config.vocabSize
-        let attention = d * (config.numAttentionHeads + 2 * config.numKeyValueHeads) * hd + config.numAttentionHeads * hd * d + 2 * d + 2 * hd
-        let expert = 3 * d * config.moeIntermediateSize, shared = config.numSharedExperts ?? 0
-        let dense = config.firstKDenseReplace, moe = config.numHiddenLayers - dense
-        let moeLayer = attention + config.numExperts * (d + 1) + shared * expert
-        let total = dense * (attention + 3 * d * config.intermediateSize) + moe * (moeLayer + config.numExperts * expert) + 2 * vocab * d + d
-        let active = dense * (attention + 3 * d * config.intermediateSize) + moe * (moeLayer + config.numExpertsPerTok * expert) + 2 * vocab * d + d
+        let shared = config.numSharedExperts ?? 0, dense = config.firstKDenseReplace
         self.init(architecture: "llada2_moe", layers: config.numHiddenLayers, hiddenSize: d, heads: config.numAttentionHeads,
                   keyValueHeads: config.numKeyValueHeads, headDim: hd,
                   feedForwardWidth: max(dense > 0 ? config.intermediateSize : 0, config.moeIntermediateSize * max(shared, 1)),
@@ -92,5 +88,16 @@ extension ModelShape {
                                    groupsPerToken: config.topkGroup),
                   parameters: total, activeParameters: active, cacheIsAlwaysF32: true,
                   unknownConfigKeys: config.unknownFields.keys.sorted())
+    }
+
+    /// LLaDA 2's parameters in all, and those one token's pass uses (its top-k experts).
+    public static func parameterCounts(_ config: LLaDA2Config) -> (total: Int, active: Int) {
+        let d = config.hiddenSize, hd = config.resolvedHeadDim, vocab = config.vocabSize
+        let attention = d * (config.numAttentionHeads + 2 * config.numKeyValueHeads) * hd + config.numAttentionHeads * hd * d + 2 * d + 2 * hd
+        let expert = 3 * d * config.moeIntermediateSize, shared = config.numSharedExperts ?? 0
+        let dense = config.firstKDenseReplace, moe = config.numHiddenLayers - dense
+        let moeLayer = attention + config.numExperts * (d + 1) + shared * expert
+        let base = dense * (attention + 3 * d * config.intermediateSize) + 2 * vocab * d + d
+        return (base + moe * (moeLayer + config.numExperts * expert), base + moe * (moeLayer + config.numExpertsPerTok * expert))
     }
 }

@@ -280,6 +280,20 @@ public struct Sampler {
         for r in 0..<rows {
             let row = UnsafeMutableBufferPointer(start: logits.row(r), count: logits.cols)
             if settings.logitsEOSInf, let eos = eosID, eos < row.count { row[eos] = -.infinity }
+            if prediction.unrestrictedArgmax && settings.temperature > 0 {
+                // LLaDA 2's reference: logits / T, top-k, top-p, softmax, one draw; the confidence
+                // is the drawn token's probability under that same distribution.
+                let (token, probability) = choices.withUnsafeMutableBufferPointer { copy in
+                    let scale = Float(1 / settings.temperature)
+                    for i in 0..<copy.count { copy[i] = row[i] * scale }
+                    TokenChoice.filter(copy, topK: settings.topK, topP: settings.topP, temperature: 1)
+                    let token = TokenChoice.categorical(UnsafeBufferPointer(copy), random: &random)
+                    return (token, TokenChoice.probability(of: token, in: UnsafeBufferPointer(copy)))
+                }
+                tokens.append(token)
+                confidence.append(Double(probability))
+                continue
+            }
             if prediction.unrestrictedArgmax {
                 let token = TokenChoice.argmax(UnsafeBufferPointer(row))
                 tokens.append(token)

@@ -22,6 +22,18 @@ public enum TokenChoice {
         return best
     }
 
+    /// A draw from softmax(row) (torch.multinomial's distribution), as the Gumbel-max trick in log
+    /// space: argmax(l + g), g = −log(−log u), so no exp can overflow whatever the scale of `row`.
+    public static func categorical(_ row: UnsafeBufferPointer<Float>, random: inout SamplerRandom) -> Int {
+        var best = 0
+        var bestValue = -Double.infinity
+        for (index, logit) in row.enumerated() {
+            let value = Double(logit) - log(-log(random.nextUnitOpen()))
+            if value > bestValue { best = index; bestValue = value }
+        }
+        return best
+    }
+
     /// softmax(row)[token] in f32, rounded as PyTorch's CPU kernel rounds it:
     /// exp(l - max) summed in `lanes` f32 accumulators (one SIMD register: 16 with AVX-512,
     /// 8 with AVX2), the lanes folded by halves, then exp(l[token] - max) · (1 / sum).

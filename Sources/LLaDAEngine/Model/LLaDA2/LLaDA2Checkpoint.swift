@@ -23,8 +23,12 @@ public final class LLaDA2Checkpoint: @unchecked Sendable {
         self.directory = directory
         let configURL = directory.appendingPathComponent("config.json")
         config = try LLaDA2Config.load(from: configURL)
-        entries = Self.expectedTensors(config)
         tensors = try HFCheckpoint.openShards(directory)
+        // A config implying more tensors than the files hold is refused before its list is built.
+        if config.impliedTensorCount > tensors.count {
+            throw LLaDAError("\(directory.path): config.json implies \(config.impliedTensorCount) tensors (\(config.numHiddenLayers) layers, \(config.numExperts) experts each), the files hold \(tensors.count): the config does not match the weights")
+        }
+        entries = Self.expectedTensors(config)
         for entry in entries {
             guard let (file, info) = tensors[entry.name] else {
                 throw LLaDAError("\(directory.path): tensor \(entry.name) is missing (config.json implies it)")

@@ -84,6 +84,13 @@ public struct LLaDA2Config: Codable, Equatable, Sendable {
     /// Features of each q/k head that RoPE rotates: head_dim · partial_rotary_factor (transformers'
     /// rope init; the reference never reads `rotary_dim`).
     public var ropeDim: Int { Int(Double(resolvedHeadDim) * (partialRotaryFactor ?? 1.0)) }
+    /// Tensors a checkpoint of this config holds (one per expert matrix).
+    public var impliedTensorCount: Int {
+        let moe = numHiddenLayers - firstKDenseReplace, shared = (numSharedExperts ?? 0) > 0 ? 3 : 0
+        let bias = moeRouterEnableExpertBias != false ? 1 : 0
+        return 3 + numHiddenLayers * 6 + firstKDenseReplace * 3 + moe * (1 + bias + 3 * numExperts + shared)
+    }
+
     /// Layers whose MLP is the router + experts (the others, the first `first_k_dense_replace`, are dense).
     public func isMoE(layer: Int) -> Bool { layer >= firstKDenseReplace }
 
@@ -128,6 +135,19 @@ public struct LLaDA2Config: Codable, Equatable, Sendable {
                              ("vocab_size", vocabSize), ("max_position_embeddings", maxPositionEmbeddings)] where value < 1 {
             throw refuse(key, "is \(value); it must be at least 1")
         }
+        // Bounds that keep every size computation far from overflow (the mini: hidden 2048, 256 experts).
+        let limit = 1 << 20
+        for (key, value) in [("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
+                             ("num_key_value_heads", numKeyValueHeads), ("head_dim", headDim ?? 1), ("intermediate_size", intermediateSize),
+                             ("moe_intermediate_size", moeIntermediateSize), ("num_experts", numExperts),
+                             ("num_shared_experts", numSharedExperts ?? 0), ("vocab_size", vocabSize),
+                             ("max_position_embeddings", maxPositionEmbeddings)] where value > limit {
+            throw refuse(key, "is \(value), implausibly large (limit \(limit))")
+        }
+        if let factor = partialRotaryFactor, !(factor > 0 && factor <= 1) {
+            throw refuse("partial_rotary_factor", "is \(factor); it must be in (0, 1]")
+        }
+        if let shared = numSharedExperts, shared < 0 { throw refuse("num_shared_experts", "is \(shared); it must be at least 0") }
         if numAttentionHeads % numKeyValueHeads != 0 {
             throw refuse("num_key_value_heads", "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
         }
@@ -156,6 +176,12 @@ public struct LLaDA2Config: Codable, Equatable, Sendable {
         if useSlidingWindow == true { throw refuse("use_sliding_window", "is true; not implemented") }
         if useQKNorm == false { throw refuse("use_qk_norm", "is false, but the reference always normalises q and k; remove it or set it to true") }
         if normTopkProb == false { throw refuse("norm_topk_prob", "is false, but the reference always renormalises the chosen weights; remove it or set it to true") }
-        if rmsNormEps <= 0 { throw refuse("rms_norm_eps", "is \(rmsNormEps); it must be positive") }
+        if !(rmsNormEps > 0 && rmsNormEps < 1) { throw refuse("rms_norm_eps", "is \(rmsNormEps); it must be in (0, 1)") }
+        if !(ropeTheta > 1 && ropeTheta.isFinite) { throw refuse("rope_theta", "is \(ropeTheta); it must be a finite number > 1") }
+        if !routedScalingFactor.isFinite { throw refuse("routed_scaling_factor", "is \(routedScalingFactor); it must be finite") }
+        // The RoPE tables hold max_position_embeddings × head_dim floats (twice).
+        if maxPositionEmbeddings * resolvedHeadDim > 1 << 27 {
+            throw refuse("max_position_embeddings", "(\(maxPositionEmbeddings)) × head_dim \(resolvedHeadDim) is implausibly large (limit 2^27 = 1 GiB of RoPE tables)")
+        }
     }
 }
