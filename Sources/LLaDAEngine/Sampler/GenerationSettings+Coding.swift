@@ -36,7 +36,13 @@ extension GenerationSettings: Codable {
     /// Decodes `fields` (a field name and its JSON value each) over `base`.
     public static func decode(fields: [(name: String, value: Any)], over base: GenerationSettings = GenerationSettings()) throws -> GenerationSettings {
         var object: [String: Any] = [:]
-        for (name, value) in fields { object[name] = value }
+        for (name, value) in fields {
+            // JSON has no NaN or infinity: refused here, by name, rather than by the serializer.
+            if let number = value as? Double, !number.isFinite {
+                throw PlanError.invalid(name, "\(setting(name)) must be a finite number (got \(number))")
+            }
+            object[name] = value
+        }
         return try decode(json: try JSONSerialization.data(withJSONObject: object), over: base)
     }
 

@@ -24,11 +24,23 @@ public final class LLaDA2Checkpoint: @unchecked Sendable {
         let configURL = directory.appendingPathComponent("config.json")
         config = try LLaDA2Config.load(from: configURL)
         tensors = try HFCheckpoint.openShards(directory)
-        // A config implying more tensors than the files hold is refused before its list is built.
-        if config.impliedTensorCount > tensors.count {
-            throw LLaDAError("\(directory.path): config.json implies \(config.impliedTensorCount) tensors (\(config.numHiddenLayers) layers, \(config.numExperts) experts each), the files hold \(tensors.count): the config does not match the weights")
+        // Checked part by part as the list is built: a config implying far more tensors than the
+        // files hold stops at the first missing one, before its whole list exists.
+        var entries: [TensorLayout.Entry] = []
+        for part in 0..<(config.numHiddenLayers + 2) {
+            let next = Self.expectedTensors(config, part: part)
+            try Self.check(next, in: tensors, directory: directory)
+            entries += next
         }
-        entries = Self.expectedTensors(config)
+        self.entries = entries
+        let expected = Set(entries.map(\.name))
+        if let extra = tensors.keys.sorted().first(where: { !expected.contains($0) }) {
+            throw LLaDAError("\(directory.path): unexpected tensor \(extra) (not implied by config.json: a feature this engine does not implement, or the config does not match the weights); refusing to ignore it")
+        }
+    }
+
+    private static func check(_ entries: [TensorLayout.Entry], in tensors: [String: (file: SafeTensorsFile, info: SafeTensorInfo)],
+                              directory: URL) throws {
         for entry in entries {
             guard let (file, info) = tensors[entry.name] else {
                 throw LLaDAError("\(directory.path): tensor \(entry.name) is missing (config.json implies it)")
@@ -39,10 +51,6 @@ public final class LLaDA2Checkpoint: @unchecked Sendable {
             guard info.shape == entry.shape else {
                 throw LLaDAError("\(file.file.path): tensor \(entry.name) has shape \(info.shape), config.json implies \(entry.shape)")
             }
-        }
-        let expected = Set(entries.map(\.name))
-        if let extra = tensors.keys.sorted().first(where: { !expected.contains($0) }) {
-            throw LLaDAError("\(directory.path): unexpected tensor \(extra) (not implied by config.json: a feature this engine does not implement, or the config does not match the weights); refusing to ignore it")
         }
     }
 
@@ -57,18 +65,25 @@ public final class LLaDA2Checkpoint: @unchecked Sendable {
         return matrix
     }
 
-    /// Every tensor name, shape and role the config implies, in load order. The router and the
-    /// experts count as feed-forward matrices, the expert bias as a norm-sized vector.
-    static func expectedTensors(_ config: LLaDA2Config) -> [TensorLayout.Entry] {
+    /// The tensor names, shapes and roles the config implies, in load order, in parts: 0 the
+    /// embedding, 1 … layers one layer each, layers + 1 the final norm and the head. The router
+    /// and the experts count as feed-forward matrices, the expert bias as a norm-sized vector.
+    static func expectedTensors(_ config: LLaDA2Config, part: Int) -> [TensorLayout.Entry] {
         let d = config.hiddenSize, hd = config.resolvedHeadDim
         typealias Entry = TensorLayout.Entry
-        var tensors = [Entry(name: "model.word_embeddings.weight", shape: [config.vocabSize, d], role: .embedding)]
+        if part == 0 { return [Entry(name: "model.word_embeddings.weight", shape: [config.vocabSize, d], role: .embedding)] }
+        if part == config.numHiddenLayers + 1 {
+            return [Entry(name: "model.norm.weight", shape: [d], role: .norm),
+                    Entry(name: "lm_head.weight", shape: [config.vocabSize, d], role: .lmHead)]
+        }
+        var tensors: [Entry] = []
         func feedForward(_ prefix: String, _ width: Int) -> [Entry] {
             [Entry(name: prefix + "gate_proj.weight", shape: [width, d], role: .ffGateUp),
              Entry(name: prefix + "up_proj.weight", shape: [width, d], role: .ffGateUp),
              Entry(name: prefix + "down_proj.weight", shape: [d, width], role: .ffDown)]
         }
-        for layer in 0..<config.numHiddenLayers {
+        do {
+            let layer = part - 1
             let p = "model.layers.\(layer)."
             tensors += [Entry(name: p + "input_layernorm.weight", shape: [d], role: .norm),
                         Entry(name: p + "post_attention_layernorm.weight", shape: [d], role: .norm),
@@ -90,8 +105,6 @@ public final class LLaDA2Checkpoint: @unchecked Sendable {
                 tensors += feedForward(p + "mlp.", config.intermediateSize)
             }
         }
-        tensors += [Entry(name: "model.norm.weight", shape: [d], role: .norm),
-                    Entry(name: "lm_head.weight", shape: [config.vocabSize, d], role: .lmHead)]
         return tensors
     }
 

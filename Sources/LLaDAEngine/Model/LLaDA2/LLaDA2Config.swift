@@ -147,6 +147,8 @@ public struct LLaDA2Config: Codable, Equatable, Sendable {
         if let factor = partialRotaryFactor, !(factor > 0 && factor <= 1) {
             throw refuse("partial_rotary_factor", "is \(factor); it must be in (0, 1]")
         }
+        // One layer's tensor list is built at once: 3 per expert.
+        if numExperts > 1 << 16 { throw refuse("num_experts", "is \(numExperts), implausibly large (limit 65536)") }
         if let shared = numSharedExperts, shared < 0 { throw refuse("num_shared_experts", "is \(shared); it must be at least 0") }
         if numAttentionHeads % numKeyValueHeads != 0 {
             throw refuse("num_key_value_heads", "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
