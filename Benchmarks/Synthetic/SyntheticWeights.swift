@@ -25,7 +25,7 @@ public struct SyntheticWeights: Sendable {
         switch role {
         case .norm: 0
         case .attentionOut, .ffDown: Self.initStd / Float(2 * layerCount).squareRoot()
-        case .embedding, .attentionQKV, .ffGateUp, .lmHead: Self.initStd
+        case .embedding, .attentionQKV, .ffGateUp, .lmHead, .router: Self.initStd
         }
     }
 

@@ -57,7 +57,7 @@ import Foundation
         expectCleanFailure {
             let packed = try PackedModel(file: MappedFile(path: "fuzz.lpk", contents: bytes))
             try packed.verify()
-            _ = try packed.makeWeights()
+            if packed.denseConfig == nil { _ = try packed.makeLLaDA2Weights() } else { _ = try packed.makeWeights() }
             _ = try Tokenizer(tokenizerJSON: packed.tokenizerJSON, tokenizerConfigJSON: packed.tokenizerConfigJSON)
         }
     }

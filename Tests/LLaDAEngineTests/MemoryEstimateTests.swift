@@ -13,7 +13,7 @@ final class MemoryEstimateTests: XCTestCase {
         TensorLayout(config: config).entries.map { entry in
             let type: WeightType = switch entry.role {
             case .embedding: embedding
-            case .norm: .f32
+            case .norm, .router: .f32
             case .attentionQKV: qkv
             case .lmHead: head
             case .attentionOut, .ffGateUp, .ffDown: other

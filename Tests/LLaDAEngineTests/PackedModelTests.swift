@@ -121,10 +121,10 @@ final class PackedModelTests: XCTestCase {
         XCTAssertEqual(model.tokenizerConfigJSON, try Data(contentsOf: FixturePaths.model.appendingPathComponent("tokenizer_config.json")))
         var expected = checkpoint.config
         expected.torchDtype = nil
-        XCTAssertEqual(model.config.dModel, expected.dModel)
-        XCTAssertNil(model.config.torchDtype, "the source dtype is not stored")
-        XCTAssertEqual(model.config.nKVHeads, 3, "derived values are spelled out")
-        XCTAssertEqual(model.config.maskTokenID, 492)
+        XCTAssertEqual(model.denseConfig?.dModel, expected.dModel)
+        XCTAssertNil(model.denseConfig?.torchDtype, "the source dtype is not stored")
+        XCTAssertEqual(model.denseConfig?.nKVHeads, 3, "derived values are spelled out")
+        XCTAssertEqual(model.denseConfig?.maskTokenID, 492)
         XCTAssertEqual(model.tensors.map(\.name), checkpoint.layout.entries.map(\.name))
         for (tensor, entry) in zip(model.tensors, checkpoint.layout.entries) {
             XCTAssertEqual(tensor.shape, entry.shape)

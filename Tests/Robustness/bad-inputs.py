@@ -291,7 +291,9 @@ def cases():
     edit_json(os.path.join(path, "tokenizer.json"),
               lambda t: [a.__setitem__("content", "<|masked|>") for a in t["added_tokens"] if a["content"] == "<|mask|>"])
     yield "LLaDA 2: a tokenizer without <|mask|>", generate(path, *short), None, None
-    yield "LLaDA 2: llada-quantize", [QUANTIZE, FIXTURE2, "-o", os.path.join(WORK, "x2.lpk")], None, None
+    path = fresh("llada2-odd-width", FIXTURE2)
+    edit_json(os.path.join(path, "config.json"), lambda c: c.update(moe_intermediate_size=48))
+    yield "LLaDA 2: llada-quantize, config (moe_intermediate_size 48) and weights disagree", [QUANTIZE, path, "-o", os.path.join(WORK, "x2.lpk"), "--type", "q4"], None, None
 
     yield "llada-quantize", None, None, None
     yield "unknown type", [QUANTIZE, FIXTURE, "-o", os.path.join(WORK, "x.lpk"), "--type", "q3"], None, None

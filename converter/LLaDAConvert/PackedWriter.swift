@@ -52,7 +52,7 @@ public struct ConversionSummary: Sendable {
 /// output's name. `willCreateTemporaryFile` gets the temporary path before the file is created
 /// (the CLI's signal handler removes it on SIGINT / SIGTERM).
 public enum PackedConverter {
-    public static func convert(checkpoint: HFCheckpoint, output: URL, profile: QuantizationProfile,
+    public static func convert(checkpoint: any PackableCheckpoint, output: URL, profile: QuantizationProfile,
                                options: ConversionOptions = ConversionOptions(),
                                willCreateTemporaryFile: (String) -> Void = { _ in },
                                progress: ((ConversionProgress) -> Void)? = nil) throws -> ConversionSummary {
@@ -134,7 +134,7 @@ public enum PackedConverter {
     /// Everything decided before any data is touched: types, chunking, section contents and the
     /// header size (chunk *counts* depend only on sizes, so the data offset is known up front).
     struct Plan: @unchecked Sendable {
-        let checkpoint: HFCheckpoint
+        let checkpoint: any PackableCheckpoint
         let profile: QuantizationProfile
         let tensors: [TensorPlan]
         let jobs: [Job]
@@ -145,22 +145,21 @@ public enum PackedConverter {
         /// and the mapped source pages it reads (released when it is done).
         let maxBytesPerJob: Int
 
-        init(checkpoint: HFCheckpoint, profile: QuantizationProfile, options: ConversionOptions) throws {
+        init(checkpoint: any PackableCheckpoint, profile: QuantizationProfile, options: ConversionOptions) throws {
             self.checkpoint = checkpoint
             self.profile = profile
             let directory = checkpoint.directory
             guard options.chunkBytes >= PackedFormat.alignment, options.chunkBytes <= PackedFormat.maxChunkBytes / 2 else {
                 throw LLaDAError("chunk size \(options.chunkBytes) bytes must be between \(PackedFormat.alignment) and \(PackedFormat.maxChunkBytes / 2)")
             }
-            let config = checkpoint.config
             if profile.types.values.contains(where: \.isBlockQuantized) {
-                for (value, name) in [(config.dModel, "d_model"), (config.ffHiddenSize, "mlp_hidden_size")] where value % Int(LLADA_QBLOCK) != 0 {
+                for (name, value) in checkpoint.blockedWidths where value % Int(LLADA_QBLOCK) != 0 {
                     throw LLaDAError("\(directory.path)/config.json: \(name) = \(value) is not a multiple of 32, which q8/q4 blocks need; convert with --type f16 or f32")
                 }
             }
             var tensors: [TensorPlan] = []
             var jobs: [Job] = []
-            for entry in checkpoint.layout.entries {
+            for entry in checkpoint.packedEntries {
                 let type = profile.type(for: entry.role)
                 var encoding = TensorEncoding(type: type, layout: profile.layout(for: entry.role),
                                               columns: entry.shape.count > 1 ? entry.shape[1] : 1)
@@ -197,7 +196,7 @@ public enum PackedConverter {
             self.tensors = tensors
             self.jobs = jobs
 
-            let configJSON = try PackedFormat.normalizedConfigJSON(config)
+            let configJSON = try checkpoint.packedConfigJSON()
             let tokenizer = try Self.readJSONFile(directory.appendingPathComponent("tokenizer.json"), required: true)
             let tokenizerConfig = try Self.readJSONFile(directory.appendingPathComponent("tokenizer_config.json"), required: false)
             sections = [Array(configJSON), Array(tokenizer), Array(tokenizerConfig)]
@@ -239,7 +238,7 @@ public enum PackedConverter {
             let fileSize = packed.last.flatMap { $0.chunks.last.map { $0.offset + $0.storedSize } } ?? dataOffset
             var writer = ByteWriter(count: dataOffset)
             writer.put(PackedFormat.magic, at: 0)
-            writer.put(PackedFormat.version, at: 8)
+            writer.put(checkpoint.packedFormatVersion, at: 8)
             writer.put(UInt32(PackedFormat.alignment), at: 12)
             writer.put(UInt64(fileSize), at: 16)
             writer.put(UInt64(dataOffset), at: 24)

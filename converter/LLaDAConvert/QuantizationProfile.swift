@@ -15,7 +15,7 @@ public enum Q4ScaleMethod: String, Sendable, CaseIterable {
 /// Which storage type each class of tensor gets. Norm weights always stay f32.
 public struct QuantizationProfile: Sendable, Equatable, CustomStringConvertible {
     public var name: String
-    /// Types by tensor role; roles not listed (and `.norm`) are f32.
+    /// Types by tensor role; roles not listed (and norms and the router) are f32.
     public var types: [TensorLayout.Role: WeightType]
     public var q4Method: Q4ScaleMethod
 
@@ -26,18 +26,18 @@ public struct QuantizationProfile: Sendable, Equatable, CustomStringConvertible 
     }
 
     public func type(for role: TensorLayout.Role) -> WeightType {
-        role == .norm ? .f32 : types[role] ?? .f32
+        role.alwaysF32 ? .f32 : types[role] ?? .f32
     }
 
     /// Matrices the kernels multiply (every linear and the LM head) are stored in the kernels'
     /// layout so the runtime maps them without a copy; the embedding is read by rows.
     public func layout(for role: TensorLayout.Role) -> DataLayout {
-        role == .norm || role == .embedding || type(for: role) == .f32 ? .rows : .kernelGroups
+        role.alwaysF32 || role == .embedding || type(for: role) == .f32 ? .rows : .kernelGroups
     }
 
     public var description: String { name }
 
-    static let matrixRoles: [TensorLayout.Role] = TensorLayout.Role.allCases.filter { $0 != .norm }
+    static let matrixRoles: [TensorLayout.Role] = TensorLayout.Role.allCases.filter { !$0.alwaysF32 }
 
     /// Every matrix in one type.
     public static func uniform(_ type: WeightType, name: String? = nil) -> QuantizationProfile {

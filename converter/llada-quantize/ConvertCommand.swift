@@ -55,7 +55,7 @@ struct ConvertCommand: ParsableCommand {
             guard chunkKib >= 4, chunkKib <= 65536 else { throw LLaDAError("--chunk-kib must be between 4 and 65536 (got \(chunkKib))") }
             options.chunkBytes = chunkKib * 1024
         }
-        let checkpoint = try HFCheckpoint(directory: URL(fileURLWithPath: source))
+        let checkpoint = try Checkpoints.open(URL(fileURLWithPath: source))
         let outputURL = URL(fileURLWithPath: output)
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) != 0)
         let summary = try PackedConverter.convert(

@@ -44,11 +44,23 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
+    /// The config of either family, encoded as its own keys.
+    enum ConfigReport: Encodable {
+        case dense(LLaDAConfig), llada2(LLaDA2Config)
+
+        func encode(to encoder: Encoder) throws {
+            switch self {
+            case .dense(let config): try config.encode(to: encoder)
+            case .llada2(let config): try config.encode(to: encoder)
+            }
+        }
+    }
+
     struct Report: Encodable {
         let file: String
         let formatVersion: Int
         let fileSize: Int
-        let config: LLaDAConfig
+        let config: ConfigReport
         let unknownConfigKeys: [String]
         let hasTokenizerConfig: Bool
         let tensors: [TensorReport]
@@ -76,16 +88,26 @@ struct InspectCommand: ParsableCommand {
             let raw = members.reduce(0) { $0 + $1.byteSize }, stored = members.reduce(0) { $0 + $1.storedSize }
             types[type.description] = TypeReport(tensors: members.count, rawBytes: raw, storedBytes: stored, ratio: Double(stored) / Double(raw))
         }
+        let config: ConfigReport, unknown: [String]
+        switch model.family {
+        case .dense(let c): (config, unknown) = (.dense(c), c.unknownFields.keys.sorted())
+        case .llada2(let c): (config, unknown) = (.llada2(c), c.unknownFields.keys.sorted())
+        }
         if json {
-            try printJSON(Report(file: file, formatVersion: Int(model.formatVersion), fileSize: model.fileSize, config: model.config,
-                                 unknownConfigKeys: model.config.unknownFields.keys.sorted(), hasTokenizerConfig: model.tokenizerConfigJSON != nil, tensors: tensors, types: types))
+            try printJSON(Report(file: file, formatVersion: Int(model.formatVersion), fileSize: model.fileSize, config: config,
+                                 unknownConfigKeys: unknown, hasTokenizerConfig: model.tokenizerConfigJSON != nil, tensors: tensors, types: types))
             return
         }
-        let c = model.config
-        print("\(file): packed LLaDA model, format v\(model.formatVersion), \(formatBytes(model.fileSize))")
-        print("config: d_model \(c.dModel), \(c.nLayers) layers, \(c.nHeads) heads, mlp \(c.ffHiddenSize), vocab \(c.paddedVocabSize), max length \(c.maxSequenceLength), mask id \(c.maskID)")
-        if !c.unknownFields.isEmpty {
-            print("config keys this engine does not know (ignored): " + c.unknownFields.keys.sorted().joined(separator: ", "))
+        switch model.family {
+        case .dense(let c):
+            print("\(file): packed LLaDA model, format v\(model.formatVersion), \(formatBytes(model.fileSize))")
+            print("config: d_model \(c.dModel), \(c.nLayers) layers, \(c.nHeads) heads, mlp \(c.ffHiddenSize), vocab \(c.paddedVocabSize), max length \(c.maxSequenceLength), mask id \(c.maskID)")
+        case .llada2(let c):
+            print("\(file): packed LLaDA 2 (llada2_moe) model, format v\(model.formatVersion), \(formatBytes(model.fileSize))")
+            print("config: hidden \(c.hiddenSize), \(c.numHiddenLayers) layers, \(c.numAttentionHeads) heads / \(c.numKeyValueHeads) key/value heads, \(c.numExperts) experts (width \(c.moeIntermediateSize), \(c.numExpertsPerTok) per token), vocab \(c.vocabSize), max length \(c.maxPositionEmbeddings)")
+        }
+        if !unknown.isEmpty {
+            print("config keys this engine does not know (ignored): " + unknown.joined(separator: ", "))
         }
         print("tokenizer.json \(formatBytes(model.tokenizerJSON.count)), tokenizer_config.json \(model.tokenizerConfigJSON.map { formatBytes($0.count) } ?? "absent")")
         let nameWidth = max(4, tensors.map(\.name.count).max() ?? 0)

@@ -115,7 +115,7 @@ struct MeasureCommand: ParsableCommand {
         var allQ4MaxAbs = allQ4
         allQ4MaxAbs.q4Method = .maxabs
         variants.append(Variant(label: "q4_0 everywhere, plain max-abs/7 scales", profile: allQ4MaxAbs))
-        for role in TensorLayout.Role.allCases where role != .norm {
+        for role in TensorLayout.Role.allCases where !role.alwaysF32 {
             var profile = allQ4
             profile.types[role] = .q8_0
             variants.append(Variant(label: "q4_0 everywhere but \(role.rawValue) q8_0", profile: profile))
@@ -268,7 +268,7 @@ struct MeasureCommand: ParsableCommand {
     }
 
     private func printMarkdown(_ report: Report) {
-        let roles = TensorLayout.Role.allCases.filter { $0 != .norm }.map(\.rawValue)
+        let roles = TensorLayout.Role.allCases.filter { !$0.alwaysF32 }.map(\.rawValue)
         print("Logits over \(report.positions) positions of the 4 golden inputs (\(report.maskedPositions) of them masked).\n")
         print("| variant | file | mean KL | max KL | top-1 | top-1 masked | generations identical | answers identical |")
         print("|---|---|---|---|---|---|---|---|")
@@ -374,6 +374,7 @@ struct LoadBenchCommand: ParsableCommand {
         let kernels = try KernelContext(threads: threads)
         let start = Date()
         let model = try PackedModel(path: file)
+        guard let config = model.denseConfig else { throw LLaDAError("\(file): bench-load measures dense LLaDA files; this one is LLaDA 2") }
         let opened = Date()
         let weights = try model.makeWeights(kernels: kernels)
         let loaded = Date()
@@ -382,7 +383,7 @@ struct LoadBenchCommand: ParsableCommand {
                      formatBytes(residentBytes("VmRSS")), formatBytes(residentBytes("VmHWM"))))
         guard tokens > 0 else { return }
         let transformer = Transformer(weights: weights)
-        let ids = (0..<min(tokens, model.config.maxSequenceLength)).map { $0 % model.config.vocabSize }
+        let ids = (0..<min(tokens, config.maxSequenceLength)).map { $0 % config.vocabSize }
         let before = Date()
         _ = transformer.logits(tokens: ids, outputPositions: [0])
         print(String(format: "forward pass of %d tokens: %.3f s, peak RSS %@", ids.count, Date().timeIntervalSince(before),

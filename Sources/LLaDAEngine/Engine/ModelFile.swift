@@ -32,10 +32,14 @@ public final class ModelFile: @unchecked Sendable {
         if PackedModel.isPackedFile(atPath: path) {
             let packed = try PackedModel(path: path)
             contents = .packed(packed)
-            shape = ModelShape(packed.config)
-            family = DenseLLaDAFamily()
-            footprint = WeightFootprint(packed: packed)
             tokenizer = try Self.embeddedTokenizer(packed)
+            switch packed.family {
+            case .dense(let config):
+                (shape, family) = (ModelShape(config), DenseLLaDAFamily())
+            case .llada2(let config):
+                (shape, family) = (try ModelShape(config, tokenizer: tokenizer, source: path), LLaDA2Family())
+            }
+            footprint = WeightFootprint(packed: packed, shape: shape)
         } else if LLaDA2Checkpoint.isLLaDA2(directory: directory) {
             let checkpoint = try LLaDA2Checkpoint(directory: directory)
             contents = .llada2(checkpoint)
@@ -115,6 +119,13 @@ public final class ModelFile: @unchecked Sendable {
         let start = Date()
         switch contents {
         case .packed(let packed):
+            guard case .dense(let config) = packed.family else {
+                let network = LLaDA2Network(weights: try packed.makeLLaDA2Weights(backend: backend, kernels: kernels))
+                // The attention and the f32 router are OpenBLAS products.
+                OpenBLASThreads.set(kernels.threads)
+                return LLaDAModel(shape: shape, tokenizer: tokenizer, network: network, family: family,
+                                  loadSeconds: Date().timeIntervalSince(start), footprint: footprint, kernels: kernels)
+            }
             let weights = try packed.makeWeights(backend: backend, kernels: kernels)
             let linears = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOut, $0.gate, $0.up, $0.down] } + [weights.lmHead]
             var options = TransformerOptions()
@@ -124,7 +135,7 @@ public final class ModelFile: @unchecked Sendable {
             } else {
                 OpenBLASThreads.set(kernels.threads)
             }
-            return LLaDAModel(config: packed.config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
+            return LLaDAModel(config: config, tokenizer: tokenizer, weights: weights, loadSeconds: Date().timeIntervalSince(start),
                               footprint: footprint, family: family, kernels: kernels, options: options)
         case .checkpoint(let checkpoint):
             let weights = try ModelWeights(checkpoint: checkpoint)

@@ -78,6 +78,7 @@ public struct ModelInfo: Encodable, Sendable {
         case .ffGateUp: "ff_proj/up_proj"
         case .ffDown: "ff_out"
         case .lmHead: "lm_head"
+        case .router: "router"
         }
     }
 

@@ -54,8 +54,8 @@ public struct WeightFootprint: Sendable, Equatable {
 
     /// A packed file: every tensor takes its bytes in its stored type (see `loadedBytes`); an
     /// embedding stored raw is used in place, so only looked-up rows are paged in.
-    public init(packed: PackedModel) {
-        let roles = Dictionary(uniqueKeysWithValues: TensorLayout(config: packed.config).entries.map { ($0.name, $0.role) })
+    public init(packed: PackedModel, shape: ModelShape) {
+        let roles = Dictionary(uniqueKeysWithValues: packed.entries.map { ($0.name, $0.role) })
         tensors = packed.tensors.map { tensor in
             let role = roles[tensor.name] ?? .norm
             return TensorFootprint(name: tensor.name, role: role, shape: tensor.shape, type: tensor.type,
@@ -63,9 +63,10 @@ public struct WeightFootprint: Sendable, Equatable {
                                    // Layout-1 matrices are used in place from the mapping.
                                    bytes: tensor.layout == .kernelGroups ? tensor.byteSize
                                        : Self.loadedBytes(tensor.type, shape: tensor.shape, role: role, stored: tensor.byteSize),
-                                   sparseRows: role == .embedding && tensor.storedSize == tensor.byteSize)
+                                   sparseRows: role == .embedding && tensor.storedSize == tensor.byteSize,
+                                   group: LLaDA2Checkpoint.group(of: tensor.name))
         }
-        shape = ModelShape(packed.config)
+        self.shape = shape
         tokenizerBytes = packed.tokenizerJSON.count
         fileBytes = packed.fileSize
         isPacked = true

@@ -100,14 +100,17 @@ public struct TensorEncoding: Sendable, Equatable {
     }
 }
 
-/// Byte-level constants and record codecs of the packed file, version 2 (version 1, without
-/// layouts, is still read). The layout is the
+/// Byte-level constants and record codecs of the packed file, version 2 for dense LLaDA and 3 for
+/// LLaDA 2 (version 1, without layouts, is still read). The layout is the
 /// contract between `llada-quantize` and the runtime and is specified in docs/packed-format.md.
 public enum PackedFormat {
     public static let magic: [UInt8] = Array("LLADAPAK".utf8)
     public static let version: UInt32 = 2
-    /// Versions this build reads: 1 (every tensor in rows) and 2 (adds `DataLayout`).
-    public static let readableVersions: ClosedRange<UInt32> = 1...2
+    /// The version of a LLaDA 2 file: the same records, a `llada2_moe` config section and its
+    /// tensors (a build that reads only 1–2 refuses it by its version, not by its config).
+    public static let llada2Version: UInt32 = 3
+    /// Versions this build reads: 1 (every tensor in rows), 2 (adds `DataLayout`), 3 (LLaDA 2).
+    public static let readableVersions: ClosedRange<UInt32> = 1...3
     public static let preambleSize = 256
     /// Every chunk starts at a multiple of this, so raw chunks can be used in place from the mapping.
     public static let alignment = 4096

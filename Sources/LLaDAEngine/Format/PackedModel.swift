@@ -2,6 +2,12 @@ import CLZ4
 import Foundation
 import LLaDAKernels
 
+/// A packed file's model family and config.
+public enum PackedFamily: Sendable {
+    case dense(LLaDAConfig)
+    case llada2(LLaDA2Config)
+}
+
 /// A packed model file written by `llada-quantize` (docs/packed-format.md), memory-mapped.
 ///
 /// `init` validates the whole header: magic, version, size, the checksum of the preamble, of every
@@ -13,15 +19,18 @@ import LLaDAKernels
 ///     if PackedModel.isPackedFile(atPath: path) {
 ///         let packed = try PackedModel(path: path)          // header checks only (milliseconds)
 ///         let weights = try packed.makeWeights()            // checksums + LZ4, in parallel
-///         // packed.config, packed.tokenizerJSON, packed.tokenizerConfigJSON for the tokenizer
-///         let transformer = Transformer(weights: weights)
+///         // packed.family, packed.tokenizerJSON, packed.tokenizerConfigJSON for the tokenizer
+///         let transformer = Transformer(weights: weights)   // LLaDA 2: makeLLaDA2Weights()
 ///     }
 public final class PackedModel: @unchecked Sendable {
     public let path: String
     public let fileSize: Int
     /// The file's format version (PackedFormat.readableVersions).
     public let formatVersion: UInt32
-    public let config: LLaDAConfig
+    /// The model family and its config (the config section's `model_type` decides).
+    public let family: PackedFamily
+    /// The tensors the config implies, in file order, with their roles.
+    public let entries: [TensorLayout.Entry]
     /// The config as stored (normalised JSON, see `PackedFormat.normalizedConfigJSON`).
     public let configJSON: Data
     public let tokenizerJSON: Data
@@ -29,6 +38,11 @@ public final class PackedModel: @unchecked Sendable {
     public let tokenizerConfigJSON: Data?
     /// The tensor directory, in file order (the order of `TensorLayout`).
     public let tensors: [PackedTensor]
+    /// The dense model's config (nil for a LLaDA 2 file).
+    public var denseConfig: LLaDAConfig? {
+        if case .dense(let config) = family { return config }
+        return nil
+    }
     public let dataOffset: Int
     let file: MappedFile
 
@@ -119,19 +133,33 @@ public final class PackedModel: @unchecked Sendable {
             throw corrupt("\(section.label) fails its checksum")
         }
         configJSON = sectionData(.config)
-        config = try LLaDAConfig.decode(configJSON, source: "\(path) (config section)")
+        let source = "\(path) (config section)"
+        let impliedCount: Int
+        if (try? JSONSerialization.jsonObject(with: configJSON) as? [String: Any])?["model_type"] as? String == "llada2_moe" {
+            guard version >= PackedFormat.llada2Version else {
+                throw corrupt("a LLaDA 2 config section in a version \(version) file (LLaDA 2 files are version \(PackedFormat.llada2Version))")
+            }
+            let config = try LLaDA2Config.decode(configJSON, source: source)
+            (family, impliedCount) = (.llada2(config), config.impliedTensorCount)
+        } else {
+            let config = try LLaDAConfig.decode(configJSON, source: source)
+            (family, impliedCount) = (.dense(config), TensorLayout.tensorCount(config))
+        }
         tokenizerJSON = sectionData(.tokenizer)
         guard !tokenizerJSON.isEmpty else { throw corrupt("the tokenizer.json section is empty") }
         let tokenizerConfig = sectionData(.tokenizerConfig)
         tokenizerConfigJSON = tokenizerConfig.isEmpty ? nil : tokenizerConfig
 
         // Checked before the layout is built: the header's counts are bounded by the file size, the config's are not.
-        guard tensorCount == TensorLayout.tensorCount(config), ranges[3].count == tensorCount * PackedFormat.tensorRecordSize,
+        guard tensorCount == impliedCount, ranges[3].count == tensorCount * PackedFormat.tensorRecordSize,
               ranges[4].count == chunkCount * PackedFormat.chunkRecordSize else {
-            throw corrupt("the directory holds \(tensorCount) tensors and \(chunkCount) chunks in \(ranges[3].count) + \(ranges[4].count) bytes; the config implies \(TensorLayout.tensorCount(config)) tensors")
+            throw corrupt("the directory holds \(tensorCount) tensors and \(chunkCount) chunks in \(ranges[3].count) + \(ranges[4].count) bytes; the config implies \(impliedCount) tensors")
         }
-        let layout = TensorLayout(config: config)
-        tensors = try Self.readDirectory(reader, version: version, layout: layout, tensorTable: ranges[3].lowerBound, chunkTable: ranges[4].lowerBound,
+        switch family {
+        case .dense(let config): entries = TensorLayout(config: config).entries
+        case .llada2(let config): entries = (0..<(config.numHiddenLayers + 2)).flatMap { LLaDA2Checkpoint.expectedTensors(config, part: $0) }
+        }
+        tensors = try Self.readDirectory(reader, version: version, entries: entries, tensorTable: ranges[3].lowerBound, chunkTable: ranges[4].lowerBound,
                                          chunkCount: chunkCount, dataOffset: Int(dataOffset), fileSize: size, corrupt: corrupt)
         // Every record passed its own checksum; the table checksums cover the same bytes.
         for section in [PackedFormat.Section.tensorTable, .chunkTable] where !sectionCRCMatches(section) {
@@ -145,12 +173,12 @@ public final class PackedModel: @unchecked Sendable {
         if let index = bytes.firstIndex(where: { $0 != 0 }) { throw error(start + index) }
     }
 
-    private static func readDirectory(_ reader: ByteReader, version: UInt32, layout: TensorLayout, tensorTable: Int, chunkTable: Int, chunkCount: Int,
+    private static func readDirectory(_ reader: ByteReader, version: UInt32, entries: [TensorLayout.Entry], tensorTable: Int, chunkTable: Int, chunkCount: Int,
                                       dataOffset: Int, fileSize: Int, corrupt: (String) -> LLaDAError) throws -> [PackedTensor] {
         var tensors: [PackedTensor] = []
         var nextChunk = 0
         var previousEnd = dataOffset
-        for (index, entry) in layout.entries.enumerated() {
+        for (index, entry) in entries.enumerated() {
             let base = tensorTable + index * PackedFormat.tensorRecordSize
             let label = "tensor \(entry.name)"
             guard reader.crc(base, base + 124) == reader.get(UInt32.self, at: base + 124) else {
@@ -389,6 +417,28 @@ public final class PackedModel: @unchecked Sendable {
     /// norms are copied to f32 buffers, matrices become `QuantizedLinear` / `QuantizedEmbedding`,
     /// or `KernelLinear`s running on `kernels`.
     public func makeWeights(backend: LinearBackend = .kernels, kernels: KernelContext = .standard()) throws -> ModelWeights {
+        guard case .dense(let config) = family else { throw LLaDAError("\(path): a LLaDA 2 file; its weights are makeLLaDA2Weights()") }
+        let source = try loadTensors(backend: backend, kernels: kernels)
+        return try WeightBinding.bind(config: config, linear: { name, _ in try source.linear(name) }, vector: source.vector,
+                                      embedding: source.embedding)
+    }
+
+    /// The LLaDA 2 network's weights: the experts, attention and dense matrices as the kernels
+    /// multiply them, the router and the norms in f32.
+    public func makeLLaDA2Weights(backend: LinearBackend = .kernels, kernels: KernelContext = .standard()) throws -> LLaDA2Weights {
+        guard case .llada2(let config) = family else { throw LLaDAError("\(path): a dense LLaDA file; its weights are makeWeights()") }
+        let source = try loadTensors(backend: backend, kernels: kernels)
+        return try LLaDA2Weights(config: config, linear: source.linear, vector: source.vector, embedding: source.embedding)
+    }
+
+    /// How each tensor of a loaded file is read, by name.
+    struct TensorSource {
+        let linear: (String) throws -> any LinearLayer
+        let vector: (String) throws -> FloatBuffer
+        let embedding: (String) throws -> any EmbeddingTable
+    }
+
+    private func loadTensors(backend: LinearBackend, kernels: KernelContext) throws -> TensorSource {
         let base = file.bytes.baseAddress!
         let storages: [Storage] = tensors.map { tensor in
             isInPlace(tensor) ? Storage(mapped: base + tensor.chunks[0].offset, file: file) : Storage(byteCount: tensor.byteSize)
@@ -402,7 +452,7 @@ public final class PackedModel: @unchecked Sendable {
         // Of a mapped embedding only the rows of the tokens in use are needed: each chunk's pages,
         // read by its checksum, are handed back at once (they come back a row at a time), so
         // loading never holds the whole table.
-        let sparse = tensors.map { $0.name == "model.transformer.wte.weight" }
+        let sparse = entries.map { $0.role == .embedding }
         try forEveryChunk { t, index, chunk, next in
             if let error = checkChunk(t, index, chunk, nextOffset: next) { return error }
             if inPlace[t] {
@@ -472,12 +522,12 @@ public final class PackedModel: @unchecked Sendable {
             memcpy(buffer.pointer, storage.pointer, tensor.elementCount * 4)
             return buffer
         }
-        return try WeightBinding.bind(config: config, linear: { name, _ in try linear(name) }, vector: vector) { name in
+        return TensorSource(linear: linear, vector: vector) { [self] name in
             let (tensor, storage) = byName[name]!
             // A mapped embedding is read by rows from the file (see QuantizedEmbedding.RowFile).
             return QuantizedEmbedding(type: tensor.type, rows: tensor.shape[0], dimension: tensor.shape[1],
                                       data: storage.pointer, owner: storage,
-                                      file: isInPlace(tensor) ? file : nil, fileOffset: tensor.chunks[0].offset)
+                                      file: self.isInPlace(tensor) ? self.file : nil, fileOffset: tensor.chunks[0].offset)
         }
     }
 }

@@ -98,7 +98,7 @@ public struct LLaDAConfig: Codable, Equatable, Sendable {
     public static func decode(_ data: Data, source: String) throws -> LLaDAConfig {
         // A LLaDA 2 config would fail below on a dense key it lacks; say what it is instead.
         if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["model_type"] as? String == "llada2_moe" {
-            throw LLaDAError("\(source): a LLaDA 2 (llada2_moe) config, which has no packed format yet (llada-quantize packs dense LLaDA only); run its checkpoint directory itself (e.g. llada generate --model DIR), which computes in f32")
+            throw LLaDAError("\(source): a LLaDA 2 (llada2_moe) config, not a dense LLaDA one: open the model with ModelFile (or LLaDA2Checkpoint), which picks the family by model_type")
         }
         var config: LLaDAConfig
         do {

@@ -7,9 +7,12 @@ public struct TensorLayout: Sendable {
         public let role: Role
     }
 
-    /// What a tensor is, for choosing its storage type (norms always stay f32).
+    /// What a tensor is, for choosing its storage type (norms and a MoE router always stay f32).
     public enum Role: String, Sendable, CaseIterable {
-        case embedding, norm, attentionQKV, attentionOut, ffGateUp, ffDown, lmHead
+        case embedding, norm, attentionQKV, attentionOut, ffGateUp, ffDown, lmHead, router
+
+        /// Stored in f32 whatever the profile: norms, and the router, whose scores pick the experts.
+        public var alwaysF32: Bool { self == .norm || self == .router }
     }
 
     public let entries: [Entry]

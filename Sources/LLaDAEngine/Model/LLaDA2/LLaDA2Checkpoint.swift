@@ -66,8 +66,8 @@ public final class LLaDA2Checkpoint: @unchecked Sendable {
     }
 
     /// The tensor names, shapes and roles the config implies, in load order, in parts: 0 the
-    /// embedding, 1 … layers one layer each, layers + 1 the final norm and the head. The router
-    /// and the experts count as feed-forward matrices, the expert bias as a norm-sized vector.
+    /// embedding, 1 … layers one layer each, layers + 1 the final norm and the head. The experts
+    /// count as feed-forward matrices, the expert bias as a norm-sized vector.
     static func expectedTensors(_ config: LLaDA2Config, part: Int) -> [TensorLayout.Entry] {
         let d = config.hiddenSize, hd = config.resolvedHeadDim
         typealias Entry = TensorLayout.Entry
@@ -93,7 +93,7 @@ public final class LLaDA2Checkpoint: @unchecked Sendable {
                         Entry(name: p + "attention.key_layernorm.weight", shape: [hd], role: .norm),
                         Entry(name: p + "attention.dense.weight", shape: [d, config.numAttentionHeads * hd], role: .attentionOut)]
             if config.isMoE(layer: layer) {
-                tensors.append(Entry(name: p + "mlp.gate.weight", shape: [config.numExperts, d], role: .ffGateUp))
+                tensors.append(Entry(name: p + "mlp.gate.weight", shape: [config.numExperts, d], role: .router))
                 if config.moeRouterEnableExpertBias != false {
                     tensors.append(Entry(name: p + "mlp.gate.expert_bias", shape: [config.numExperts], role: .norm))
                 }

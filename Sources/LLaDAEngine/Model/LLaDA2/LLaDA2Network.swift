@@ -56,7 +56,7 @@ public final class LLaDA2Network: @unchecked Sendable {
         for (row, position) in rows.enumerated() {
             let token = tokens[position]
             precondition(token >= 0 && token < config.vocabSize, "token \(token) outside the vocabulary")
-            (x.pointer + row * d).update(from: weights.embedding.row(token), count: d)
+            weights.embedding.copyRow(token, into: x.pointer + row * d)
         }
         let normed = FloatMatrix(rows: length, cols: d)
         for (index, layer) in weights.layers.enumerated() {
@@ -161,7 +161,7 @@ public final class LLaDA2Network: @unchecked Sendable {
 
     /// The routed experts, each run once over the rows that chose it (rows grouped by expert, as
     /// the reference's `moe_infer`), summed per row in the router's order, plus the shared expert.
-    private func mixture(_ h: FloatMatrix, rows: Int, router routerWeights: DenseLinear, bias: FloatBuffer,
+    private func mixture(_ h: FloatMatrix, rows: Int, router routerWeights: any LinearLayer, bias: FloatBuffer,
                          experts: [LLaDA2Weights.FeedForward], shared: LLaDA2Weights.FeedForward?,
                          trace: RouterTrace?, layer: Int) -> FloatMatrix {
         let d = h.cols, topK = router.topK

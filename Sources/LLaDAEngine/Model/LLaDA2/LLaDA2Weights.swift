@@ -4,27 +4,27 @@ import Foundation
 /// before any is read) widened to f32, under the original state_dict names.
 public final class LLaDA2Weights: @unchecked Sendable {
     public let config: LLaDA2Config
-    let embedding: FloatMatrix
+    let embedding: any EmbeddingTable
     let layers: [Layer]
     let finalNorm: FloatBuffer
-    let lmHead: DenseLinear
+    let lmHead: any LinearLayer
 
     struct FeedForward {
-        let gate: DenseLinear, up: DenseLinear, down: DenseLinear
+        let gate: any LinearLayer, up: any LinearLayer, down: any LinearLayer
     }
 
     enum MLP {
         case dense(FeedForward)
         /// The router [experts × hidden], its selection bias, the routed experts, the shared expert.
-        case mixture(router: DenseLinear, expertBias: FloatBuffer, experts: [FeedForward], shared: FeedForward?)
+        case mixture(router: any LinearLayer, expertBias: FloatBuffer, experts: [FeedForward], shared: FeedForward?)
     }
 
     struct Layer {
         let inputNorm: FloatBuffer
-        let queryKeyValue: DenseLinear
+        let queryKeyValue: any LinearLayer
         let queryNorm: FloatBuffer
         let keyNorm: FloatBuffer
-        let output: DenseLinear
+        let output: any LinearLayer
         let postAttentionNorm: FloatBuffer
         let mlp: MLP
     }
@@ -34,33 +34,40 @@ public final class LLaDA2Weights: @unchecked Sendable {
     }
 
     /// Reads every tensor of a checked checkpoint, widened to f32.
-    public init(checkpoint: LLaDA2Checkpoint) {
-        let config = checkpoint.config
+    public convenience init(checkpoint: LLaDA2Checkpoint) {
+        // A checked checkpoint holds every tensor: nothing below throws.
+        try! self.init(config: checkpoint.config, linear: { DenseLinear(weight: checkpoint.matrix($0)) },
+                       vector: { checkpoint.matrix($0).storage },
+                       embedding: { DenseEmbedding(table: checkpoint.matrix($0)) })
+    }
+
+    /// The one place LLaDA 2's tensor names become the network's fields, whatever reads them
+    /// (a checkpoint directory in f32, a packed file's kernels).
+    init(config: LLaDA2Config, linear: (String) throws -> any LinearLayer, vector: (String) throws -> FloatBuffer,
+         embedding: (String) throws -> any EmbeddingTable) throws {
         self.config = config
-        func matrix(_ name: String) -> FloatMatrix { checkpoint.matrix(name) }
-        func vector(_ name: String) -> FloatBuffer { matrix(name).storage }
-        func linear(_ name: String) -> DenseLinear { DenseLinear(weight: matrix(name)) }
-        func feedForward(_ prefix: String) -> FeedForward {
-            FeedForward(gate: linear(prefix + "gate_proj.weight"), up: linear(prefix + "up_proj.weight"), down: linear(prefix + "down_proj.weight"))
+        func feedForward(_ prefix: String) throws -> FeedForward {
+            FeedForward(gate: try linear(prefix + "gate_proj.weight"), up: try linear(prefix + "up_proj.weight"),
+                        down: try linear(prefix + "down_proj.weight"))
         }
-        embedding = matrix("model.word_embeddings.weight")
-        layers = (0..<config.numHiddenLayers).map { layer in
+        self.embedding = try embedding("model.word_embeddings.weight")
+        layers = try (0..<config.numHiddenLayers).map { layer in
             let p = "model.layers.\(layer)."
             let mlp: MLP
             if config.isMoE(layer: layer) {
-                let bias = config.moeRouterEnableExpertBias != false ? vector(p + "mlp.gate.expert_bias") : FloatBuffer(count: config.numExperts)
-                let shared = (config.numSharedExperts ?? 0) > 0 ? feedForward(p + "mlp.shared_experts.") : nil
-                mlp = .mixture(router: linear(p + "mlp.gate.weight"), expertBias: bias,
-                               experts: (0..<config.numExperts).map { feedForward(p + "mlp.experts.\($0).") }, shared: shared)
+                let bias = config.moeRouterEnableExpertBias != false ? try vector(p + "mlp.gate.expert_bias") : FloatBuffer(count: config.numExperts)
+                let shared = (config.numSharedExperts ?? 0) > 0 ? try feedForward(p + "mlp.shared_experts.") : nil
+                mlp = .mixture(router: try linear(p + "mlp.gate.weight"), expertBias: bias,
+                               experts: try (0..<config.numExperts).map { try feedForward(p + "mlp.experts.\($0).") }, shared: shared)
             } else {
-                mlp = .dense(feedForward(p + "mlp."))
+                mlp = .dense(try feedForward(p + "mlp."))
             }
-            return Layer(inputNorm: vector(p + "input_layernorm.weight"), queryKeyValue: linear(p + "attention.query_key_value.weight"),
-                         queryNorm: vector(p + "attention.query_layernorm.weight"), keyNorm: vector(p + "attention.key_layernorm.weight"),
-                         output: linear(p + "attention.dense.weight"), postAttentionNorm: vector(p + "post_attention_layernorm.weight"),
+            return Layer(inputNorm: try vector(p + "input_layernorm.weight"), queryKeyValue: try linear(p + "attention.query_key_value.weight"),
+                         queryNorm: try vector(p + "attention.query_layernorm.weight"), keyNorm: try vector(p + "attention.key_layernorm.weight"),
+                         output: try linear(p + "attention.dense.weight"), postAttentionNorm: try vector(p + "post_attention_layernorm.weight"),
                          mlp: mlp)
         }
-        finalNorm = vector("model.norm.weight")
-        lmHead = linear("lm_head.weight")
+        finalNorm = try vector("model.norm.weight")
+        lmHead = try linear("lm_head.weight")
     }
 }
