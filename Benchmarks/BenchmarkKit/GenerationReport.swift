@@ -45,6 +45,8 @@ public struct GenerationReport: Encodable {
     let full_pass: StepReport
     /// The int8 ceiling measured in this run (GOP/s over all threads), null without a probe.
     let int8_peak_gops: Nullable<Double>
+    /// Memory read bandwidth of the run's threads, measured in the same run.
+    let memory_bandwidth_gbs: Double
     /// Each step's time over its floor (its linear products' work at that peak), in order.
     let step_floor_multiples: [Double]
     let kv_cache_bytes: Int
@@ -57,7 +59,7 @@ public struct GenerationReport: Encodable {
     let available_memory_bytes: Nullable<Int>
 
     public init(model: String, format: String, threads: Int, kernel_path: String, prompt_length: Int, settings: GenerationSettings,
-         repetitions: Int, load_seconds: Double, runs: [GenerationBenchmark], int8Peak: Double, peak_rss_bytes: Int, peak_rss_source: String,
+         repetitions: Int, load_seconds: Double, runs: [GenerationBenchmark], int8Peak: Double, bandwidth: Double = 0, peak_rss_bytes: Int, peak_rss_source: String,
          rss_after_load_bytes: Int?, rss_after_run_bytes: Int?, rss_anon_after_run_bytes: Int?, memory_estimate_bytes: Int, available_memory_bytes: Int?) {
         self.model = model
         self.format = format
@@ -103,6 +105,7 @@ public struct GenerationReport: Encodable {
         let most = allSteps.map(\.operations).max() ?? 0
         full_pass = StepReport(allSteps.filter { $0.operations >= most * 0.999 }, peak: peak)
         int8_peak_gops = Nullable(peak.map { $0 / 1e9 })
+        memory_bandwidth_gbs = bandwidth / 1e9
         step_floor_multiples = peak.map { peak in allSteps.map { $0.operations > 0 ? $0.seconds / ($0.operations / peak) : 0 } } ?? []
         kv_cache_bytes = runs.last?.kvCacheBytes ?? 0
         self.peak_rss_bytes = peak_rss_bytes
@@ -123,6 +126,7 @@ public struct GenerationReport: Encodable {
         // The int8 ceiling in this run, on the threads the generation uses (packed files only:
         // a checkpoint's f32 products do not run on the int8 kernels).
         let peak = file.isPacked ? model.kernels.int8PeakOps(seconds: 0.5) : 0
+        let bandwidth = model.kernels.memoryBandwidth(seconds: 0.5)
         var runs: [GenerationBenchmark] = []
         for _ in 0..<repetitions {
             runs.append(try GenerationBenchmark.run(model: model, plan: plan))
@@ -131,7 +135,7 @@ public struct GenerationReport: Encodable {
         return GenerationReport(
             model: path, format: file.isPacked ? "packed" : "checkpoint", threads: model.kernels.threads,
             kernel_path: model.kernels.level.name, prompt_length: plan.promptIDs.count, settings: plan.settings,
-            repetitions: repetitions, load_seconds: model.loadSeconds, runs: runs, int8Peak: peak,
+            repetitions: repetitions, load_seconds: model.loadSeconds, runs: runs, int8Peak: peak, bandwidth: bandwidth,
             peak_rss_bytes: peakMemory.bytes, peak_rss_source: peakMemory.source, rss_after_load_bytes: residentAfterLoad,
             rss_after_run_bytes: ProcessMemory.residentBytes(), rss_anon_after_run_bytes: ProcessMemory.anonymousResidentBytes(),
             memory_estimate_bytes: plan.memory?.totalBytes ?? 0,
@@ -157,6 +161,7 @@ public struct GenerationReport: Encodable {
                        peak, median_step.floor_multiple.value ?? 0, median_step.matmul_floor_multiple.value ?? 0,
                        full_pass.floor_multiple.value ?? 0, full_pass.matmul_floor_multiple.value ?? 0)
             } ?? "no int8 peak probe for this run (a checkpoint, or the \(kernel_path) path)"),
+            ("bandwidth", String(format: "memory read %.1f GB/s measured (%d threads at once)", memory_bandwidth_gbs, threads)),
             ("KV cache", ByteFormat.string(kv_cache_bytes)),
             ("peak RSS", "\(ByteFormat.string(peak_rss_bytes)) (\(peak_rss_source))" + (rss_after_load_bytes.value.map { "; \(ByteFormat.string($0)) after load" } ?? "")
                 + (rss_after_run_bytes.value.map { ", \(ByteFormat.string($0)) after the run" } ?? "")

@@ -241,6 +241,18 @@ final class KernelMatmulTests: XCTestCase {
         }
     }
 
+    /// The memory bandwidth probe reads its buffer on every thread of the pool: a plausible rate
+    /// (between 0.5 GB/s and 5 TB/s), and 0 for a buffer smaller than a line per thread.
+    func testTheMemoryBandwidthProbe() throws {
+        for threads in [1, 2] {
+            let context = try KernelContext(threads: threads)
+            let rate = context.memoryBandwidth(bytes: 64 << 20, seconds: 0.05)
+            XCTAssertGreaterThan(rate, 0.5e9, "\(threads) threads")
+            XCTAssertLessThan(rate, 5e12, "\(threads) threads")
+            XCTAssertEqual(context.memoryBandwidth(bytes: 16, seconds: 0.01), 0)
+        }
+    }
+
     /// The kernel benchmark's rows carry their share of the peak measured in the same run: the
     /// int8 rows only, as GOP/s over that peak, and in the JSON line as peak_share.
     func testKernelBenchmarkRowsReportTheirShareOfThePeak() throws {

@@ -40,4 +40,8 @@ public final class KernelContext: @unchecked Sendable {
     /// once, over about `seconds` (the ceiling a step's floor is measured against); 0 where the
     /// level has no probe (scalar, neon).
     public func int8PeakOps(seconds: Double) -> Double { llada_int8_peak_ops(pointer, seconds) }
+    /// Bytes per second its threads read from memory at once (a 512 MiB buffer, far past the caches).
+    public func memoryBandwidth(bytes: Int = 512 << 20, seconds: Double) -> Double {
+        llada_memory_bandwidth(pointer, bytes, seconds)
+    }
 }

@@ -120,6 +120,11 @@ const char *llada_gemm_path_name(int path);
 /// `llada bench` measures each step's floor against. 0 where the level has no probe (scalar, neon).
 double llada_int8_peak_ops(llada_compute *compute, double seconds);
 
+/// Bytes per second the context's pool reads from memory, every thread summing its slice of a
+/// `bytes` buffer at once, best pass over about `seconds` (bandwidth.c): the ceiling a step that
+/// streams weights is measured against. 0 if the buffer cannot be allocated.
+double llada_memory_bandwidth(llada_compute *compute, size_t bytes, double seconds);
+
 #ifdef __cplusplus
 }
 #endif
