@@ -32,6 +32,10 @@ public struct GenerationBenchmark: Sendable {
         public var operations: Double
         public var otherForwardSeconds: Double { max(0, forwardSeconds - matmulSeconds - attentionSeconds) }
         public var samplerSeconds: Double { max(0, seconds - forwardSeconds) }
+        /// Bytes of weights its products read (ForwardProfile.weightBytes).
+        public var weightBytes: Double = 0
+        /// Distinct routed experts run per MoE layer (nil for a dense model).
+        public var expertsPerLayer: Double?
 
         public init(seconds: Double, forwardSeconds: Double, matmulSeconds: Double, lmHeadSeconds: Double, attentionSeconds: Double,
                     operations: Double = 0) {
@@ -55,18 +59,24 @@ public struct GenerationBenchmark: Sendable {
         var prefillNanoseconds: UInt64?
         var steps: [StepSplit] = []
         // The profile's totals at the previous step event: each step's split is the difference.
-        var previous = (total: UInt64(0), matmul: UInt64(0), lmHead: UInt64(0), attention: UInt64(0), operations: UInt64(0))
+        var previous = (total: UInt64(0), matmul: UInt64(0), lmHead: UInt64(0), attention: UInt64(0), operations: UInt64(0),
+                        bytes: UInt64(0), experts: UInt64(0), moeLayers: UInt64(0))
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try model.run(plan) { event in
             guard case .step(let step) = event else { return }
             if prefillNanoseconds == nil { prefillNanoseconds = profile.totalNanoseconds }
             let now = (total: profile.totalNanoseconds, matmul: profile.matmulNanoseconds,
-                       lmHead: profile.lmHeadNanoseconds, attention: profile.attentionNanoseconds, operations: profile.matmulOperations)
-            steps.append(StepSplit(seconds: step.seconds, forwardSeconds: Double(now.total - previous.total) / 1e9,
-                                   matmulSeconds: Double(now.matmul - previous.matmul) / 1e9,
-                                   lmHeadSeconds: Double(now.lmHead - previous.lmHead) / 1e9,
-                                   attentionSeconds: Double(now.attention - previous.attention) / 1e9,
-                                   operations: Double(now.operations - previous.operations)))
+                       lmHead: profile.lmHeadNanoseconds, attention: profile.attentionNanoseconds, operations: profile.matmulOperations,
+                       bytes: profile.weightBytes, experts: profile.expertsRun, moeLayers: profile.moeLayersRun)
+            var split = StepSplit(seconds: step.seconds, forwardSeconds: Double(now.total - previous.total) / 1e9,
+                                  matmulSeconds: Double(now.matmul - previous.matmul) / 1e9,
+                                  lmHeadSeconds: Double(now.lmHead - previous.lmHead) / 1e9,
+                                  attentionSeconds: Double(now.attention - previous.attention) / 1e9,
+                                  operations: Double(now.operations - previous.operations))
+            split.weightBytes = Double(now.bytes - previous.bytes)
+            let layers = now.moeLayers - previous.moeLayers
+            split.expertsPerLayer = layers > 0 ? Double(now.experts - previous.experts) / Double(layers) : nil
+            steps.append(split)
             previous = now
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

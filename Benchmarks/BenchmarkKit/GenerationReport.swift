@@ -101,9 +101,9 @@ public struct GenerationReport: Encodable {
         sampler_share = sampler_seconds / stepTotal
         let allSteps = runs.flatMap(\.steps)
         let peak = int8Peak > 0 ? int8Peak : nil
-        median_step = StepReport(allSteps, peak: peak)
+        median_step = StepReport(allSteps, peak: peak, bandwidth: bandwidth)
         let most = allSteps.map(\.operations).max() ?? 0
-        full_pass = StepReport(allSteps.filter { $0.operations >= most * 0.999 }, peak: peak)
+        full_pass = StepReport(allSteps.filter { $0.operations >= most * 0.999 }, peak: peak, bandwidth: bandwidth)
         int8_peak_gops = Nullable(peak.map { $0 / 1e9 })
         memory_bandwidth_gbs = bandwidth / 1e9
         step_floor_multiples = peak.map { peak in allSteps.map { $0.operations > 0 ? $0.seconds / ($0.operations / peak) : 0 } } ?? []
@@ -161,7 +161,10 @@ public struct GenerationReport: Encodable {
                        peak, median_step.floor_multiple.value ?? 0, median_step.matmul_floor_multiple.value ?? 0,
                        full_pass.floor_multiple.value ?? 0, full_pass.matmul_floor_multiple.value ?? 0)
             } ?? "no int8 peak probe for this run (a checkpoint, or the \(kernel_path) path)"),
-            ("bandwidth", String(format: "memory read %.1f GB/s measured (%d threads at once)", memory_bandwidth_gbs, threads)),
+            ("bandwidth", String(format: "memory read %.1f GB/s measured (%d threads at once); median step reads %@ of weights (streaming floor %@)",
+                                 memory_bandwidth_gbs, threads, ByteFormat.string(Int(median_step.weight_bytes)),
+                                 median_step.streaming_floor_seconds.value.map { String(format: "%.4f s", $0) } ?? "-")
+                + (median_step.distinct_experts_per_layer.value.map { String(format: ", %.1f distinct experts per MoE layer", $0) } ?? "")),
             ("KV cache", ByteFormat.string(kv_cache_bytes)),
             ("peak RSS", "\(ByteFormat.string(peak_rss_bytes)) (\(peak_rss_source))" + (rss_after_load_bytes.value.map { "; \(ByteFormat.string($0)) after load" } ?? "")
                 + (rss_after_run_bytes.value.map { ", \(ByteFormat.string($0)) after the run" } ?? "")
@@ -193,8 +196,14 @@ public struct StepReport: Encodable {
     let floor_seconds: Nullable<Double>
     let floor_multiple: Nullable<Double>
     let matmul_floor_multiple: Nullable<Double>
+    /// Bytes of weights the step's products read; those bytes at the measured memory bandwidth
+    /// (the streaming floor, null without a bandwidth); distinct routed experts per MoE layer
+    /// (null for a dense model).
+    let weight_bytes: Double
+    let streaming_floor_seconds: Nullable<Double>
+    let distinct_experts_per_layer: Nullable<Double>
 
-    init(_ steps: [GenerationBenchmark.StepSplit], peak: Double? = nil) {
+    init(_ steps: [GenerationBenchmark.StepSplit], peak: Double? = nil, bandwidth: Double? = nil) {
         let step = nearestRank(steps, 0.5, by: \.seconds)
             ?? GenerationBenchmark.StepSplit(seconds: 0, forwardSeconds: 0, matmulSeconds: 0, lmHeadSeconds: 0, attentionSeconds: 0)
         seconds = step.seconds
@@ -213,6 +222,9 @@ public struct StepReport: Encodable {
         floor_seconds = Nullable(floor)
         floor_multiple = Nullable(floor.map { step.seconds / $0 })
         matmul_floor_multiple = Nullable(floor.map { step.matmulSeconds / $0 })
+        weight_bytes = step.weightBytes
+        streaming_floor_seconds = Nullable(bandwidth.flatMap { $0 > 0 ? step.weightBytes / $0 : nil })
+        distinct_experts_per_layer = Nullable(step.expertsPerLayer)
     }
 }
 

@@ -101,6 +101,19 @@ final class LLaDA2FrontendTests: XCTestCase {
         XCTAssertTrue(object["steps"] is NSNull)
         XCTAssertGreaterThan(object["model_calls"] as? Int ?? 0, 0)
         XCTAssertGreaterThan(object["tokens_per_second"] as? Double ?? 0, 0)
+        // What a step streams: the routed experts of a block's rows (of 16 per MoE layer), their
+        // bytes under the 6.7 MB of f32 weights, and those bytes at the measured bandwidth.
+        let median = try XCTUnwrap(object["median_step"] as? [String: Any])
+        let experts = try XCTUnwrap(median["distinct_experts_per_layer"] as? Double)
+        XCTAssertTrue((1...16).contains(experts), "\(experts)")
+        let bytes = try XCTUnwrap(median["weight_bytes"] as? Double)
+        XCTAssertTrue(bytes > 1e6 && bytes < 6.8e6, "\(bytes)")
+        let bandwidth = try XCTUnwrap(object["memory_bandwidth_gbs"] as? Double)
+        XCTAssertEqual(try XCTUnwrap(median["streaming_floor_seconds"] as? Double), bytes / (bandwidth * 1e9), accuracy: 1e-12)
+        // A dense model has no experts.
+        let dense = try json(try CLIRunner.run(["bench", "--model", FixturePaths.model.path, "--json", "--prompt-length", "8",
+                                                "--gen-length", "8", "--block-length", "8", "--threads", "1"]))
+        XCTAssertTrue((dense["median_step"] as? [String: Any])?["distinct_experts_per_layer"] is NSNull)
     }
 
     /// Two turns: the first answer equals `generate`'s; the second prompt is the whole

@@ -16,6 +16,6 @@ extension LLaDA2Network: ModelNetwork {
         LLaDA2Predictor(network: self, blockLength: settings.blockLength)
     }
 
-    /// Its passes are not timed by region yet: the same network.
-    public func profiled(_ profile: ForwardProfile) -> any ModelNetwork { self }
+    /// The same network over the same weights, its passes timed into `profile`.
+    public func profiled(_ profile: ForwardProfile) -> any ModelNetwork { LLaDA2Network(weights: weights, profile: profile) }
 }

@@ -20,6 +20,12 @@ public final class ForwardProfile: @unchecked Sendable {
     /// Operations of every linear product (2 · rows · in · out; the LM head included): the work a
     /// step's floor is measured from.
     public private(set) var matmulOperations: UInt64 = 0
+    /// Bytes of weights the products read: each matrix once per call, of a MoE layer only the
+    /// experts its rows were routed to. Over the memory bandwidth, a step's streaming floor.
+    public private(set) var weightBytes: UInt64 = 0
+    /// Distinct routed experts run, summed over the MoE layers of every call, and those layers.
+    public private(set) var expertsRun: UInt64 = 0
+    public private(set) var moeLayersRun: UInt64 = 0
 
     public init() {}
 
@@ -39,7 +45,15 @@ public final class ForwardProfile: @unchecked Sendable {
     }
 
     func addOperations(rows: Int, _ layers: [any LinearLayer]) {
-        for layer in layers { matmulOperations &+= 2 * UInt64(rows) * UInt64(layer.inFeatures) * UInt64(layer.outFeatures) }
+        for layer in layers {
+            matmulOperations &+= 2 * UInt64(rows) * UInt64(layer.inFeatures) * UInt64(layer.outFeatures)
+            weightBytes &+= UInt64(layer.weightBytes)
+        }
+    }
+
+    func addExperts(_ count: Int) {
+        expertsRun &+= UInt64(count)
+        moeLayersRun &+= 1
     }
 
     func addCall(_ elapsed: UInt64) {

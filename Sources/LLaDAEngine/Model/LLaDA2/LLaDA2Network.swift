@@ -19,9 +19,12 @@ public final class LLaDA2Network: @unchecked Sendable {
     public var config: LLaDA2Config { weights.config }
     let rope: RotaryEmbedding
     let router: ExpertRouter
+    /// Set on a benchmark's profiled view (`profiled(_:)`), never on the model's own network.
+    public let profile: ForwardProfile?
 
-    public init(weights: LLaDA2Weights) {
+    public init(weights: LLaDA2Weights, profile: ForwardProfile? = nil) {
         self.weights = weights
+        self.profile = profile
         let config = weights.config
         rope = RotaryEmbedding(headDim: config.resolvedHeadDim, maxPositions: config.maxPositionEmbeddings,
                                theta: config.ropeTheta, rotaryDim: config.ropeDim)
@@ -50,6 +53,8 @@ public final class LLaDA2Network: @unchecked Sendable {
     func forward(tokens: [Int], rows: Range<Int>, blockLength: Int, cache: KVCache?, outputPositions: [Int],
                  trace: RouterTrace? = nil) -> FloatMatrix {
         let config = self.config
+        let callStart = profile.start()
+        defer { profile.stopCall(callStart) }
         precondition(rows.lowerBound == 0 || cache != nil, "rows after 0 need the cache of the positions before them")
         let length = rows.count, d = config.hiddenSize
         let x = FloatMatrix(rows: length, cols: d)
@@ -81,7 +86,10 @@ public final class LLaDA2Network: @unchecked Sendable {
         }
         llada_rms_norm(gathered.pointer, weights.finalNorm.pointer, gathered.pointer, outputPositions.count, d, Float(config.rmsNormEps))
         let logits = FloatMatrix(rows: outputPositions.count, cols: config.vocabSize)
+        profile?.addOperations(rows: outputPositions.count, [weights.lmHead])
+        let mark = profile.start()
         weights.lmHead.apply(gathered.pointer, rows: outputPositions.count, into: logits.pointer)
+        profile.stop(.lmHead, mark)
         return logits
     }
 
@@ -97,7 +105,10 @@ public final class LLaDA2Network: @unchecked Sendable {
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, hd = config.resolvedHeadDim
         let width = (heads + 2 * kvHeads) * hd, length = rows.count
         let qkv = FloatMatrix(rows: length, cols: width)
+        profile?.addOperations(rows: length, [layer.queryKeyValue, layer.output])
+        var mark = profile.start()
         layer.queryKeyValue.apply(h.pointer, rows: length, into: qkv.pointer)
+        mark = profile.stop(.matmul, mark)
         let eps = Float(config.rmsNormEps)
         for row in 0..<length {
             let base = qkv.row(row)
@@ -143,7 +154,9 @@ public final class LLaDA2Network: @unchecked Sendable {
             start = end
         }
         let projected = FloatMatrix(rows: length, cols: config.hiddenSize)
+        mark = profile.stop(.attention, mark)
         layer.output.apply(output.pointer, rows: length, into: projected.pointer)
+        profile.stop(.matmul, mark)
         return projected
     }
 
@@ -151,11 +164,16 @@ public final class LLaDA2Network: @unchecked Sendable {
     private func apply(_ feedForward: LLaDA2Weights.FeedForward, _ h: FloatMatrix, rows: Int) -> FloatMatrix {
         let width = feedForward.gate.outFeatures
         let gate = FloatMatrix(rows: rows, cols: width), up = FloatMatrix(rows: rows, cols: width)
+        profile?.addOperations(rows: rows, [feedForward.gate, feedForward.up, feedForward.down])
+        var mark = profile.start()
         feedForward.gate.apply(h.pointer, rows: rows, into: gate.pointer)
         feedForward.up.apply(h.pointer, rows: rows, into: up.pointer)
+        mark = profile.stop(.matmul, mark)
         llada_swiglu(gate.pointer, up.pointer, rows * width)
         let out = FloatMatrix(rows: rows, cols: h.cols)
+        mark = profile.start()
         feedForward.down.apply(gate.pointer, rows: rows, into: out.pointer)
+        profile.stop(.matmul, mark)
         return out
     }
 
@@ -166,7 +184,10 @@ public final class LLaDA2Network: @unchecked Sendable {
                          trace: RouterTrace?, layer: Int) -> FloatMatrix {
         let d = h.cols, topK = router.topK
         let routerLogits = FloatMatrix(rows: rows, cols: router.experts)
+        profile?.addOperations(rows: rows, [routerWeights])
+        let mark = profile.start()
         routerWeights.apply(h.pointer, rows: rows, into: routerLogits.pointer)
+        profile.stop(.matmul, mark)
         let choices = (0..<rows).map { router.route(logits: routerLogits.row($0), bias: bias.pointer) }
         trace?.experts[layer] = choices.map(\.experts)
 
@@ -176,6 +197,7 @@ public final class LLaDA2Network: @unchecked Sendable {
         for (row, choice) in choices.enumerated() {
             for (k, expert) in choice.experts.enumerated() { rowsOf[expert].append((row, row * topK + k)) }
         }
+        profile?.addExperts(rowsOf.count { !$0.isEmpty })
         for (expert, members) in rowsOf.enumerated() where !members.isEmpty {
             let input = FloatMatrix(rows: members.count, cols: d)
             for (i, member) in members.enumerated() { (input.pointer + i * d).update(from: h.row(member.row), count: d) }
