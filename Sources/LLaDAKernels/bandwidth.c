@@ -8,13 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 typedef struct {
     const uint64_t *words;
@@ -46,13 +39,13 @@ double llada_memory_bandwidth(llada_compute *compute, size_t bytes, double secon
     memset(words, 1, bytes);
     read_job job = {.words = words, .count = bytes / 8, .threads = threads};
     size_t read = job.count / threads / 8 * 8 * threads * 8;
-    double best = 0, start = now_seconds();
+    double best = 0, start = llada_now_seconds();
     do {
-        double t0 = now_seconds();
+        double t0 = llada_now_seconds();
         llada_pool_run(compute->pool, threads, read_task, &job);
-        double elapsed = now_seconds() - t0;
+        double elapsed = llada_now_seconds() - t0;
         if (elapsed > 0 && (double)read / elapsed > best) best = (double)read / elapsed;
-    } while (now_seconds() - start < seconds);
+    } while (llada_now_seconds() - start < seconds);
     // The sums keep the reads from being optimised away.
     volatile uint64_t sink = 0;
     for (size_t t = 0; t < threads; t++) sink += job.sums[t];

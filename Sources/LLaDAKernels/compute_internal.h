@@ -3,6 +3,7 @@
 
 // Kept apart from gemm_internal.h, which stays free of libc headers (see there).
 #include <pthread.h>
+#include <time.h>
 #include "gemm_internal.h"
 #include "llada_compute.h"
 
@@ -16,5 +17,12 @@ struct llada_compute {
     void *scratch;                // quantized / transposed activations, reused across calls
     size_t scratch_bytes;
 };
+
+// Monotonic seconds: the timing of the probes (peak.c, bandwidth.c).
+static inline double llada_now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 #endif

@@ -8,13 +8,6 @@
 // Other paths have no probe (0).
 #include "LLaDAKernels.h"
 #include "compute_internal.h"
-#include <time.h>
-
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 #if defined(__x86_64__)
 // One loop iteration: 12 vpdpbusd on independent accumulators.
@@ -69,18 +62,18 @@ typedef struct {
 // only ever slows a batch down).
 static void peak_task(void *ctx, size_t task) {
     peak_job *job = (peak_job *)ctx;
-    double best = 0, start = now_seconds();
+    double best = 0, start = llada_now_seconds();
     const long iterations = 200000;
     do {
-        double t0 = now_seconds();
+        double t0 = llada_now_seconds();
 #if defined(__x86_64__)
         if (job->path == LLADA_GEMM_PATH_AVX512) avx512_iterations(iterations);
         else avx2_iterations(iterations);
 #endif
-        double elapsed = now_seconds() - t0;
+        double elapsed = llada_now_seconds() - t0;
         double ops = 12.0 * (double)iterations * (job->path == LLADA_GEMM_PATH_AVX512 ? 128.0 : 64.0);
         if (elapsed > 0 && ops / elapsed > best) best = ops / elapsed;
-    } while (now_seconds() - start < job->seconds);
+    } while (llada_now_seconds() - start < job->seconds);
     if (task < 256) job->rate[task] = best;
 }
 
