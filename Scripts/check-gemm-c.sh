@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 src="$root/Sources/LLaDAKernels"
 out=${TMPDIR:-/tmp}/llada-gemm-check
 mkdir -p "$out"
-sources="$src/gemm.c $src/gemm_avx2.c $src/gemm_avx512.c $src/gemm_neon.c $src/threadpool.c $src/compute.c $src/dispatch.c $src/convert.c"
+sources="$src/gemm.c $src/gemm_experts.c $src/gemm_avx2.c $src/gemm_avx512.c $src/gemm_neon.c $src/threadpool.c $src/compute.c $src/dispatch.c $src/convert.c"
 
 clang -O2 -I"$src/include" -I"$src" "$root/Scripts/gemm_check.c" $sources -lpthread -lm -o "$out/native"
 "$out/native"

@@ -93,6 +93,65 @@ int main(void) {
                     free(packed);
                 }
     }
+    // The experts product: rows grouped by expert (some with none), two matrices per expert, each
+    // expert's rows equal to the reference over those rows alone.
+    const size_t expert_rows[] = {2, 0, 1, 17, 0, 5, 1};
+    const size_t expert_count = sizeof expert_rows / sizeof expert_rows[0];
+    for (int t = 0; t < 3; t++) {
+        int type = kernel_types[t];
+        const size_t shapes[][2] = {{48, 64}, {33, 96}, {512, 2048}};
+        for (int si = 0; si < 3; si++) {
+            size_t n = shapes[si][0], k = shapes[si][1], offsets[8] = {0};
+            for (size_t e = 0; e < expert_count; e++) offsets[e + 1] = offsets[e] + expert_rows[e];
+            size_t m = offsets[expert_count];
+            void *blocks[7][2];
+            const void *packed[7 * 2];
+            float *x = malloc(m * k * 4), *expected[2], *y[2];
+            for (size_t i = 0; i < m * k; i++) x[i] = unit() * (i % 5 == 0 ? 8 : 1);
+            size_t bytes = (llada_repack_size(type, n, k) + 63) / 64 * 64;
+            for (int p = 0; p < 2; p++) {
+                expected[p] = malloc(m * n * 4);
+                y[p] = malloc(m * n * 4);
+            }
+            for (size_t e = 0; e < expert_count; e++)
+                for (int p = 0; p < 2; p++) {
+                    blocks[e][p] = random_weights(type, n, k);
+                    void *w = aligned_alloc(64, bytes);
+                    if (type == LLADA_GEMM_Q8_0) llada_repack_q8_0(repacker, blocks[e][p], w, n, k);
+                    else if (type == LLADA_GEMM_Q4_0) llada_repack_q4_0(repacker, blocks[e][p], w, n, k);
+                    else llada_repack_f16(repacker, blocks[e][p], w, n, k);
+                    packed[e * 2 + p] = w;
+                    if (expert_rows[e])
+                        llada_gemm_reference(type, blocks[e][p], n, k, x + offsets[e] * k, expert_rows[e], expected[p] + offsets[e] * n);
+                }
+            for (int path = 0; path <= LLADA_GEMM_PATH_AVX512; path++) {
+                if (!llada_gemm_path_supported(path)) continue;
+                for (int threads = 1; threads <= 3; threads++) {
+                    for (int p = 0; p < 2; p++) memset(y[p], 0xff, m * n * 4);
+                    llada_gemm_experts(contexts[path][threads], type, expert_count, 2, packed, n, k, x, offsets, y);
+                    for (int p = 0; p < 2; p++) {
+                        checks++;
+                        if (memcmp(y[p], expected[p], m * n * 4) != 0) {
+                            printf("MISMATCH experts type %d n %zu k %zu product %d path %s threads %d\n", type, n, k, p,
+                                   llada_gemm_path_name(path), threads);
+                            failures++;
+                        }
+                    }
+                }
+            }
+            for (size_t e = 0; e < expert_count; e++)
+                for (int p = 0; p < 2; p++) {
+                    free(blocks[e][p]);
+                    free((void *)packed[e * 2 + p]);
+                }
+            for (int p = 0; p < 2; p++) {
+                free(expected[p]);
+                free(y[p]);
+            }
+            free(x);
+        }
+    }
+
     for (int path = 0; path <= LLADA_GEMM_PATH_AVX512; path++)
         for (int threads = 1; threads <= 3; threads++) llada_compute_free(contexts[path][threads]);
     llada_compute_free(repacker);

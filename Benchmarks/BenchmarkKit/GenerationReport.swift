@@ -47,7 +47,7 @@ public struct GenerationReport: Encodable {
     let int8_peak_gops: Nullable<Double>
     /// Memory read bandwidth of the run's threads, measured in the same run.
     let memory_bandwidth_gbs: Double
-    /// Each step's time over its floor (its linear products' work at that peak), in order.
+    /// Each step's time over its floor (StepReport.floor_seconds), in order.
     let step_floor_multiples: [Double]
     let kv_cache_bytes: Int
     let peak_rss_bytes: Int
@@ -106,7 +106,9 @@ public struct GenerationReport: Encodable {
         full_pass = StepReport(allSteps.filter { $0.operations >= most * 0.999 }, peak: peak, bandwidth: bandwidth)
         int8_peak_gops = Nullable(peak.map { $0 / 1e9 })
         memory_bandwidth_gbs = bandwidth / 1e9
-        step_floor_multiples = peak.map { peak in allSteps.map { $0.operations > 0 ? $0.seconds / ($0.operations / peak) : 0 } } ?? []
+        step_floor_multiples = allSteps.map { step in
+            StepReport.floor(step, peak: peak, bandwidth: bandwidth).map { step.seconds / $0 } ?? 0
+        }
         kv_cache_bytes = runs.last?.kvCacheBytes ?? 0
         self.peak_rss_bytes = peak_rss_bytes
         self.peak_rss_source = peak_rss_source
@@ -156,11 +158,11 @@ public struct GenerationReport: Encodable {
             ("tokens/s", String(format: "%.2f", tokens_per_second)),
             ("time split", "matmul \(percent(matmul_share)) (LM head \(percent(lm_head_seconds / max(forward_seconds + sampler_seconds, 1e-12)))), attention \(percent(attention_share)), other forward \(percent(other_forward_share)), sampler \(percent(sampler_share))"),
             ("median step", "\(seconds(median_step.seconds)): matmul \(percent(median_step.matmul_share)) (LM head \(seconds(median_step.lm_head_seconds))), attention \(percent(median_step.attention_share)), other forward \(percent(median_step.other_forward_share)), sampler \(percent(median_step.sampler_share))"),
-            ("floor", int8_peak_gops.value.map { peak in
-                String(format: "int8 peak %.0f GOP/s measured (\(kernel_path)); median step %.2f× its floor (matmuls %.2f×), full pass %.2f× (matmuls %.2f×)",
-                       peak, median_step.floor_multiple.value ?? 0, median_step.matmul_floor_multiple.value ?? 0,
-                       full_pass.floor_multiple.value ?? 0, full_pass.matmul_floor_multiple.value ?? 0)
-            } ?? "no int8 peak probe for this run (a checkpoint, or the \(kernel_path) path)"),
+            ("floor", (int8_peak_gops.value.map { String(format: "int8 peak %.0f GOP/s measured (\(kernel_path)); ", $0) }
+                       ?? "no int8 peak probe for this run (a checkpoint, or the \(kernel_path) path); ")
+                + String(format: "median step %.2f× its floor (matmuls %.2f×, bound by %@), full pass %.2f× (matmuls %.2f×, bound by %@)",
+                         median_step.floor_multiple.value ?? 0, median_step.matmul_floor_multiple.value ?? 0, median_step.floor_bound,
+                         full_pass.floor_multiple.value ?? 0, full_pass.matmul_floor_multiple.value ?? 0, full_pass.floor_bound)),
             ("bandwidth", String(format: "memory read %.1f GB/s measured (%d threads at once); median step reads %@ of weights (streaming floor %@)",
                                  memory_bandwidth_gbs, threads, ByteFormat.string(Int(median_step.weight_bytes)),
                                  median_step.streaming_floor_seconds.value.map { String(format: "%.4f s", $0) } ?? "-")
@@ -190,10 +192,14 @@ public struct StepReport: Encodable {
     let attention_share: Double
     let other_forward_share: Double
     let sampler_share: Double
-    /// The step's linear-product operations; its floor, that work at the measured int8 peak;
-    /// and the step's and its matmuls' multiples of that floor (null without a peak).
+    /// The step's linear-product operations and that work at the measured int8 peak (null
+    /// without a peak); the step's floor, the larger of that and the streaming floor below, and
+    /// which of the two it is ("compute" or "memory"); the step's and its matmuls' multiples of
+    /// the floor.
     let operations: Double
+    let compute_floor_seconds: Nullable<Double>
     let floor_seconds: Nullable<Double>
+    let floor_bound: String
     let floor_multiple: Nullable<Double>
     let matmul_floor_multiple: Nullable<Double>
     /// Bytes of weights the step's products read; those bytes at the measured memory bandwidth
@@ -218,13 +224,30 @@ public struct StepReport: Encodable {
         other_forward_share = other_forward_seconds / total
         sampler_share = sampler_seconds / total
         operations = step.operations
-        let floor = peak.flatMap { step.operations > 0 ? step.operations / $0 : nil }
+        let compute = peak.flatMap { step.operations > 0 ? step.operations / $0 : nil }
+        let streaming = bandwidth.flatMap { $0 > 0 && step.weightBytes > 0 ? step.weightBytes / $0 : nil }
+        compute_floor_seconds = Nullable(compute)
+        let floor = Self.floor(step, peak: peak, bandwidth: bandwidth)
         floor_seconds = Nullable(floor)
+        floor_bound = floor == nil ? "-" : (streaming ?? 0) > (compute ?? 0) ? "memory" : "compute"
         floor_multiple = Nullable(floor.map { step.seconds / $0 })
         matmul_floor_multiple = Nullable(floor.map { step.matmulSeconds / $0 })
         weight_bytes = step.weightBytes
-        streaming_floor_seconds = Nullable(bandwidth.flatMap { $0 > 0 ? step.weightBytes / $0 : nil })
+        streaming_floor_seconds = Nullable(streaming)
         distinct_experts_per_layer = Nullable(step.expertsPerLayer)
+    }
+
+    /// A step cannot beat its products' int8 work at the peak nor its weights read at the
+    /// memory's bandwidth: its floor is the larger (nil when neither was measured).
+    static func floor(_ step: GenerationBenchmark.StepSplit, peak: Double?, bandwidth: Double?) -> Double? {
+        let compute = peak.flatMap { step.operations > 0 ? step.operations / $0 : nil }
+        let streaming = bandwidth.flatMap { $0 > 0 && step.weightBytes > 0 ? step.weightBytes / $0 : nil }
+        switch (compute, streaming) {
+        case (nil, nil): return nil
+        case (let c?, let s?): return max(c, s)
+        case (let c?, nil): return c
+        case (nil, let s?): return s
+        }
     }
 }
 

@@ -23,8 +23,7 @@ public struct ShardPlan: Sendable {
     public let shards: [Shard]
     public let dtype: TensorDType
 
-    public init(layout: TensorLayout, dtype: TensorDType, shards count: Int) throws {
-        let entries = layout.entries
+    public init(entries: [TensorLayout.Entry], dtype: TensorDType, shards count: Int) throws {
         guard count >= 1 && count <= entries.count else {
             throw LLaDAError("--shards must be between 1 and \(entries.count) (the number of tensors) for this model (got \(count))")
         }
@@ -50,9 +49,9 @@ public struct ShardPlan: Sendable {
     /// The tensor-to-shard assignment of a real `model.safetensors.index.json` (its weight map):
     /// the same shard names, each holding its tensors in layout order. `source` names the index in
     /// errors.
-    public init(layout: TensorLayout, dtype: TensorDType, weightMap: [String: String], source: String) throws {
-        let names = Set(layout.entries.map(\.name))
-        if let missing = layout.entries.first(where: { weightMap[$0.name] == nil }) {
+    public init(entries: [TensorLayout.Entry], dtype: TensorDType, weightMap: [String: String], source: String) throws {
+        let names = Set(entries.map(\.name))
+        if let missing = entries.first(where: { weightMap[$0.name] == nil }) {
             throw LLaDAError("\(source) does not assign \(missing.name) to a shard; it must list every tensor of this shape (\(names.count))")
         }
         if let extra = weightMap.keys.sorted().first(where: { !names.contains($0) }) {
@@ -60,7 +59,7 @@ public struct ShardPlan: Sendable {
         }
         let fileNames = Set(weightMap.values).sorted()
         self.init(dtype: dtype, groups: fileNames.map { fileName in
-            (fileName, layout.entries.filter { weightMap[$0.name] == fileName })
+            (fileName, entries.filter { weightMap[$0.name] == fileName })
         })
     }
 

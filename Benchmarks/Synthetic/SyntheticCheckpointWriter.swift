@@ -6,9 +6,65 @@ import Glibc
 import Darwin
 #endif
 
+/// Which family and shape to write.
+public enum SyntheticModel: Sendable, Equatable {
+    case llada(SyntheticModelShape)
+    case llada2(SyntheticLLaDA2Shape)
+
+    /// The tensors in load order, validated against the engine's config reader.
+    func entries() throws -> [TensorLayout.Entry] {
+        switch self {
+        case .llada(let shape): TensorLayout(config: try shape.config()).entries
+        case .llada2(let shape): LLaDA2Checkpoint.impliedTensors(try shape.config())
+        }
+    }
+
+    var layerCount: Int {
+        switch self {
+        case .llada(let shape): shape.nLayers
+        case .llada2(let shape): shape.layers
+        }
+    }
+
+    /// LLaDA 2's attention output at a larger scale, so its router spreads a block's rows (see
+    /// SyntheticWeights); the dense models keep the depth-scaled init.
+    var attentionOutStd: Float? {
+        switch self {
+        case .llada: nil
+        case .llada2(let shape): shape.attentionOutStd
+        }
+    }
+
+    var queryKeyNormValue: Float {
+        switch self {
+        case .llada: 1
+        case .llada2(let shape): shape.queryKeyNormValue
+        }
+    }
+
+    public var parameterCount: Int {
+        switch self {
+        case .llada(let shape): shape.parameterCount
+        case .llada2(let shape): shape.parameterCount
+        }
+    }
+
+    func metadataFiles(release: SyntheticRelease) -> [(name: String, text: String)] {
+        switch self {
+        case .llada(let shape):
+            let tokenizer = SyntheticTokenizerFiles(vocabularySize: shape.vocabSize, release: release)
+            return [("config.json", shape.configJSON), ("generation_config.json", shape.generationConfigJSON(release: release)),
+                    ("tokenizer.json", tokenizer.tokenizerJSON), ("tokenizer_config.json", tokenizer.tokenizerConfigJSON),
+                    ("special_tokens_map.json", tokenizer.specialTokensMapJSON)]
+        case .llada2(let shape):
+            return shape.metadataFiles
+        }
+    }
+}
+
 /// What to generate.
 public struct SyntheticCheckpointOptions: Sendable {
-    public var shape: SyntheticModelShape
+    public var model: SyntheticModel
     public var dtype: TensorDType
     public var shards: Int
     public var seed: UInt64
@@ -23,8 +79,14 @@ public struct SyntheticCheckpointOptions: Sendable {
     public init(shape: SyntheticModelShape, dtype: TensorDType = .bf16, shards: Int, seed: UInt64 = 0,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount, shardIndex: URL? = nil,
                 release: SyntheticRelease = .instruct) {
+        self.init(model: .llada(shape), dtype: dtype, shards: shards, seed: seed, threads: threads, shardIndex: shardIndex, release: release)
+    }
+
+    public init(model: SyntheticModel, dtype: TensorDType = .bf16, shards: Int, seed: UInt64 = 0,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, shardIndex: URL? = nil,
+                release: SyntheticRelease = .instruct) {
         self.release = release
-        self.shape = shape
+        self.model = model
         self.dtype = dtype
         self.shards = shards
         self.seed = seed
@@ -51,7 +113,6 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
     /// Where the files are written before the final rename (remove it if the process is killed).
     public let temporaryDirectory: URL
     public let options: SyntheticCheckpointOptions
-    public let config: LLaDAConfig
     public let plan: ShardPlan
     private let replaceExisting: Bool
 
@@ -65,17 +126,16 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
         self.options = options
         self.destination = destination.standardizedFileURL
         self.replaceExisting = replaceExisting
-        config = try options.shape.config()
-        let layout = TensorLayout(config: config)
+        let entries = try options.model.entries()
         if let index = options.shardIndex {
             let data: Data
             do { data = try Data(contentsOf: index) } catch {
                 throw LLaDAError("cannot read \(index.path): \(error.localizedDescription)")
             }
-            plan = try ShardPlan(layout: layout, dtype: options.dtype,
+            plan = try ShardPlan(entries: entries, dtype: options.dtype,
                                  weightMap: ShardIndex.parse(data, path: index.path), source: index.path)
         } else {
-            plan = try ShardPlan(layout: layout, dtype: options.dtype, shards: options.shards)
+            plan = try ShardPlan(entries: entries, dtype: options.dtype, shards: options.shards)
         }
         let suffix = UUID().uuidString.prefix(8)
         temporaryDirectory = URL(fileURLWithPath: self.destination.path + ".tmp-\(suffix)")
@@ -108,7 +168,7 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
                 return sum + ((attributes[.size] as? Int) ?? 0)
             }
             return SyntheticCheckpointSummary(directory: destination, fileNames: names.sorted(), totalBytes: totalBytes,
-                                              parameterCount: options.shape.parameterCount)
+                                              parameterCount: options.model.parameterCount)
         } catch {
             discardTemporaryDirectory()
             throw error
@@ -133,14 +193,7 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
     static func gigabytes(_ bytes: Int) -> String { String(format: "%.2f GB", Double(bytes) / 1e9) }
 
     private func writeMetadataFiles() throws -> [String] {
-        let tokenizer = SyntheticTokenizerFiles(vocabularySize: options.shape.vocabSize, release: options.release)
-        var files = [
-            ("config.json", options.shape.configJSON),
-            ("generation_config.json", options.shape.generationConfigJSON(release: options.release)),
-            ("tokenizer.json", tokenizer.tokenizerJSON),
-            ("tokenizer_config.json", tokenizer.tokenizerConfigJSON),
-            ("special_tokens_map.json", tokenizer.specialTokensMapJSON),
-        ]
+        var files = options.model.metadataFiles(release: options.release)
         if let index = plan.indexJSON { files.append(("model.safetensors.index.json", index)) }
         for (name, text) in files {
             try OutputFile.writeText(text, to: temporaryDirectory.appendingPathComponent(name).path)
@@ -161,7 +214,9 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
             }
         }
         let queue = ChunkQueue(chunks: chunks, totalBytes: plan.tensorBytes, progress: progress)
-        let weights = SyntheticWeights(seed: options.seed, layerCount: config.nLayers)
+        let weights = SyntheticWeights(seed: options.seed, layerCount: options.model.layerCount,
+                                       attentionOutStd: options.model.attentionOutStd,
+                                       queryKeyNormValue: options.model.queryKeyNormValue)
         let dtype = options.dtype
         DispatchQueue.concurrentPerform(iterations: min(options.threads, max(chunks.count, 1))) { _ in
             let values = UnsafeMutablePointer<Float>.allocate(capacity: Self.chunkElements)

@@ -18,7 +18,7 @@ public struct SyntheticTokenizerFiles: Sendable {
         specialTokensMapJSON = Self.specialTokensMap(additional: release.additionalSpecialTokens, commaAfterFirst: release != .base)
     }
 
-    private static func tokenizer(bpe: SyntheticMerges, added: [(id: Int, content: String)]) -> String {
+    static func tokenizer(bpe: SyntheticMerges, added: [(id: Int, content: String)]) -> String {
         var out = ""
         out.reserveCapacity(bpe.tokens.count * 40)
         out += "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [\n"

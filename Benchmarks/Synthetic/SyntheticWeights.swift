@@ -9,13 +9,25 @@ import LLaDAKernels
 /// ~ N(0, 0.02²) except the two projections that feed the residual stream (attn_out, the blocks'
 /// ff_out), which get 0.02/sqrt(2·n_layers) so the residual grows like sqrt(depth), not linearly;
 /// RMSNorm weights are 1. That keeps activations finite and O(1) through all 32 layers.
+///
+/// A MoE model's attention output projection can be given a larger scale (`attentionOutStd`):
+/// at the depth-scaled init, a block's mask rows (the same token) leave attention nearly equal,
+/// so every row picks the same experts; a trained model's mask rows differ by position and its
+/// router spreads them. Attention's output is mostly row-specific (a softmax-weighted average of
+/// values), so raising its share of the residual spreads the routing.
 public struct SyntheticWeights: Sendable {
     public let seed: UInt64
     public let layerCount: Int
+    public let attentionOutStd: Float
 
-    public init(seed: UInt64, layerCount: Int) {
+    /// The value of LLaDA 2's per-head query/key norm weights (1 elsewhere).
+    public let queryKeyNormValue: Float
+
+    public init(seed: UInt64, layerCount: Int, attentionOutStd: Float? = nil, queryKeyNormValue: Float = 1) {
         self.seed = seed
         self.layerCount = layerCount
+        self.queryKeyNormValue = queryKeyNormValue
+        self.attentionOutStd = attentionOutStd ?? Self.initStd / Float(2 * layerCount).squareRoot()
     }
 
     public static let initStd: Float = 0.02
@@ -24,7 +36,8 @@ public struct SyntheticWeights: Sendable {
     public func standardDeviation(_ role: TensorLayout.Role) -> Float {
         switch role {
         case .norm: 0
-        case .attentionOut, .ffDown: Self.initStd / Float(2 * layerCount).squareRoot()
+        case .attentionOut: attentionOutStd
+        case .ffDown: Self.initStd / Float(2 * layerCount).squareRoot()
         case .embedding, .attentionQKV, .ffGateUp, .lmHead, .router: Self.initStd
         }
     }
@@ -40,7 +53,8 @@ public struct SyntheticWeights: Sendable {
     public func fill(_ entry: TensorLayout.Entry, start: Int, count: Int, into output: UnsafeMutablePointer<Float>) {
         let std = standardDeviation(entry.role)
         guard std > 0 else {
-            output.initialize(repeating: 1, count: count)
+            let sharpened = entry.name.hasSuffix("query_layernorm.weight") || entry.name.hasSuffix("key_layernorm.weight")
+            output.initialize(repeating: sharpened ? queryKeyNormValue : 1, count: count)
             return
         }
         Self.fillNormal(key: key(for: entry.name), start: start, count: count, std: std, into: output)

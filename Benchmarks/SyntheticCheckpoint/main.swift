@@ -1,4 +1,5 @@
-// llada-synth: writes a synthetic LLaDA checkpoint of the real 8B (or 1B-class, or tiny) shape, so
+// llada-synth: writes a synthetic LLaDA checkpoint of the real 8B (or 1B-class, or tiny) shape, or
+// of LLaDA2.0-mini's (or a tiny LLaDA 2), so
 // speed and memory can be measured without the real weights. See SyntheticCheckpointWriter.
 import ArgumentParser
 import Dispatch
@@ -14,7 +15,7 @@ struct SynthCommand: ParsableCommand {
     @Argument(help: "Output directory (must not exist unless --force).")
     var outDir: String
 
-    @Option(name: .long, help: "Model shape: 8b (LLaDA-8B), 1b (d_model 2048, 16 layers, mlp 5632) or tiny.")
+    @Option(name: .long, help: "Model shape: 8b (LLaDA-8B), 1b (d_model 2048, 16 layers, mlp 5632), tiny, llada2-mini (LLaDA2.0-mini: 16.3B MoE) or llada2-tiny.")
     var preset: String?
 
     @Option(name: .long, help: "Weight seed.")
@@ -58,9 +59,17 @@ struct SynthCommand: ParsableCommand {
     var checkOnly = false
 
     func validate() throws {
-        if !checkOnly && preset == nil { throw ValidationError("--preset is required (8b, 1b or tiny)") }
-        if let preset, SyntheticModelShape.Preset(rawValue: preset) == nil {
-            throw ValidationError("--preset must be 8b, 1b or tiny (got \(preset))")
+        if !checkOnly && preset == nil { throw ValidationError("--preset is required (8b, 1b, tiny, llada2-mini or llada2-tiny)") }
+        if let preset, SyntheticModelShape.Preset(rawValue: preset) == nil && SyntheticLLaDA2Shape.Preset(rawValue: preset) == nil {
+            throw ValidationError("--preset must be 8b, 1b, tiny, llada2-mini or llada2-tiny (got \(preset))")
+        }
+        if let preset, SyntheticLLaDA2Shape.Preset(rawValue: preset) != nil {
+            let denseOnly: [(String, Bool)] = [("--d-model", dModel != nil), ("--heads", heads != nil),
+                                               ("--mlp-hidden", mlpHidden != nil), ("--max-seq-len", maxSeqLen != nil),
+                                               ("--index", index != nil), ("--release", release != "instruct"), ("--check", check || checkOnly)]
+            if let option = denseOnly.first(where: \.1) {
+                throw ValidationError("\(option.0) applies to the dense LLaDA presets, not to \(preset)")
+            }
         }
         if TensorDType(rawValue: dtype.uppercased()).map({ [.bf16, .f16, .f32].contains($0) }) != true {
             throw ValidationError("--dtype must be bf16, f16 or f32 (got \(dtype))")
@@ -77,6 +86,7 @@ struct SynthCommand: ParsableCommand {
     }
 
     private func generate(_ destination: URL) throws {
+        if let llada2 = SyntheticLLaDA2Shape.Preset(rawValue: preset!) { return try generateLLaDA2(llada2, destination) }
         let preset = SyntheticModelShape.Preset(rawValue: preset!)!
         var shape = SyntheticModelShape.preset(preset)
         if let dModel { shape.dModel = dModel }
@@ -91,12 +101,30 @@ struct SynthCommand: ParsableCommand {
             threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
             shardIndex: index.map { URL(fileURLWithPath: $0) }, release: SyntheticRelease(rawValue: release)!)
         let writer = try SyntheticCheckpointWriter(options: options, destination: destination, replaceExisting: force)
+        try write(writer, description: "d_model \(shape.dModel), \(shape.nHeads) heads, \(shape.nLayers) layers, mlp \(shape.mlpHiddenSize), "
+            + "vocab \(shape.vocabSize)")
+    }
+
+    private func generateLLaDA2(_ preset: SyntheticLLaDA2Shape.Preset, _ destination: URL) throws {
+        var shape = SyntheticLLaDA2Shape.preset(preset)
+        if let layers { shape.layers = layers }
+        if let vocab { shape.vocabSize = vocab }
+        let options = SyntheticCheckpointOptions(
+            model: .llada2(shape), dtype: TensorDType(rawValue: dtype.uppercased())!,
+            shards: shards ?? SyntheticLLaDA2Shape.defaultShards(preset), seed: seed,
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let writer = try SyntheticCheckpointWriter(options: options, destination: destination, replaceExisting: force)
+        try write(writer, description: "LLaDA 2 MoE, hidden \(shape.hiddenSize), \(shape.layers) layers, \(shape.experts) experts of \(shape.expertIntermediate), "
+            + "top-\(shape.expertsPerToken), vocab \(shape.vocabSize)")
+    }
+
+    private func write(_ writer: SyntheticCheckpointWriter, description: String) throws {
+        let options = writer.options, destination = writer.destination
         let signals = removeOutputOnSignal(writer)
         defer { signals.forEach { $0.cancel() } }
 
-        log("writing \(destination.path): d_model \(shape.dModel), \(shape.nHeads) heads, \(shape.nLayers) layers, mlp \(shape.mlpHiddenSize), "
-            + "vocab \(shape.vocabSize), \(options.dtype.rawValue), \(shape.parameterCount) parameters, \(writer.plan.shards.count) shard(s), "
-            + "seed \(seed), \(options.threads) threads")
+        log("writing \(destination.path): \(description), \(options.dtype.rawValue), \(options.model.parameterCount) parameters, "
+            + "\(writer.plan.shards.count) shard(s), seed \(seed), \(options.threads) threads")
         let start = Date()
         var lastPercent = -1
         let summary = try writer.write { done, total in

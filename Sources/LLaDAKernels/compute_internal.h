@@ -18,6 +18,10 @@ struct llada_compute {
     size_t scratch_bytes;
 };
 
+// The context's scratch memory, grown as needed; NULL if it cannot be allocated. Called with
+// its gemm_lock held (gemm.c).
+void *llada_compute_scratch(llada_compute *compute, size_t bytes);
+
 // Monotonic seconds: the timing of the probes (peak.c, bandwidth.c).
 static inline double llada_now_seconds(void) {
     struct timespec t;

@@ -20,9 +20,9 @@ static void require_kernel_type(llada_gemm_type type) {
     if (type != LLADA_GEMM_Q8_0 && type != LLADA_GEMM_Q4_0 && type != LLADA_GEMM_F16) abort();
 }
 
-static size_t groups_of(size_t n) { return (n + GEMM_NR - 1) / GEMM_NR; }
+static size_t groups_of(size_t n) { return gemm_groups_of(n); }
 
-static size_t quant_record_bytes(llada_gemm_type type) { return type == LLADA_GEMM_Q4_0 ? 256 : 512; }
+static size_t quant_record_bytes(llada_gemm_type type) { return gemm_quant_record_bytes(type); }
 
 size_t llada_repack_size(llada_gemm_type type, size_t n, size_t k) {
     require_kernel_type(type);
@@ -466,8 +466,9 @@ static void gemm_task(void *ctx, size_t task) {
     }
 }
 
-// The context's scratch memory, grown as needed (called with its gemm_lock held).
-static void *scratch_for(llada_compute *compute, size_t bytes) {
+static void *scratch_for(llada_compute *compute, size_t bytes) { return llada_compute_scratch(compute, bytes); }
+
+void *llada_compute_scratch(llada_compute *compute, size_t bytes) {
     if (bytes > compute->scratch_bytes) {
         free(compute->scratch);
         size_t want = bytes + bytes / 4;

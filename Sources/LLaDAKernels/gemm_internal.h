@@ -13,6 +13,10 @@
 #define GEMM_PREFETCH 2048  // bytes ahead in the weight stream that the kernels prefetch
 #define GEMM_CHUNK_ROWS 128 // rows of a long pass that share one activation panel in L2 (gemm.c)
 
+// Column groups of n weight rows; bytes of one block's quants in a group (q4_0 / q8_0).
+static inline size_t gemm_groups_of(size_t n) { return (n + GEMM_NR - 1) / GEMM_NR; }
+static inline size_t gemm_quant_record_bytes(int type) { return type == LLADA_GEMM_Q4_0 ? 256 : 512; }
+
 // One call's operands, after activation quantization. See llada_gemm.h for the weight layouts.
 typedef struct {
     int type;                 // llada_gemm_type

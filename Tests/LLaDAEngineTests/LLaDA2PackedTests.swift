@@ -69,6 +69,33 @@ final class LLaDA2PackedTests: XCTestCase {
         print("LLaDA 2 quantized dev tasks: " + report.joined(separator: "; "))
     }
 
+    /// The grouped expert kernel (every routed expert and the shared one in two calls per layer)
+    /// gives the logits of running the experts one by one, bit for bit, on every kernel path this
+    /// CPU has, for q4 and q8 files.
+    func testGroupedExpertsMatchExpertByExpertBitForBit() throws {
+        let directory = try PackedTestSupport.temporaryDirectory("llada2-grouped")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let golden = try LLaDA2FrontendTests.golden("generate.json")
+        let prompt = try XCTUnwrap((golden["prompts"] as? [[String: Any]])?.first?["prompt_ids"] as? [Int])
+        // The prompt, then two blocks of masks with a few committed tokens among them.
+        let tokens = prompt + (0..<16).map { $0 % 5 == 0 ? 17 + $0 : 482 }
+        for profile in [QuantizationProfile.q4, .q8] {
+            let file = try Self.convert(profile, into: directory)
+            for path in QuantizedMatmul.supportedPaths {
+                let kernels = try KernelContext(threads: 2, level: path)
+                let weights = try PackedModel(path: file.path).makeLLaDA2Weights(kernels: kernels)
+                let config = weights.config
+                XCTAssertEqual(weights.expertBankCount, config.numHiddenLayers - config.firstKDenseReplace, "\(profile.name) \(path.name)")
+                let grouped = LLaDA2Network(weights: weights).logits(tokens: tokens, blockLength: 8)
+                let oneByOne = LLaDA2Network(weights: weights.withoutExpertBanks()).logits(tokens: tokens, blockLength: 8)
+                XCTAssertEqual(weights.withoutExpertBanks().expertBankCount, 0)
+                let count = grouped.rows * grouped.cols
+                XCTAssertEqual(count, tokens.count * config.vocabSize)
+                XCTAssertEqual(memcmp(grouped.pointer, oneByOne.pointer, count * 4), 0, "\(profile.name) \(path.name): grouped experts differ")
+            }
+        }
+    }
+
     func testInfoAndInspectDescribeAPackedLLaDA2File() throws {
         let directory = try PackedTestSupport.temporaryDirectory("llada2-info")
         defer { try? FileManager.default.removeItem(at: directory) }

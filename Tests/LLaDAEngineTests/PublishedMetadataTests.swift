@@ -77,7 +77,7 @@ final class PublishedMetadataTests: XCTestCase {
             XCTAssertEqual(files.tokenizerConfigJSON, try text(directory, "tokenizer_config.json"), directory)
             XCTAssertEqual(files.specialTokensMapJSON, try text(directory, "special_tokens_map.json"), directory)
             let indexURL = file(directory, "model.safetensors.index.json")
-            let plan = try ShardPlan(layout: TensorLayout(config: shape.config()), dtype: .bf16,
+            let plan = try ShardPlan(entries: TensorLayout(config: shape.config()).entries, dtype: .bf16,
                                      weightMap: ShardIndex.parse(Data(contentsOf: indexURL), path: indexURL.path), source: indexURL.path)
             XCTAssertEqual(plan.indexJSON, try text(directory, "model.safetensors.index.json"), directory)
         }

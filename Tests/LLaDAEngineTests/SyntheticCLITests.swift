@@ -34,7 +34,7 @@ final class SyntheticCLITests: XCTestCase {
 
     func testBadInputsGiveOneErrorLine() throws {
         let existing = try temporaryTestDirectory().path
-        for (arguments, phrase) in [([existing + "/x", "--preset", "3b"], "--preset must be 8b, 1b or tiny"),
+        for (arguments, phrase) in [([existing + "/x", "--preset", "3b"], "--preset must be 8b, 1b, tiny, llada2-mini or llada2-tiny"),
                                     ([existing + "/x"], "--preset is required"),
                                     ([existing + "/x", "--preset", "tiny", "--dtype", "i8"], "--dtype must be"),
                                     ([existing + "/x", "--preset", "tiny", "--vocab", "100"], "too small"),

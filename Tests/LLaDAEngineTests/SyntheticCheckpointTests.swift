@@ -84,7 +84,7 @@ final class SyntheticCheckpointTests: XCTestCase {
 
     func testEightBShardPlanHasSixBalancedShards() throws {
         let config = try SyntheticModelShape.preset(.llada8B).config()
-        let plan = try ShardPlan(layout: TensorLayout(config: config), dtype: .bf16, shards: 6)
+        let plan = try ShardPlan(entries: TensorLayout(config: config).entries, dtype: .bf16, shards: 6)
         XCTAssertEqual(plan.shards.map(\.fileName).last, "model-00006-of-00006.safetensors")
         XCTAssertEqual(plan.tensorBytes, 16_031_162_368)  // 8,015,581,184 parameters × 2 bytes
         let sizes = plan.shards.map { Double($0.fileSize) / 1e9 }

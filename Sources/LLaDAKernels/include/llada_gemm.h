@@ -95,6 +95,18 @@ void llada_gemm(llada_compute *compute, llada_gemm_type type, const void *packed
 void llada_gemm_many(llada_compute *compute, llada_gemm_type type, size_t products, const void *const *packed, const size_t *n, size_t k,
                      const float *x, size_t m, float *const *y);
 
+/// The routed experts of a mixture-of-experts layer as one call (llama.cpp's mul_mat_id on the
+/// CPU): `x` holds the layer's rows grouped by expert, expert e's rows at [offsets[e],
+/// offsets[e + 1]) (offsets has experts + 1 entries; an expert may have none). For each of
+/// `products` matrices per expert (gate and up share their rows),
+/// y_p[offsets[e] ..< offsets[e + 1]] = x[those rows] · W_{e,p}ᵀ, W_{e,p} = packed[e·products + p],
+/// all [n × k] of one type. The activations are quantized once; each task streams one expert's
+/// matrix (or a run of its column groups) once for all of that expert's rows, and the tasks of
+/// different experts run side by side. Each row is bit for bit what llada_gemm gives for that
+/// expert alone.
+void llada_gemm_experts(llada_compute *compute, llada_gemm_type type, size_t experts, size_t products, const void *const *packed,
+                        size_t n, size_t k, const float *x, const size_t *offsets, float *const *y);
+
 /// The same result computed directly from the on-disk bytes, single-threaded scalar code: the
 /// reference the repack and every path are tested against (bit-exact).
 void llada_gemm_reference(llada_gemm_type type, const void *weights, size_t n, size_t k, const float *x, size_t m,

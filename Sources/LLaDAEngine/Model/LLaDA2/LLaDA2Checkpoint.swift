@@ -108,6 +108,11 @@ public final class LLaDA2Checkpoint: @unchecked Sendable {
         return tensors
     }
 
+    /// Every tensor the config implies, in load order (a synthetic checkpoint writes exactly these).
+    public static func impliedTensors(_ config: LLaDA2Config) -> [TensorLayout.Entry] {
+        (0..<(config.numHiddenLayers + 2)).flatMap { expectedTensors(config, part: $0) }
+    }
+
     /// The group `llada info` lists a tensor under.
     static func group(of name: String) -> String? {
         if name.contains(".mlp.experts.") { return name.hasSuffix("down_proj.weight") ? "experts down" : "experts gate/up" }

@@ -73,9 +73,8 @@ public final class LLaDA2Network: @unchecked Sendable {
             switch layer.mlp {
             case .dense(let feedForward):
                 mlp = apply(feedForward, normed, rows: length)
-            case .mixture(let routerWeights, let bias, let experts, let shared):
-                mlp = mixture(normed, rows: length, router: routerWeights, bias: bias, experts: experts, shared: shared,
-                              trace: trace, layer: index)
+            case .mixture(let mixture):
+                mlp = self.mixture(normed, rows: length, mixture, trace: trace, layer: index)
             }
             add(mlp, into: x)
         }
@@ -160,11 +159,11 @@ public final class LLaDA2Network: @unchecked Sendable {
         return projected
     }
 
-    /// down(silu(gate·h) ⊙ up·h)
-    private func apply(_ feedForward: LLaDA2Weights.FeedForward, _ h: FloatMatrix, rows: Int) -> FloatMatrix {
+    /// down(silu(gate·h) ⊙ up·h); `counted` false when the caller counts its operations.
+    private func apply(_ feedForward: LLaDA2Weights.FeedForward, _ h: FloatMatrix, rows: Int, counted: Bool = true) -> FloatMatrix {
         let width = feedForward.gate.outFeatures
         let gate = FloatMatrix(rows: rows, cols: width), up = FloatMatrix(rows: rows, cols: width)
-        profile?.addOperations(rows: rows, [feedForward.gate, feedForward.up, feedForward.down])
+        if counted { profile?.addOperations(rows: rows, [feedForward.gate, feedForward.up, feedForward.down]) }
         var mark = profile.start()
         feedForward.gate.apply(h.pointer, rows: rows, into: gate.pointer)
         feedForward.up.apply(h.pointer, rows: rows, into: up.pointer)
@@ -179,32 +178,41 @@ public final class LLaDA2Network: @unchecked Sendable {
 
     /// The routed experts, each run once over the rows that chose it (rows grouped by expert, as
     /// the reference's `moe_infer`), summed per row in the router's order, plus the shared expert.
-    private func mixture(_ h: FloatMatrix, rows: Int, router routerWeights: any LinearLayer, bias: FloatBuffer,
-                         experts: [LLaDA2Weights.FeedForward], shared: LLaDA2Weights.FeedForward?,
-                         trace: RouterTrace?, layer: Int) -> FloatMatrix {
+    /// On a packed file all experts (the shared one too) run as two grouped kernel calls
+    /// (ExpertBank); each row's result is bit for bit the one of running its experts one by one.
+    private func mixture(_ h: FloatMatrix, rows: Int, _ mixture: LLaDA2Weights.Mixture, trace: RouterTrace?, layer: Int) -> FloatMatrix {
         let d = h.cols, topK = router.topK
         let routerLogits = FloatMatrix(rows: rows, cols: router.experts)
-        profile?.addOperations(rows: rows, [routerWeights])
-        let mark = profile.start()
-        routerWeights.apply(h.pointer, rows: rows, into: routerLogits.pointer)
-        profile.stop(.matmul, mark)
-        let choices = (0..<rows).map { router.route(logits: routerLogits.row($0), bias: bias.pointer) }
+        profile?.addOperations(rows: rows, [mixture.router])
+        var mark = profile.start()
+        mixture.router.apply(h.pointer, rows: rows, into: routerLogits.pointer)
+        mark = profile.stop(.matmul, mark)
+        let choices = (0..<rows).map { router.route(logits: routerLogits.row($0), bias: mixture.expertBias.pointer) }
         trace?.experts[layer] = choices.map(\.experts)
 
         // Each (row, k) slot's expert output, then the weighted sum over k in order.
-        let slots = FloatMatrix(rows: rows * topK, cols: d)
         var rowsOf = [[(row: Int, slot: Int)]](repeating: [], count: router.experts)
         for (row, choice) in choices.enumerated() {
             for (k, expert) in choice.experts.enumerated() { rowsOf[expert].append((row, row * topK + k)) }
         }
-        profile?.addExperts(rowsOf.count { !$0.isEmpty })
-        for (expert, members) in rowsOf.enumerated() where !members.isEmpty {
-            let input = FloatMatrix(rows: members.count, cols: d)
-            for (i, member) in members.enumerated() { (input.pointer + i * d).update(from: h.row(member.row), count: d) }
-            let output = apply(experts[expert], input, rows: members.count)
-            for (i, member) in members.enumerated() { slots.row(member.slot).update(from: output.row(i), count: d) }
+        let used = rowsOf.filter { !$0.isEmpty }
+        profile?.addExperts(used.count)
+        for members in used { profile?.addOperations(rows: members.count, [mixture.experts[0].gate, mixture.experts[0].up, mixture.experts[0].down]) }
+        let slots: FloatMatrix, out: FloatMatrix
+        if let bank = mixture.bank {
+            (slots, out) = runBank(bank, h, rows: rows, rowsOf: rowsOf, topK: topK)
+            if let shared = mixture.shared { profile?.addOperations(rows: rows, [shared.gate, shared.up, shared.down]) }
+            profile.stop(.matmul, mark)
+        } else {
+            slots = FloatMatrix(rows: rows * topK, cols: d)
+            for (expert, members) in rowsOf.enumerated() where !members.isEmpty {
+                let input = FloatMatrix(rows: members.count, cols: d)
+                for (i, member) in members.enumerated() { (input.pointer + i * d).update(from: h.row(member.row), count: d) }
+                let output = apply(mixture.experts[expert], input, rows: members.count, counted: false)
+                for (i, member) in members.enumerated() { slots.row(member.slot).update(from: output.row(i), count: d) }
+            }
+            out = mixture.shared.map { apply($0, h, rows: rows) } ?? FloatMatrix(rows: rows, cols: d)
         }
-        let out = shared.map { apply($0, h, rows: rows) } ?? FloatMatrix(rows: rows, cols: d)
         var sum = [Float](repeating: 0, count: d)
         for (row, choice) in choices.enumerated() {
             for j in 0..<d { sum[j] = 0 }
@@ -217,5 +225,33 @@ public final class LLaDA2Network: @unchecked Sendable {
             for j in 0..<d { destination[j] = sum[j] + destination[j] }
         }
         return out
+    }
+
+    /// The bank's grouped products: the rows gathered expert by expert (the shared expert last,
+    /// over every row), then the outputs scattered back to their (row, k) slots; returns the
+    /// slots and the shared expert's output (zero without one).
+    private func runBank(_ bank: ExpertBank, _ h: FloatMatrix, rows: Int, rowsOf: [[(row: Int, slot: Int)]], topK: Int)
+        -> (slots: FloatMatrix, shared: FloatMatrix) {
+        let d = h.cols
+        var offsets = [0]
+        offsets.reserveCapacity(rowsOf.count + 2)
+        for members in rowsOf { offsets.append(offsets.last! + members.count) }
+        let routed = offsets.last!
+        if bank.includesShared { offsets.append(routed + rows) }
+        let input = FloatMatrix(rows: offsets.last!, cols: d), output = FloatMatrix(rows: offsets.last!, cols: d)
+        var next = 0
+        for members in rowsOf {
+            for member in members { (input.pointer + next * d).update(from: h.row(member.row), count: d); next += 1 }
+        }
+        if bank.includesShared { (input.pointer + routed * d).update(from: h.pointer, count: rows * d) }
+        bank.run(input.pointer, offsets: offsets, into: output.pointer)
+        let slots = FloatMatrix(rows: rows * topK, cols: d)
+        next = 0
+        for members in rowsOf {
+            for member in members { slots.row(member.slot).update(from: output.row(next), count: d); next += 1 }
+        }
+        let shared = FloatMatrix(rows: rows, cols: d)
+        if bank.includesShared { shared.pointer.update(from: output.pointer + routed * d, count: rows * d) }
+        return (slots, shared)
     }
 }

@@ -15,8 +15,17 @@ public final class LLaDA2Weights: @unchecked Sendable {
 
     enum MLP {
         case dense(FeedForward)
-        /// The router [experts × hidden], its selection bias, the routed experts, the shared expert.
-        case mixture(router: any LinearLayer, expertBias: FloatBuffer, experts: [FeedForward], shared: FeedForward?)
+        case mixture(Mixture)
+    }
+
+    /// The router [experts × hidden], its selection bias, the routed experts, the shared expert;
+    /// `bank` the same experts for the grouped kernel when they all run on it (a packed file).
+    struct Mixture {
+        let router: any LinearLayer
+        let expertBias: FloatBuffer
+        let experts: [FeedForward]
+        let shared: FeedForward?
+        let bank: ExpertBank?
     }
 
     struct Layer {
@@ -27,6 +36,29 @@ public final class LLaDA2Weights: @unchecked Sendable {
         let output: any LinearLayer
         let postAttentionNorm: FloatBuffer
         let mlp: MLP
+    }
+
+    private init(config: LLaDA2Config, embedding: any EmbeddingTable, layers: [Layer], finalNorm: FloatBuffer, lmHead: any LinearLayer) {
+        self.config = config
+        self.embedding = embedding
+        self.layers = layers
+        self.finalNorm = finalNorm
+        self.lmHead = lmHead
+    }
+
+    /// MoE layers whose experts run on the grouped kernel.
+    package var expertBankCount: Int {
+        layers.count { if case .mixture(let mixture) = $0.mlp { mixture.bank != nil } else { false } }
+    }
+
+    /// The same weights with the experts run one by one (the grouped kernel's tests compare the two).
+    package func withoutExpertBanks() -> LLaDA2Weights {
+        LLaDA2Weights(config: config, embedding: embedding, layers: layers.map { layer in
+            guard case .mixture(let m) = layer.mlp else { return layer }
+            return Layer(inputNorm: layer.inputNorm, queryKeyValue: layer.queryKeyValue, queryNorm: layer.queryNorm, keyNorm: layer.keyNorm,
+                         output: layer.output, postAttentionNorm: layer.postAttentionNorm,
+                         mlp: .mixture(Mixture(router: m.router, expertBias: m.expertBias, experts: m.experts, shared: m.shared, bank: nil)))
+        }, finalNorm: finalNorm, lmHead: lmHead)
     }
 
     public convenience init(directory: URL) throws {
@@ -57,8 +89,9 @@ public final class LLaDA2Weights: @unchecked Sendable {
             if config.isMoE(layer: layer) {
                 let bias = config.moeRouterEnableExpertBias != false ? try vector(p + "mlp.gate.expert_bias") : FloatBuffer(count: config.numExperts)
                 let shared = (config.numSharedExperts ?? 0) > 0 ? try feedForward(p + "mlp.shared_experts.") : nil
-                mlp = .mixture(router: try linear(p + "mlp.gate.weight"), expertBias: bias,
-                               experts: try (0..<config.numExperts).map { try feedForward(p + "mlp.experts.\($0).") }, shared: shared)
+                let experts = try (0..<config.numExperts).map { try feedForward(p + "mlp.experts.\($0).") }
+                mlp = .mixture(Mixture(router: try linear(p + "mlp.gate.weight"), expertBias: bias, experts: experts, shared: shared,
+                                       bank: ExpertBank(experts: experts, shared: shared)))
             } else {
                 mlp = .dense(try feedForward(p + "mlp."))
             }
