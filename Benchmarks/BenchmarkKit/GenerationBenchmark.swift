@@ -36,6 +36,8 @@ public struct GenerationBenchmark: Sendable {
         public var weightBytes: Double = 0
         /// Distinct routed experts run per MoE layer (nil for a dense model).
         public var expertsPerLayer: Double?
+        /// Distinct routed experts of each MoE layer, in layer order (empty for a dense model).
+        public var expertsByLayer: [Double] = []
 
         public init(seconds: Double, forwardSeconds: Double, matmulSeconds: Double, lmHeadSeconds: Double, attentionSeconds: Double,
                     operations: Double = 0) {
@@ -60,14 +62,15 @@ public struct GenerationBenchmark: Sendable {
         var steps: [StepSplit] = []
         // The profile's totals at the previous step event: each step's split is the difference.
         var previous = (total: UInt64(0), matmul: UInt64(0), lmHead: UInt64(0), attention: UInt64(0), operations: UInt64(0),
-                        bytes: UInt64(0), experts: UInt64(0), moeLayers: UInt64(0))
+                        bytes: UInt64(0), experts: UInt64(0), moeLayers: UInt64(0), byLayer: [Int: UInt64]())
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try model.run(plan) { event in
             guard case .step(let step) = event else { return }
             if prefillNanoseconds == nil { prefillNanoseconds = profile.totalNanoseconds }
             let now = (total: profile.totalNanoseconds, matmul: profile.matmulNanoseconds,
                        lmHead: profile.lmHeadNanoseconds, attention: profile.attentionNanoseconds, operations: profile.matmulOperations,
-                       bytes: profile.weightBytes, experts: profile.expertsRun, moeLayers: profile.moeLayersRun)
+                       bytes: profile.weightBytes, experts: profile.expertsRun, moeLayers: profile.moeLayersRun,
+                       byLayer: profile.expertsByLayer)
             var split = StepSplit(seconds: step.seconds, forwardSeconds: Double(now.total - previous.total) / 1e9,
                                   matmulSeconds: Double(now.matmul - previous.matmul) / 1e9,
                                   lmHeadSeconds: Double(now.lmHead - previous.lmHead) / 1e9,
@@ -76,6 +79,9 @@ public struct GenerationBenchmark: Sendable {
             split.weightBytes = Double(now.bytes - previous.bytes)
             let layers = now.moeLayers - previous.moeLayers
             split.expertsPerLayer = layers > 0 ? Double(now.experts - previous.experts) / Double(layers) : nil
+            // Per layer, averaged over the step's calls (one per step with the block cache).
+            let calls = layers > 0 ? Double(layers) / Double(max(now.byLayer.count, 1)) : 1
+            split.expertsByLayer = now.byLayer.keys.sorted().map { Double(now.byLayer[$0]! - (previous.byLayer[$0] ?? 0)) / calls }
             steps.append(split)
             previous = now
         }

@@ -208,6 +208,7 @@ public struct StepReport: Encodable {
     let weight_bytes: Double
     let streaming_floor_seconds: Nullable<Double>
     let distinct_experts_per_layer: Nullable<Double>
+    let distinct_experts_by_layer: [Double]
 
     init(_ steps: [GenerationBenchmark.StepSplit], peak: Double? = nil, bandwidth: Double? = nil) {
         let step = nearestRank(steps, 0.5, by: \.seconds)
@@ -235,6 +236,7 @@ public struct StepReport: Encodable {
         weight_bytes = step.weightBytes
         streaming_floor_seconds = Nullable(streaming)
         distinct_experts_per_layer = Nullable(step.expertsPerLayer)
+        distinct_experts_by_layer = step.expertsByLayer
     }
 
     /// A step cannot beat its products' int8 work at the peak nor its weights read at the

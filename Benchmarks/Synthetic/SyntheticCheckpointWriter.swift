@@ -35,10 +35,10 @@ public enum SyntheticModel: Sendable, Equatable {
         }
     }
 
-    var queryKeyNormValue: Float {
+    var queryKeyNorm: (rotary: Float, static: Float, dims: Int) {
         switch self {
-        case .llada: 1
-        case .llada2(let shape): shape.queryKeyNormValue
+        case .llada: (1, 1, 0)
+        case .llada2(let shape): (shape.queryKeyNormValue, shape.queryKeyStaticValue, shape.headDim / 2)
         }
     }
 
@@ -216,7 +216,9 @@ public final class SyntheticCheckpointWriter: @unchecked Sendable {
         let queue = ChunkQueue(chunks: chunks, totalBytes: plan.tensorBytes, progress: progress)
         let weights = SyntheticWeights(seed: options.seed, layerCount: options.model.layerCount,
                                        attentionOutStd: options.model.attentionOutStd,
-                                       queryKeyNormValue: options.model.queryKeyNormValue)
+                                       queryKeyNormValue: options.model.queryKeyNorm.rotary,
+                                       queryKeyStaticValue: options.model.queryKeyNorm.static,
+                                       queryKeyRotaryDims: options.model.queryKeyNorm.dims)
         let dtype = options.dtype
         DispatchQueue.concurrentPerform(iterations: min(options.threads, max(chunks.count, 1))) { _ in
             let values = UnsafeMutablePointer<Float>.allocate(capacity: Self.chunkElements)

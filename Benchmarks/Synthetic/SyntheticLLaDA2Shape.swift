@@ -21,9 +21,12 @@ public struct SyntheticLLaDA2Shape: Sendable, Equatable {
     /// The attention output projection's standard deviation (SyntheticWeights: it decides how
     /// far the router spreads a block's rows).
     public var attentionOutStd: Float = 0.05
-    /// The per-head query/key norm weights: above 1 they sharpen attention, so a block's mask
-    /// rows attend to different keys (as a trained model's do) and leave attention different.
+    /// The per-head query/key norm weights on the rotated features (the first half of a head)
+    /// and on the others. Large on the rotated ones, small on the rest, the attention scores
+    /// depend mostly on the rows' positions: a block's mask rows (one token) attend to different
+    /// keys at every depth, as a trained model's do, and its router spreads them.
     public var queryKeyNormValue: Float = 4
+    public var queryKeyStaticValue: Float = 0.5
 
     public enum Preset: String, Sendable, CaseIterable {
         case mini = "llada2-mini", tiny = "llada2-tiny"

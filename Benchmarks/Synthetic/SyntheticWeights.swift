@@ -20,13 +20,20 @@ public struct SyntheticWeights: Sendable {
     public let layerCount: Int
     public let attentionOutStd: Float
 
-    /// The value of LLaDA 2's per-head query/key norm weights (1 elsewhere).
+    /// LLaDA 2's per-head query/key norm weights: `queryKeyNormValue` on the first
+    /// `queryKeyRotaryDims` features of a head (the ones RoPE rotates), `queryKeyStaticValue` on
+    /// the rest (all 1 by default).
     public let queryKeyNormValue: Float
+    public let queryKeyStaticValue: Float
+    public let queryKeyRotaryDims: Int
 
-    public init(seed: UInt64, layerCount: Int, attentionOutStd: Float? = nil, queryKeyNormValue: Float = 1) {
+    public init(seed: UInt64, layerCount: Int, attentionOutStd: Float? = nil, queryKeyNormValue: Float = 1,
+                queryKeyStaticValue: Float = 1, queryKeyRotaryDims: Int = 0) {
         self.seed = seed
         self.layerCount = layerCount
         self.queryKeyNormValue = queryKeyNormValue
+        self.queryKeyStaticValue = queryKeyStaticValue
+        self.queryKeyRotaryDims = queryKeyRotaryDims
         self.attentionOutStd = attentionOutStd ?? Self.initStd / Float(2 * layerCount).squareRoot()
     }
 
@@ -53,8 +60,11 @@ public struct SyntheticWeights: Sendable {
     public func fill(_ entry: TensorLayout.Entry, start: Int, count: Int, into output: UnsafeMutablePointer<Float>) {
         let std = standardDeviation(entry.role)
         guard std > 0 else {
-            let sharpened = entry.name.hasSuffix("query_layernorm.weight") || entry.name.hasSuffix("key_layernorm.weight")
-            output.initialize(repeating: sharpened ? queryKeyNormValue : 1, count: count)
+            if entry.name.hasSuffix("query_layernorm.weight") || entry.name.hasSuffix("key_layernorm.weight") {
+                for i in 0..<count { output[i] = start + i < queryKeyRotaryDims ? queryKeyNormValue : queryKeyStaticValue }
+            } else {
+                output.initialize(repeating: 1, count: count)
+            }
             return
         }
         Self.fillNormal(key: key(for: entry.name), start: start, count: count, std: std, into: output)

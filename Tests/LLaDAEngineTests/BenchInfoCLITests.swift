@@ -98,9 +98,12 @@ final class BenchInfoCLITests: XCTestCase {
         XCTAssertTrue(shares.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(shares)")
         XCTAssertEqual(shares.reduce(0, +), 1, accuracy: 1e-9)
         // The median step's own split: its parts add up to that step, which is the median step time.
-        // (A checkpoint runs no int8 kernels: no peak, no floor.)
+        // (A checkpoint runs no int8 kernels: no peak; its floor is its weights at the bandwidth.)
         XCTAssertTrue(object["int8_peak_gops"] is NSNull)
-        XCTAssertEqual((object["step_floor_multiples"] as? [Double])?.count, 0)
+        let checkpointMultiples = try XCTUnwrap(object["step_floor_multiples"] as? [Double])
+        XCTAssertFalse(checkpointMultiples.isEmpty)
+        XCTAssertTrue(checkpointMultiples.allSatisfy { $0 > 0 && $0.isFinite }, "\(checkpointMultiples)")
+        XCTAssertEqual((object["median_step"] as? [String: Any])?["floor_bound"] as? String, "memory")
         let step = try XCTUnwrap((object["median_step"] as? [String: Any])?.compactMapValues { $0 as? Double })
         XCTAssertEqual(step["seconds"], object["step_seconds_median"] as? Double)
         let parts = ["matmul_seconds", "attention_seconds", "other_forward_seconds", "sampler_seconds"].map { step[$0] ?? -1 }
@@ -153,12 +156,17 @@ final class BenchInfoCLITests: XCTestCase {
             XCTAssertGreaterThan(peak, 1)
             XCTAssertEqual(multiples.count, 16)
             XCTAssertTrue(multiples.allSatisfy { $0 > 1 && $0.isFinite }, "a step faster than its floor: \(multiples)")
+            // The floor is the larger of the work at the peak and the weights at the bandwidth.
+            let compute = try XCTUnwrap(median["compute_floor_seconds"] as? Double)
+            XCTAssertEqual(compute, (median["operations"] as? Double ?? 0) / (peak * 1e9), accuracy: compute * 1e-9)
+            let streaming = try XCTUnwrap(median["streaming_floor_seconds"] as? Double)
             let floor = try XCTUnwrap(median["floor_seconds"] as? Double)
-            XCTAssertEqual(floor, (median["operations"] as? Double ?? 0) / (peak * 1e9), accuracy: floor * 1e-9)
+            XCTAssertEqual(floor, max(compute, streaming), accuracy: floor * 1e-12)
+            XCTAssertEqual(median["floor_bound"] as? String, streaming > compute ? "memory" : "compute")
             XCTAssertEqual(median["floor_multiple"] as? Double ?? 0, (median["seconds"] as? Double ?? 0) / floor, accuracy: 1e-9)
         } else {
             XCTAssertTrue(object["int8_peak_gops"] is NSNull)
-            XCTAssertTrue(multiples.isEmpty)
+            XCTAssertTrue(multiples.allSatisfy { $0 > 0 && $0.isFinite }, "\(multiples)")
         }
     }
 

@@ -112,9 +112,15 @@ final class MemoryEstimateTests: XCTestCase {
         let footprint = try ModelFile.open(url.path).footprint
         XCTAssertTrue(footprint.isPacked)
         XCTAssertEqual(footprint.fileBytes, try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
-        let expected = tensors(embedding: .q8_0, qkv: .q8_0, other: .q8_0, head: .q8_0, sparseEmbedding: true)
-        // The fixture's matrices are below 2 MiB and a multiple of 16 rows: repacked, they keep their size.
+        var expected = tensors(embedding: .q8_0, qkv: .q8_0, other: .q8_0, head: .q8_0, sparseEmbedding: true)
+        // The fixture's matrices are below 2 MiB and a multiple of 16 rows: repacked, they keep
+        // their size; stored in the kernels' layout, they are the file's pages mapped in place.
+        for i in expected.indices where expected[i].shape.count == 2 && expected[i].role != .embedding { expected[i].mapped = true }
         XCTAssertEqual(footprint.tensors, expected)
+        let estimate = MemoryEstimate(footprint: footprint, settings: GenerationSettings(), promptLength: 8)
+        XCTAssertEqual(estimate.mappedWeightBytes, expected.filter(\.mapped).reduce(0) { $0 + $1.bytes })
+        XCTAssertGreaterThan(estimate.mappedWeightBytes, 0)
+        XCTAssertLessThan(estimate.mappedWeightBytes, estimate.weightBytes)   // the norms are its own
     }
 
     func testRefusalNamesNeededAvailableAndWhatToDo() throws {

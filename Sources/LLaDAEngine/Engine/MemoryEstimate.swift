@@ -18,6 +18,9 @@
 ///     overhead     runtime, thread pool and BLAS buffers + the tokenizer's tables (measured)
 public struct MemoryEstimate: Sendable, Equatable {
     public var weightBytes: Int
+    /// The part of `weightBytes` mapped in place from the file (file-backed pages, shared with
+    /// the page cache); the rest is the process's own (anonymous) memory.
+    public var mappedWeightBytes: Int
     public var embeddingBytes: Int
     public var kvCacheBytes: Int
     public var activationBytes: Int
@@ -53,6 +56,7 @@ public struct MemoryEstimate: Sendable, Equatable {
         canvasLength = canvas
 
         weightBytes = tensors.filter { !$0.sparseRows }.reduce(0) { $0 + $1.bytes }
+        mappedWeightBytes = tensors.filter { !$0.sparseRows && $0.mapped }.reduce(0) { $0 + $1.bytes }
         embeddingBytes = tensors.filter(\.sparseRows).reduce(0) { sum, table in
             let rows = table.shape.first ?? 1
             let rowBytes = table.bytes / max(rows, 1)

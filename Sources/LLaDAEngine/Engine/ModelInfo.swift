@@ -30,13 +30,15 @@ public struct ModelInfo: Encodable, Sendable {
         /// A packed file's embedding, read by rows (else counted in the weights).
         public let embedding_read_by_rows: Bool
         public let runtime_overhead_bytes, tokenizer_bytes_per_json_byte: Int
+        /// The part of weights_bytes mapped in place from the file (page cache), not anonymous.
+        public let mapped_weights_bytes: Int
         public let weights_bytes, embedding_bytes, kv_cache_bytes, activation_bytes, logits_bytes, kernel_scratch_bytes, overhead_bytes: Int
         public let total_bytes: Int
 
         // The JSON fields (`embedding_read_by_rows` only shapes the text).
         enum CodingKeys: String, CodingKey {
             case prompt_length, gen_length, block_length, cache, kv_type, canvas_length, pass_queries, pass_keys, page_size,
-                 tokenizer_json_bytes, runtime_overhead_bytes, tokenizer_bytes_per_json_byte, weights_bytes, embedding_bytes,
+                 tokenizer_json_bytes, runtime_overhead_bytes, tokenizer_bytes_per_json_byte, weights_bytes, mapped_weights_bytes, embedding_bytes,
                  kv_cache_bytes, activation_bytes, logits_bytes, kernel_scratch_bytes, overhead_bytes, total_bytes
         }
     }
@@ -112,7 +114,8 @@ public struct ModelInfo: Encodable, Sendable {
         let kvBytes = e.kv_type == "f16" ? 2 : 4
         lines += [
             "memory for a run (prompt \(e.prompt_length), gen \(e.gen_length), block \(e.block_length), cache \(e.cache), kv \(e.kv_type)): about \(b(e.total_bytes))",
-            "  weights      \(b(e.weights_bytes))  every tensor resident in full",
+            "  weights      \(b(e.weights_bytes))  every tensor resident in full"
+                + (e.mapped_weights_bytes > 0 ? ": \(b(e.mapped_weights_bytes)) of it the file's pages mapped in place (page cache, shared), \(b(e.weights_bytes - e.mapped_weights_bytes)) the process's own" : ""),
             "  embedding    \(b(e.embedding_bytes))  " + (e.embedding_read_by_rows
                 ? "read by rows from the file: at most \(e.canvas_length + 1) rows (bounded by whole \(e.page_size)-byte pages)" : "counted in weights"),
             "  KV cache     \(b(e.kv_cache_bytes))  " + (e.cache == "none" ? "no cache"
@@ -148,7 +151,7 @@ extension ModelInfo {
                 tokenizer_json_bytes: footprint.tokenizerBytes, embedding_read_by_rows: footprint.tensors.contains { $0.sparseRows },
                 runtime_overhead_bytes: MemoryEstimate.runtimeOverheadBytes,
                 tokenizer_bytes_per_json_byte: MemoryEstimate.tokenizerBytesPerJSONByte,
-                weights_bytes: estimate.weightBytes, embedding_bytes: estimate.embeddingBytes, kv_cache_bytes: estimate.kvCacheBytes,
+                mapped_weights_bytes: estimate.mappedWeightBytes, weights_bytes: estimate.weightBytes, embedding_bytes: estimate.embeddingBytes, kv_cache_bytes: estimate.kvCacheBytes,
                 activation_bytes: estimate.activationBytes, logits_bytes: estimate.logitsBytes,
                 kernel_scratch_bytes: estimate.kernelScratchBytes, overhead_bytes: estimate.overheadBytes, total_bytes: estimate.totalBytes),
             available_memory_bytes: available.bytes, available_memory_source: available.source)

@@ -19,9 +19,13 @@ public struct TensorFootprint: Sendable, Equatable {
     public var sparseRows: Bool
     /// The group `llada info` lists it under (nil: its role's).
     public var group: String?
+    /// True when its bytes are the file's own pages, mapped in place (shared with the page cache,
+    /// which can drop and re-read them), not memory of the process's own.
+    public var mapped: Bool
 
     public init(name: String, role: TensorLayout.Role, shape: [Int], type: WeightType, storedType: String, storedBytes: Int,
-                bytes: Int, sparseRows: Bool, group: String? = nil) {
+                bytes: Int, sparseRows: Bool, group: String? = nil, mapped: Bool = false) {
+        self.mapped = mapped
         self.name = name
         self.role = role
         self.shape = shape
@@ -64,7 +68,8 @@ public struct WeightFootprint: Sendable, Equatable {
                                    bytes: tensor.layout == .kernelGroups ? tensor.byteSize
                                        : Self.loadedBytes(tensor.type, shape: tensor.shape, role: role, stored: tensor.byteSize),
                                    sparseRows: role == .embedding && tensor.storedSize == tensor.byteSize,
-                                   group: LLaDA2Checkpoint.group(of: tensor.name))
+                                   group: LLaDA2Checkpoint.group(of: tensor.name),
+                                   mapped: tensor.layout == .kernelGroups && tensor.storedSize == tensor.byteSize)
         }
         self.shape = shape
         tokenizerBytes = packed.tokenizerJSON.count

@@ -26,6 +26,8 @@ public final class ForwardProfile: @unchecked Sendable {
     /// Distinct routed experts run, summed over the MoE layers of every call, and those layers.
     public private(set) var expertsRun: UInt64 = 0
     public private(set) var moeLayersRun: UInt64 = 0
+    /// Distinct routed experts run per MoE layer (by layer index), summed over calls.
+    public private(set) var expertsByLayer: [Int: UInt64] = [:]
 
     public init() {}
 
@@ -51,7 +53,8 @@ public final class ForwardProfile: @unchecked Sendable {
         }
     }
 
-    func addExperts(_ count: Int) {
+    func addExperts(_ count: Int, layer: Int) {
+        expertsByLayer[layer, default: 0] &+= UInt64(count)
         expertsRun &+= UInt64(count)
         moeLayersRun &+= 1
     }

@@ -43,10 +43,10 @@ struct ExpertBank: @unchecked Sendable {
 
     /// out[row] = down(silu(gate·x) ⊙ up·x) for the rows of `x` grouped by expert (expert e's at
     /// offsets[e] ..< offsets[e + 1]; offsets has one entry per expert of the bank, plus one).
-    func run(_ x: UnsafePointer<Float>, offsets: [Int], into out: UnsafeMutablePointer<Float>) {
+    func run(_ x: UnsafePointer<Float>, offsets: [Int], into out: UnsafeMutablePointer<Float>, scratch: ExpertScratch) {
         let rows = offsets.last!
         guard rows > 0 else { return }
-        let gate = FloatMatrix(rows: rows, cols: width), up = FloatMatrix(rows: rows, cols: width)
+        let gate = scratch.matrix(.gate, rows: rows, cols: width), up = scratch.matrix(.up, rows: rows, cols: width)
         let experts = offsets.count - 1
         offsets.withUnsafeBufferPointer { offsets in
             var halves: [UnsafeMutablePointer<Float>?] = [gate.pointer, up.pointer]
@@ -55,5 +55,22 @@ struct ExpertBank: @unchecked Sendable {
             var result: [UnsafeMutablePointer<Float>?] = [out]
             llada_gemm_experts(context.pointer, format.kernelCode, experts, 1, down, hidden, width, gate.pointer, offsets.baseAddress!, &result)
         }
+    }
+}
+
+/// The grouped experts' buffers, reused by every MoE layer of one forward pass: a full pass's are
+/// tens of MB, and fresh ones each layer cost their page faults (a third of a prompt pass).
+/// Every buffer is written in full before it is read.
+final class ExpertScratch {
+    enum Slot: Int, CaseIterable { case input, output, gate, up, slots }
+    private var buffers: [FloatBuffer?] = Array(repeating: nil, count: Slot.allCases.count)
+
+    func matrix(_ slot: Slot, rows: Int, cols: Int) -> FloatMatrix {
+        if let buffer = buffers[slot.rawValue], buffer.count >= rows * cols {
+            return FloatMatrix(rows: rows, cols: cols, storage: buffer)
+        }
+        let buffer = FloatBuffer(count: rows * cols)
+        buffers[slot.rawValue] = buffer
+        return FloatMatrix(rows: rows, cols: cols, storage: buffer)
     }
 }

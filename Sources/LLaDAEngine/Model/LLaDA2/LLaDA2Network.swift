@@ -64,6 +64,7 @@ public final class LLaDA2Network: @unchecked Sendable {
             weights.embedding.copyRow(token, into: x.pointer + row * d)
         }
         let normed = FloatMatrix(rows: length, cols: d)
+        let scratch = ExpertScratch()
         for (index, layer) in weights.layers.enumerated() {
             llada_rms_norm(x.pointer, layer.inputNorm.pointer, normed.pointer, length, d, Float(config.rmsNormEps))
             let attention = attend(layer, index: index, normed, rows: rows, blockLength: blockLength, cache: cache)
@@ -74,7 +75,7 @@ public final class LLaDA2Network: @unchecked Sendable {
             case .dense(let feedForward):
                 mlp = apply(feedForward, normed, rows: length)
             case .mixture(let mixture):
-                mlp = self.mixture(normed, rows: length, mixture, trace: trace, layer: index)
+                mlp = self.mixture(normed, rows: length, mixture, scratch: scratch, trace: trace, layer: index)
             }
             add(mlp, into: x)
         }
@@ -180,7 +181,8 @@ public final class LLaDA2Network: @unchecked Sendable {
     /// the reference's `moe_infer`), summed per row in the router's order, plus the shared expert.
     /// On a packed file all experts (the shared one too) run as two grouped kernel calls
     /// (ExpertBank); each row's result is bit for bit the one of running its experts one by one.
-    private func mixture(_ h: FloatMatrix, rows: Int, _ mixture: LLaDA2Weights.Mixture, trace: RouterTrace?, layer: Int) -> FloatMatrix {
+    private func mixture(_ h: FloatMatrix, rows: Int, _ mixture: LLaDA2Weights.Mixture, scratch: ExpertScratch, trace: RouterTrace?,
+                         layer: Int) -> FloatMatrix {
         let d = h.cols, topK = router.topK
         let routerLogits = FloatMatrix(rows: rows, cols: router.experts)
         profile?.addOperations(rows: rows, [mixture.router])
@@ -196,11 +198,11 @@ public final class LLaDA2Network: @unchecked Sendable {
             for (k, expert) in choice.experts.enumerated() { rowsOf[expert].append((row, row * topK + k)) }
         }
         let used = rowsOf.filter { !$0.isEmpty }
-        profile?.addExperts(used.count)
+        profile?.addExperts(used.count, layer: layer)
         for members in used { profile?.addOperations(rows: members.count, [mixture.experts[0].gate, mixture.experts[0].up, mixture.experts[0].down]) }
         let slots: FloatMatrix, out: FloatMatrix
         if let bank = mixture.bank {
-            (slots, out) = runBank(bank, h, rows: rows, rowsOf: rowsOf, topK: topK)
+            (slots, out) = runBank(bank, h, rows: rows, rowsOf: rowsOf, topK: topK, scratch: scratch)
             if let shared = mixture.shared { profile?.addOperations(rows: rows, [shared.gate, shared.up, shared.down]) }
             profile.stop(.matmul, mark)
         } else {
@@ -230,22 +232,22 @@ public final class LLaDA2Network: @unchecked Sendable {
     /// The bank's grouped products: the rows gathered expert by expert (the shared expert last,
     /// over every row), then the outputs scattered back to their (row, k) slots; returns the
     /// slots and the shared expert's output (zero without one).
-    private func runBank(_ bank: ExpertBank, _ h: FloatMatrix, rows: Int, rowsOf: [[(row: Int, slot: Int)]], topK: Int)
-        -> (slots: FloatMatrix, shared: FloatMatrix) {
+    private func runBank(_ bank: ExpertBank, _ h: FloatMatrix, rows: Int, rowsOf: [[(row: Int, slot: Int)]], topK: Int,
+                         scratch: ExpertScratch) -> (slots: FloatMatrix, shared: FloatMatrix) {
         let d = h.cols
         var offsets = [0]
         offsets.reserveCapacity(rowsOf.count + 2)
         for members in rowsOf { offsets.append(offsets.last! + members.count) }
         let routed = offsets.last!
         if bank.includesShared { offsets.append(routed + rows) }
-        let input = FloatMatrix(rows: offsets.last!, cols: d), output = FloatMatrix(rows: offsets.last!, cols: d)
+        let input = scratch.matrix(.input, rows: offsets.last!, cols: d), output = scratch.matrix(.output, rows: offsets.last!, cols: d)
         var next = 0
         for members in rowsOf {
             for member in members { (input.pointer + next * d).update(from: h.row(member.row), count: d); next += 1 }
         }
         if bank.includesShared { (input.pointer + routed * d).update(from: h.pointer, count: rows * d) }
-        bank.run(input.pointer, offsets: offsets, into: output.pointer)
-        let slots = FloatMatrix(rows: rows * topK, cols: d)
+        bank.run(input.pointer, offsets: offsets, into: output.pointer, scratch: scratch)
+        let slots = scratch.matrix(.slots, rows: rows * topK, cols: d)
         next = 0
         for members in rowsOf {
             for member in members { slots.row(member.slot).update(from: output.row(next), count: d); next += 1 }
